@@ -1,0 +1,44 @@
+package io.carrycast.bundle;
+
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.List;
+
+/**
+ * What {@code model.json} says about a model: how to build its inputs from events, how to read its
+ * outputs, and the shape of the state it carries. Parsed and checked by {@link ModelCardParser}.
+ *
+ * @param window   events kept per key: the window a window-mode model runs over, and in stateful mode the
+ *                 history kept for rebuilding state (0 keeps none)
+ * @param cadence  the time between a key's events; forecast step k is stamped event time + k * cadence
+ * @param timezone the zone calendar features are computed in
+ * @param horizon  steps ahead forecast per event; the output holds horizon * targets values, step-major
+ */
+public record ModelCard(
+        String name,
+        String version,
+        Mode mode,
+        int window,
+        Duration cadence,
+        ZoneId timezone,
+        List<FeatureSpec> features,
+        List<TargetSpec> targets,
+        int horizon,
+        NetworkSpec network,
+        TensorSpec tensors) {
+
+    public ModelCard {
+        features = List.copyOf(features);
+        targets = List.copyOf(targets);
+    }
+
+    /** Values in one forecast output row: {@code horizon * targets}, ordered step by step. */
+    public int outputsPerForecast() {
+        return horizon * targets.size();
+    }
+
+    /** Whether the processor stores each key's recent feature vectors. */
+    public boolean keepsWindow() {
+        return window > 0;
+    }
+}

@@ -1,0 +1,270 @@
+package io.carrycast.config;
+
+import io.carrycast.forecast.TimestampFormat;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+
+/**
+ * carrycast's settings. Settings named {@code carrycast.*} are the application's own and are defined
+ * once below; every other setting is a Kafka Streams (or embedded client) setting and is passed to
+ * Kafka Streams as it is. Environment variables {@code CARRYCAST_*} override the file: strip the prefix,
+ * lower-case, turn {@code _} into {@code .}; the result is {@code carrycast.<name>} when that is an
+ * application setting, else a Kafka setting ({@code CARRYCAST_BOOTSTRAP_SERVERS} sets
+ * {@code bootstrap.servers}). Unknown names and invalid values fail with a {@link ConfigException} that
+ * names the setting, the value and the rule.
+ */
+public final class CarrycastConfig extends AbstractConfig {
+
+    public static final String PREFIX = "carrycast.";
+    public static final String ENV_PREFIX = "CARRYCAST_";
+
+    public static final String INPUT_TOPIC_CONFIG = "carrycast.input.topic";
+    public static final String OUTPUT_TOPIC_CONFIG = "carrycast.output.topic";
+    public static final String DEAD_LETTER_TOPIC_CONFIG = "carrycast.dead.letter.topic";
+    public static final String MODEL_DIR_CONFIG = "carrycast.model.dir";
+    public static final String KEY_FIELD_CONFIG = "carrycast.key.field";
+    public static final String TIMESTAMP_FIELD_CONFIG = "carrycast.timestamp.field";
+    public static final String TIMESTAMP_FORMAT_CONFIG = "carrycast.timestamp.format";
+    public static final String EVENT_MAX_BYTES_CONFIG = "carrycast.event.max.bytes";
+    public static final String INFERENCE_THREADS_CONFIG = "carrycast.inference.threads";
+    public static final String TOPICS_CREATE_CONFIG = "carrycast.topics.create";
+    public static final String TOPICS_PARTITIONS_CONFIG = "carrycast.topics.partitions";
+    public static final String TOPICS_REPLICATION_CONFIG = "carrycast.topics.replication.factor";
+
+    private static final ConfigDef DEFINITION = new ConfigDef()
+            .define(INPUT_TOPIC_CONFIG, Type.STRING, "events", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Topic the events are read from.")
+            .define(OUTPUT_TOPIC_CONFIG, Type.STRING, "forecasts", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Topic the forecasts are written to, keyed by series id.")
+            .define(DEAD_LETTER_TOPIC_CONFIG, Type.STRING, "carrycast-dead-letter", new ConfigDef.NonEmptyString(),
+                    Importance.HIGH, "Topic that receives every event that cannot be used, with headers saying why.")
+            .define(MODEL_DIR_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
+                    Importance.HIGH, "Model bundle directory holding model.onnx and model.json.")
+            .define(KEY_FIELD_CONFIG, Type.STRING, "", Importance.MEDIUM,
+                    "Event field holding the series id. Empty: the record key is the series id. When set, events "
+                            + "are re-keyed by the field and repartitioned before forecasting.")
+            .define(TIMESTAMP_FIELD_CONFIG, Type.STRING, "", Importance.MEDIUM,
+                    "Event field holding the event time. Empty: the record timestamp is the event time.")
+            .define(TIMESTAMP_FORMAT_CONFIG, Type.STRING, "iso", timestampFormatValidator(), Importance.MEDIUM,
+                    "Format of the timestamp field: iso (instant, date-time or date; no offset means UTC), "
+                            + "epoch_millis, epoch_seconds, or a java.time DateTimeFormatter pattern.")
+            .define(EVENT_MAX_BYTES_CONFIG, Type.INT, 65536, ConfigDef.Range.atLeast(16), Importance.LOW,
+                    "Events larger than this many bytes go to the dead-letter topic unparsed.")
+            .define(INFERENCE_THREADS_CONFIG, Type.INT, 1, ConfigDef.Range.between(1, 64), Importance.LOW,
+                    "ONNX Runtime intra-op threads per model call. 1 suits one stream thread per core.")
+            .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, false, Importance.LOW,
+                    "Create the input, output and dead-letter topics at start when they are missing.")
+            .define(TOPICS_PARTITIONS_CONFIG, Type.INT, 6, ConfigDef.Range.atLeast(1), Importance.LOW,
+                    "Partitions of topics carrycast creates; the upper bound on useful instances.")
+            .define(TOPICS_REPLICATION_CONFIG, Type.SHORT, (short) -1, Importance.LOW,
+                    "Replication factor of topics carrycast creates; -1 takes the broker's default.");
+
+    /** Prefixes under which Kafka Streams accepts client and topic settings. */
+    private static final List<String> KAFKA_PREFIXES = List.of(StreamsConfig.MAIN_CONSUMER_PREFIX,
+            StreamsConfig.RESTORE_CONSUMER_PREFIX, StreamsConfig.GLOBAL_CONSUMER_PREFIX,
+            StreamsConfig.CONSUMER_PREFIX, StreamsConfig.PRODUCER_PREFIX, StreamsConfig.ADMIN_CLIENT_PREFIX,
+            StreamsConfig.TOPIC_PREFIX);
+
+    private final Map<String, Object> kafkaSettings;
+
+    private CarrycastConfig(Map<String, Object> appSettings, Map<String, Object> kafkaSettings) {
+        super(DEFINITION, appSettings, false);
+        this.kafkaSettings = kafkaSettings;
+    }
+
+    /** Checks every setting and splits them into carrycast's own and Kafka's. */
+    public static CarrycastConfig of(Map<String, ?> settings) {
+        Map<String, Object> app = new HashMap<>();
+        Map<String, Object> kafka = new TreeMap<>();
+        for (Map.Entry<String, ?> setting : settings.entrySet()) {
+            String name = setting.getKey();
+            if (name.startsWith(PREFIX)) {
+                if (!DEFINITION.names().contains(name)) {
+                    throw new ConfigException(name, setting.getValue(), "unknown carrycast setting; known: "
+                            + new java.util.TreeSet<>(DEFINITION.names()));
+                }
+                app.put(name, setting.getValue());
+            } else {
+                if (!isKafkaSetting(name)) {
+                    throw new ConfigException(name, setting.getValue(), "neither a carrycast setting nor a known "
+                            + "Kafka Streams, consumer, producer, admin or topic setting");
+                }
+                kafka.put(name, setting.getValue());
+            }
+        }
+        CarrycastConfig config = new CarrycastConfig(app, kafka);
+        new StreamsConfig(config.streamsProperties()); // fails on a Kafka setting with an invalid value
+        return config;
+    }
+
+    /** Reads a properties file, then applies {@code CARRYCAST_*} variables from {@code environment}. */
+    public static CarrycastConfig load(Path file, Map<String, String> environment) {
+        Map<String, Object> settings = new HashMap<>();
+        if (file != null) {
+            Properties properties = new Properties();
+            try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                properties.load(reader);
+            } catch (IOException e) {
+                throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+            }
+            properties.stringPropertyNames().forEach(name -> settings.put(name, properties.getProperty(name).trim()));
+        }
+        settings.putAll(fromEnvironment(environment));
+        return of(settings);
+    }
+
+    static Map<String, String> fromEnvironment(Map<String, String> environment) {
+        Map<String, String> settings = new HashMap<>();
+        environment.forEach((variable, value) -> {
+            if (variable.startsWith(ENV_PREFIX) && variable.length() > ENV_PREFIX.length()) {
+                String name = variable.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+                settings.put(DEFINITION.names().contains(PREFIX + name) ? PREFIX + name : name, value);
+            }
+        });
+        return settings;
+    }
+
+    private static boolean isKafkaSetting(String name) {
+        for (String prefix : KAFKA_PREFIXES) {
+            if (name.startsWith(prefix)) {
+                return isKafkaSetting(name.substring(prefix.length()))
+                        || (prefix.equals(StreamsConfig.TOPIC_PREFIX) && TOPIC_SETTINGS.contains(name.substring(prefix.length())));
+            }
+        }
+        return StreamsConfig.configDef().names().contains(name) || ConsumerConfig.configNames().contains(name)
+                || ProducerConfig.configNames().contains(name) || AdminClientConfig.configNames().contains(name);
+    }
+
+    private static final Set<String> TOPIC_SETTINGS = topicSettings();
+
+    private static Set<String> topicSettings() {
+        Set<String> names = new HashSet<>();
+        for (java.lang.reflect.Field field : TopicConfig.class.getFields()) {
+            if (field.getName().endsWith("_CONFIG")) {
+                try {
+                    names.add((String) field.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return names;
+    }
+
+    private static ConfigDef.Validator timestampFormatValidator() {
+        return (name, value) -> {
+            try {
+                TimestampFormat.of((String) value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(name, value, e.getMessage());
+            }
+        };
+    }
+
+    /**
+     * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id,
+     * error handlers that log and continue, the dead-letter topic).
+     */
+    public Properties streamsProperties() {
+        Properties properties = new Properties();
+        properties.put(StreamsConfig.APPLICATION_ID_CONFIG, "carrycast");
+        properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                LogAndContinueExceptionHandler.class.getName());
+        properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                LogAndContinueProcessingExceptionHandler.class.getName());
+        properties.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic());
+        properties.putAll(kafkaSettings);
+        return properties;
+    }
+
+    /** The Kafka settings as given, without carrycast's defaults. */
+    public Map<String, Object> kafkaSettings() {
+        return Map.copyOf(kafkaSettings);
+    }
+
+    public String inputTopic() {
+        return getString(INPUT_TOPIC_CONFIG);
+    }
+
+    public String outputTopic() {
+        return getString(OUTPUT_TOPIC_CONFIG);
+    }
+
+    public String deadLetterTopic() {
+        return getString(DEAD_LETTER_TOPIC_CONFIG);
+    }
+
+    public Path modelDir() {
+        return Path.of(getString(MODEL_DIR_CONFIG));
+    }
+
+    /** The key field, or null when the record key is the series id. */
+    public String keyField() {
+        String field = getString(KEY_FIELD_CONFIG);
+        return field.isEmpty() ? null : field;
+    }
+
+    /** The timestamp field, or null when the record timestamp is the event time. */
+    public String timestampField() {
+        String field = getString(TIMESTAMP_FIELD_CONFIG);
+        return field.isEmpty() ? null : field;
+    }
+
+    public TimestampFormat timestampFormat() {
+        return TimestampFormat.of(getString(TIMESTAMP_FORMAT_CONFIG));
+    }
+
+    public int eventMaxBytes() {
+        return getInt(EVENT_MAX_BYTES_CONFIG);
+    }
+
+    public int inferenceThreads() {
+        return getInt(INFERENCE_THREADS_CONFIG);
+    }
+
+    public boolean createTopics() {
+        return getBoolean(TOPICS_CREATE_CONFIG);
+    }
+
+    public int topicPartitions() {
+        return getInt(TOPICS_PARTITIONS_CONFIG);
+    }
+
+    public short topicReplicationFactor() {
+        return getShort(TOPICS_REPLICATION_CONFIG);
+    }
+
+    /** The settings table for the README, generated from the definitions. */
+    public static String markdownTable() {
+        StringBuilder table = new StringBuilder("| setting | type | default | description |\n|---|---|---|---|\n");
+        for (ConfigDef.ConfigKey key : new TreeMap<>(DEFINITION.configKeys()).values()) {
+            String defaultValue = key.hasDefault() ? String.valueOf(key.defaultValue) : "(required)";
+            table.append("| `").append(key.name).append("` | ").append(key.type.name().toLowerCase(Locale.ROOT))
+                    .append(" | `").append(defaultValue).append("` | ").append(key.documentation).append(" |\n");
+        }
+        return table.toString();
+    }
+}

@@ -1,0 +1,162 @@
+package io.carrycast.forecast;
+
+import io.carrycast.bundle.ModelCard;
+import io.carrycast.bundle.Mode;
+import io.carrycast.bundle.TargetSpec;
+import io.carrycast.runner.RecurrentModelRunner;
+import io.carrycast.state.FeatureWindow;
+import io.carrycast.state.KeyState;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns one event per key into that key's next state, window and forecast, for a batch of distinct keys
+ * in one model call. Holds no per-key data itself: callers pass each key's stored state and window in and
+ * store what comes out. Does not own the runner.
+ */
+public final class Forecaster {
+
+    private final RecurrentModelRunner runner;
+    private final ModelCard card;
+    private final long fingerprint;
+    private final int featureCount;
+    private final int outputsPerForecast;
+
+    public Forecaster(RecurrentModelRunner runner) {
+        this.runner = runner;
+        this.card = runner.bundle().card();
+        this.fingerprint = runner.bundle().fingerprint();
+        this.featureCount = card.features().size();
+        this.outputsPerForecast = card.outputsPerForecast();
+    }
+
+    public ModelCard card() {
+        return card;
+    }
+
+    public long modelFingerprint() {
+        return fingerprint;
+    }
+
+    /** Whether a key's stored state has the tensor count and size this model steps. */
+    public boolean fitsState(KeyState state) {
+        float[][] tensors = state.tensors();
+        int expectedSize = card.mode() == Mode.STATEFUL ? runner.stateSizePerKey() : 0;
+        int expectedCount = card.mode() == Mode.STATEFUL ? runner.stateTensorCount() : 0;
+        return tensors.length == expectedCount && (tensors.length == 0 || tensors[0].length == expectedSize);
+    }
+
+    /**
+     * One event for one key.
+     *
+     * @param state  the key's stored state, or null for a key never seen
+     * @param window the key's stored window, or null for none yet
+     */
+    public record Request(String key, long eventTimeMs, float[] features, KeyState state, FeatureWindow window) {
+    }
+
+    /**
+     * @param window   the key's window after this event, or null when the card keeps none
+     * @param forecast null until a window-mode key has a full window
+     */
+    public record Outcome(KeyState state, FeatureWindow window, Forecast forecast) {
+    }
+
+    /** Processes one event for each request; the requests' keys must be distinct. */
+    public List<Outcome> process(List<Request> requests) {
+        List<FeatureWindow> windows = new ArrayList<>(requests.size());
+        for (Request request : requests) {
+            windows.add(card.keepsWindow() ? windowOf(request).append(request.features()) : null);
+        }
+        return card.mode() == Mode.STATEFUL ? step(requests, windows) : runWindows(requests, windows);
+    }
+
+    private List<Outcome> step(List<Request> requests, List<FeatureWindow> windows) {
+        int batch = requests.size();
+        int stateSize = runner.stateSizePerKey();
+        int tensors = runner.stateTensorCount();
+        float[] features = new float[batch * featureCount];
+        float[][] statesIn = new float[tensors][batch * stateSize];
+        for (int b = 0; b < batch; b++) {
+            Request request = requests.get(b);
+            System.arraycopy(request.features(), 0, features, b * featureCount, featureCount);
+            if (request.state() != null) {
+                for (int s = 0; s < tensors; s++) {
+                    System.arraycopy(request.state().tensors()[s], 0, statesIn[s], b * stateSize, stateSize);
+                }
+            }
+        }
+        float[] forecasts = new float[batch * outputsPerForecast];
+        float[][] statesOut = new float[tensors][batch * stateSize];
+        runner.step(batch, features, statesIn, forecasts, statesOut);
+
+        List<Outcome> outcomes = new ArrayList<>(batch);
+        for (int b = 0; b < batch; b++) {
+            Request request = requests.get(b);
+            float[][] keyState = new float[tensors][];
+            for (int s = 0; s < tensors; s++) {
+                keyState[s] = Arrays.copyOfRange(statesOut[s], b * stateSize, (b + 1) * stateSize);
+            }
+            KeyState next = priorState(request).advance(fingerprint, request.eventTimeMs(), keyState);
+            outcomes.add(new Outcome(next, windows.get(b), forecast(request, next.steps(), forecasts, b)));
+        }
+        return outcomes;
+    }
+
+    private List<Outcome> runWindows(List<Request> requests, List<FeatureWindow> windows) {
+        List<Integer> full = new ArrayList<>();
+        for (int b = 0; b < requests.size(); b++) {
+            if (windows.get(b).isFull()) {
+                full.add(b);
+            }
+        }
+        float[] forecasts = new float[full.size() * outputsPerForecast];
+        if (!full.isEmpty()) {
+            float[] input = new float[full.size() * card.window() * featureCount];
+            for (int i = 0; i < full.size(); i++) {
+                windows.get(full.get(i)).copyTo(input, i * card.window() * featureCount);
+            }
+            runner.runWindows(full.size(), card.window(), input, forecasts);
+        }
+        List<Outcome> outcomes = new ArrayList<>(requests.size());
+        for (int b = 0, row = 0; b < requests.size(); b++) {
+            Request request = requests.get(b);
+            KeyState next = priorState(request).advance(fingerprint, request.eventTimeMs(), new float[0][]);
+            Forecast forecast = windows.get(b).isFull() ? forecast(request, next.steps(), forecasts, row++) : null;
+            outcomes.add(new Outcome(next, windows.get(b), forecast));
+        }
+        return outcomes;
+    }
+
+    private KeyState priorState(Request request) {
+        return request.state() != null ? request.state()
+                : KeyState.initial(fingerprint, runner.stateTensorCount(), runner.stateSizePerKey());
+    }
+
+    private FeatureWindow windowOf(Request request) {
+        FeatureWindow window = request.window();
+        if (window == null) {
+            return FeatureWindow.empty(featureCount, card.window());
+        }
+        return window.capacity() == card.window() ? window : window.withCapacity(card.window());
+    }
+
+    private Forecast forecast(Request request, long stepsSeen, float[] outputs, int row) {
+        List<TargetSpec> targets = card.targets();
+        List<Forecast.Point> points = new ArrayList<>(card.horizon());
+        long cadenceMs = card.cadence().toMillis();
+        for (int step = 0; step < card.horizon(); step++) {
+            Map<String, Double> values = new LinkedHashMap<>();
+            for (int t = 0; t < targets.size(); t++) {
+                float normalised = outputs[row * outputsPerForecast + step * targets.size() + t];
+                values.put(targets.get(t).field(), targets.get(t).denormalise(normalised));
+            }
+            points.add(new Forecast.Point(step + 1, request.eventTimeMs() + (step + 1) * cadenceMs, values));
+        }
+        return new Forecast(request.key(), request.eventTimeMs(), card.name(), card.version(),
+                card.mode().cardName(), stepsSeen, points);
+    }
+}

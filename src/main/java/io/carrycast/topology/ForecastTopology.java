@@ -1,0 +1,60 @@
+package io.carrycast.topology;
+
+import io.carrycast.config.CarrycastConfig;
+import io.carrycast.forecast.EventReader;
+import io.carrycast.forecast.Forecaster;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Builds the topology: events (JSON) from the input topic, re-keyed by a field when configured, into
+ * {@link ForecastProcessor}, forecasts (JSON) to the output topic keyed by series id.
+ */
+public final class ForecastTopology {
+
+    /** Per key: the recurrent state ({@link io.carrycast.state.KeyState}). */
+    public static final String STATE_STORE = "carrycast-state";
+    /** Per key: the last W feature vectors ({@link io.carrycast.state.FeatureWindow}); only when the card keeps them. */
+    public static final String WINDOW_STORE = "carrycast-window";
+
+    private ForecastTopology() {
+    }
+
+    public static Topology build(CarrycastConfig config, Forecaster forecaster) {
+        EventReader reader = new EventReader(config.timestampField(), config.timestampFormat(),
+                config.eventMaxBytes());
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.addStateStore(store(STATE_STORE));
+        boolean keepsWindow = forecaster.card().keepsWindow();
+        if (keepsWindow) {
+            builder.addStateStore(store(WINDOW_STORE));
+        }
+
+        KStream<String, byte[]> events = builder.stream(config.inputTopic(),
+                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"));
+        if (config.keyField() != null) {
+            String keyField = config.keyField();
+            events = events
+                    .selectKey((key, value) -> EventReader.keyField(reader.parse(value), keyField), Named.as("key-by-field"))
+                    .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
+        }
+        String[] stores = keepsWindow ? new String[] {STATE_STORE, WINDOW_STORE} : new String[] {STATE_STORE};
+        events.process(() -> new ForecastProcessor(forecaster, reader), Named.as("forecast"), stores)
+                .to(config.outputTopic(), Produced.with(Serdes.String(), new ForecastSerde()).withName("forecasts"));
+        return builder.build();
+    }
+
+    private static StoreBuilder<KeyValueStore<String, byte[]>> store(String name) {
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.ByteArray())
+                .withCachingEnabled();
+    }
+}

@@ -1,0 +1,98 @@
+package io.carrycast.testing;
+
+import io.carrycast.bundle.ModelBundle;
+import io.carrycast.config.CarrycastConfig;
+import io.carrycast.forecast.Forecast;
+import io.carrycast.forecast.Forecaster;
+import io.carrycast.runner.RecurrentModelRunner;
+import io.carrycast.runner.RunnerOptions;
+import io.carrycast.topology.ForecastSerde;
+import io.carrycast.topology.ForecastTopology;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+
+/** The real topology and model in a {@link TopologyTestDriver}; closes the driver, then the runner. */
+public final class ForecastDriver implements AutoCloseable {
+
+    public static final String INPUT = "events";
+    public static final String OUTPUT = "forecasts";
+    public static final String DEAD_LETTER = "dead-letter";
+
+    private final RecurrentModelRunner runner;
+    private final TopologyTestDriver driver;
+    private final TestInputTopic<String, byte[]> input;
+    private final TestOutputTopic<String, Forecast> output;
+
+    private ForecastDriver(RecurrentModelRunner runner, TopologyTestDriver driver) {
+        this.runner = runner;
+        this.driver = driver;
+        this.input = driver.createInputTopic(INPUT, new StringSerializer(), new ByteArraySerializer());
+        this.output = driver.createOutputTopic(OUTPUT, new StringDeserializer(), new ForecastSerde().deserializer());
+    }
+
+    /** A driver for the bundle in {@code modelDir}, its stores under {@code stateDir}. */
+    public static ForecastDriver open(Path modelDir, Path stateDir, Map<String, String> extraSettings) {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, modelDir.toString());
+        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, INPUT);
+        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, OUTPUT);
+        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, DEAD_LETTER);
+        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
+        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "carrycast-test");
+        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        settings.putAll(extraSettings);
+        CarrycastConfig config = CarrycastConfig.of(settings);
+        RecurrentModelRunner runner = RecurrentModelRunner.open(ModelBundle.load(modelDir), RunnerOptions.defaults());
+        try {
+            return new ForecastDriver(runner, new TopologyTestDriver(
+                    ForecastTopology.build(config, new Forecaster(runner)), config.streamsProperties()));
+        } catch (RuntimeException e) {
+            runner.close();
+            throw e;
+        }
+    }
+
+    public static ForecastDriver open(Fixture fixture, Path stateDir) {
+        return open(fixture.directory(), stateDir, Map.of());
+    }
+
+    public void send(Fixture.Event event) {
+        input.pipeInput(event.key(), event.bytes(), event.timeMs());
+    }
+
+    public void send(List<Fixture.Event> events) {
+        events.forEach(this::send);
+    }
+
+    public void sendRaw(String key, byte[] value, long timestampMs) {
+        input.pipeInput(key, value, timestampMs);
+    }
+
+    public List<TestRecord<String, Forecast>> forecasts() {
+        return output.readRecordsToList();
+    }
+
+    public TopologyTestDriver driver() {
+        return driver;
+    }
+
+    @Override
+    public void close() {
+        try {
+            driver.close();
+        } finally {
+            runner.close();
+        }
+    }
+}
