@@ -1,0 +1,112 @@
+package io.carrycast.backtest;
+
+import io.carrycast.bundle.ModelCard;
+import io.carrycast.bundle.TargetSpec;
+import io.carrycast.forecast.Forecast;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.LongPredicate;
+
+/**
+ * Scores forecasts against what happened: for every forecast point whose target time has an observed
+ * value, the model's error and the persistence baseline's (the value at the forecast's event time carried
+ * forward). Only points whose target time passes the filter count.
+ */
+public final class Evaluation {
+
+    private final ModelCard card;
+    private final LongPredicate targetTimeFilter;
+    private final Map<String, Map<Long, Map<String, Double>>> actuals = new HashMap<>();
+    private final List<Forecast> forecasts = new ArrayList<>();
+
+    public Evaluation(ModelCard card, LongPredicate targetTimeFilter) {
+        this.card = card;
+        this.targetTimeFilter = targetTimeFilter;
+    }
+
+    /** Records the target fields' observed values of one event. */
+    public void addActual(String key, long timeMs, Map<String, Double> values) {
+        actuals.computeIfAbsent(key, k -> new HashMap<>()).put(timeMs, values);
+    }
+
+    public void addForecast(Forecast forecast) {
+        forecasts.add(forecast);
+    }
+
+    /** Per key and target: the model's and the baseline's MAE and RMSE over the same points. */
+    public List<Score> scores() {
+        Map<String, Accumulator> byKeyAndTarget = new TreeMap<>();
+        for (Forecast forecast : forecasts) {
+            Map<Long, Map<String, Double>> observed = actuals.getOrDefault(forecast.key(), Map.of());
+            Map<String, Double> atForecastTime = observed.get(forecast.eventTimeMs());
+            for (Forecast.Point point : forecast.points()) {
+                Map<String, Double> atTarget = observed.get(point.targetTimeMs());
+                if (atTarget == null || atForecastTime == null || !targetTimeFilter.test(point.targetTimeMs())) {
+                    continue;
+                }
+                for (TargetSpec target : card.targets()) {
+                    Double actual = atTarget.get(target.field());
+                    Double persistence = atForecastTime.get(target.field());
+                    if (actual == null || persistence == null) {
+                        continue;
+                    }
+                    byKeyAndTarget.computeIfAbsent(forecast.key() + "\u0000" + target.field(),
+                                    k -> new Accumulator(forecast.key(), target.field()))
+                            .add(point.values().get(target.field()) - actual, persistence - actual);
+                }
+            }
+        }
+        return byKeyAndTarget.values().stream().map(Accumulator::score).toList();
+    }
+
+    /** A text table of the scores. */
+    public static String table(List<Score> scores) {
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-16s %-12s %6s %10s %10s %10s %10s%n",
+                "key", "target", "n", "MAE model", "MAE pers.", "RMSE model", "RMSE pers."));
+        for (Score s : scores) {
+            out.append(String.format(Locale.ROOT, "%-16s %-12s %6d %10.3f %10.3f %10.3f %10.3f%n", s.key(), s.target(),
+                    s.count(), s.maeModel(), s.maePersistence(), s.rmseModel(), s.rmsePersistence()));
+        }
+        return out.toString();
+    }
+
+    /** One key's and target's errors, model against persistence, over {@code count} points. */
+    public record Score(String key, String target, int count, double maeModel, double rmseModel,
+                        double maePersistence, double rmsePersistence) {
+        public boolean modelBeatsPersistence() {
+            return maeModel < maePersistence;
+        }
+    }
+
+    private static final class Accumulator {
+        private final String key;
+        private final String target;
+        private int count;
+        private double absModel;
+        private double squaredModel;
+        private double absPersistence;
+        private double squaredPersistence;
+
+        Accumulator(String key, String target) {
+            this.key = key;
+            this.target = target;
+        }
+
+        void add(double modelError, double persistenceError) {
+            count++;
+            absModel += Math.abs(modelError);
+            squaredModel += modelError * modelError;
+            absPersistence += Math.abs(persistenceError);
+            squaredPersistence += persistenceError * persistenceError;
+        }
+
+        Score score() {
+            return new Score(key, target, count, absModel / count, Math.sqrt(squaredModel / count),
+                    absPersistence / count, Math.sqrt(squaredPersistence / count));
+        }
+    }
+}

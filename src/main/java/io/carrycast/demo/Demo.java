@@ -1,0 +1,243 @@
+package io.carrycast.demo;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.carrycast.CarrycastApplication;
+import io.carrycast.CarrycastException;
+import io.carrycast.backtest.Backtest;
+import io.carrycast.backtest.EventFile;
+import io.carrycast.backtest.Evaluation;
+import io.carrycast.broker.EmbeddedKafkaBroker;
+import io.carrycast.bundle.ModelBundle;
+import io.carrycast.bundle.ModelCard;
+import io.carrycast.config.CarrycastConfig;
+import io.carrycast.forecast.Forecast;
+import io.carrycast.forecast.TimestampFormat;
+import io.carrycast.topology.ForecastSerde;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * The demo: embedded broker, topics, forecaster; the weather CSV replayed as JSON events keyed by city;
+ * forecasts consumed back from Kafka (read_committed) and scored on 2015 against persistence; a report.
+ */
+public final class Demo {
+
+    public static final String EVENTS_TOPIC = "weather-events";
+    public static final String FORECASTS_TOPIC = "weather-forecasts";
+    public static final String DEAD_LETTER_TOPIC = "weather-dead-letter";
+    private static final int PARTITIONS = 4;
+    private static final String KEY_FIELD = "location";
+    private static final String TIME_FIELD = "date";
+    private static final long SCORE_FROM = LocalDate.of(2015, 1, 1).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+    private static final long SCORE_UNTIL = LocalDate.of(2016, 1, 1).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+    /** What the {@code demo} command was asked for; a null csv means the bundled dataset. */
+    public record Options(Path csv, Path model, Path reportDir, int eventsPerSecond, boolean keepBroker, int port) {
+    }
+
+    private final Options options;
+
+    public Demo(Options options) {
+        this.options = options;
+    }
+
+    /** @return whether the model beat persistence for every city */
+    public boolean run() throws IOException, InterruptedException {
+        ModelCard card = ModelBundle.load(options.model()).card();
+        List<ObjectNode> events = chronological(EventFile.read(datasetPath()));
+        Path workDir = Files.createTempDirectory("carrycast-demo-");
+        System.out.printf("carrycast demo: %d daily weather events, model %s v%s%n", events.size(), card.name(),
+                card.version());
+        System.out.print("Starting Kafka broker ... ");
+        EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(options.port(), workDir.resolve("kafka"));
+        System.out.println(broker.bootstrapServers());
+        try {
+            broker.createTopics(PARTITIONS, EVENTS_TOPIC, FORECASTS_TOPIC);
+            broker.createTopics(1, DEAD_LETTER_TOPIC);
+            List<Forecast> forecasts;
+            try (CarrycastApplication application = CarrycastApplication.start(config(broker, workDir))) {
+                application.awaitRunning(Duration.ofSeconds(60));
+                forecasts = replayAndCollect(broker, events);
+            }
+            boolean better = summarise(card, events, forecasts);
+            if (options.keepBroker()) {
+                keepBrokerRunning(broker);
+            }
+            return better;
+        } finally {
+            broker.close();
+            deleteQuietly(workDir);
+        }
+    }
+
+    private CarrycastConfig config(EmbeddedKafkaBroker broker, Path workDir) {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "carrycast-demo");
+        settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        settings.put(StreamsConfig.STATE_DIR_CONFIG, workDir.resolve("state").toString());
+        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, options.model().toString());
+        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, EVENTS_TOPIC);
+        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, FORECASTS_TOPIC);
+        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, DEAD_LETTER_TOPIC);
+        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, TIME_FIELD);
+        return CarrycastConfig.of(settings);
+    }
+
+    private List<Forecast> replayAndCollect(EmbeddedKafkaBroker broker, List<ObjectNode> events) throws InterruptedException {
+        List<Forecast> forecasts = new CopyOnWriteArrayList<>();
+        AtomicInteger produced = new AtomicInteger();
+        Progress progress = new Progress(events.size(), produced::get, forecasts::size);
+        Thread consumer = new Thread(() -> consume(broker, events.size(), forecasts), "demo-consumer");
+        consumer.start();
+        progress.start();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5),
+                new StringSerializer(), new ByteArraySerializer())) {
+            TimestampFormat iso = TimestampFormat.of("iso");
+            long started = System.nanoTime();
+            for (ObjectNode event : events) {
+                long time = iso.parse(event.get(TIME_FIELD).asText());
+                producer.send(new ProducerRecord<>(EVENTS_TOPIC, null, time, event.get(KEY_FIELD).asText(),
+                        event.toString().getBytes(StandardCharsets.UTF_8)));
+                int count = produced.incrementAndGet();
+                pace(started, count);
+            }
+            producer.flush();
+        }
+        consumer.join();
+        progress.finish();
+        if (forecasts.size() < events.size()) {
+            throw new CarrycastException("only " + forecasts.size() + " of " + events.size()
+                    + " forecasts came back within " + IDLE_TIMEOUT.toSeconds() + " s of the last one");
+        }
+        return forecasts;
+    }
+
+    private void pace(long startedNanos, int count) throws InterruptedException {
+        if (options.eventsPerSecond() <= 0) {
+            return;
+        }
+        long dueNanos = startedNanos + count * 1_000_000_000L / options.eventsPerSecond();
+        long aheadMillis = (dueNanos - System.nanoTime()) / 1_000_000;
+        if (aheadMillis > 0) {
+            Thread.sleep(aheadMillis);
+        }
+    }
+
+    private static void consume(EmbeddedKafkaBroker broker, int expected, List<Forecast> sink) {
+        try (KafkaConsumer<String, Forecast> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "carrycast-demo-reader",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                new StringDeserializer(), new ForecastSerde().deserializer())) {
+            consumer.subscribe(List.of(FORECASTS_TOPIC));
+            long lastProgress = System.nanoTime();
+            while (sink.size() < expected && System.nanoTime() - lastProgress < IDLE_TIMEOUT.toNanos()) {
+                for (ConsumerRecord<String, Forecast> record : consumer.poll(Duration.ofMillis(200))) {
+                    sink.add(record.value());
+                    lastProgress = System.nanoTime();
+                }
+            }
+        }
+    }
+
+    private boolean summarise(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts) throws IOException {
+        Evaluation evaluation = new Evaluation(card, t -> t >= SCORE_FROM && t < SCORE_UNTIL);
+        TimestampFormat iso = TimestampFormat.of("iso");
+        for (ObjectNode event : events) {
+            evaluation.addActual(event.get(KEY_FIELD).asText(), iso.parse(event.get(TIME_FIELD).asText()),
+                    Backtest.targetValues(card, event));
+        }
+        forecasts.forEach(evaluation::addForecast);
+        List<Evaluation.Score> scores = evaluation.scores();
+
+        System.out.println();
+        System.out.printf("Next-day %s forecasts for 2015, from %d forecasts consumed from topic %s:%n",
+                card.targets().get(0).field(), forecasts.size(), FORECASTS_TOPIC);
+        System.out.print(Evaluation.table(scores));
+        boolean allBetter = !scores.isEmpty();
+        for (Evaluation.Score score : scores) {
+            double change = 100.0 * (score.maeModel() - score.maePersistence()) / score.maePersistence();
+            System.out.printf(Locale.ROOT, "%s: model MAE %.2f vs persistence %.2f (%+.1f%%) -> %s%n", score.key(),
+                    score.maeModel(), score.maePersistence(), change,
+                    score.modelBeatsPersistence() ? "model better" : "persistence better");
+            allBetter &= score.modelBeatsPersistence();
+        }
+        Files.createDirectories(options.reportDir());
+        DemoReport report = DemoReport.of(card, events, forecasts, scores, SCORE_FROM, SCORE_UNTIL);
+        Path png = report.writePng(options.reportDir().resolve("report.png"));
+        Path html = report.writeHtml(options.reportDir().resolve("report.html"));
+        System.out.println("Report: " + html.toAbsolutePath() + "\nChart:  " + png.toAbsolutePath());
+        return allBetter;
+    }
+
+    private static void keepBrokerRunning(EmbeddedKafkaBroker broker) throws InterruptedException {
+        String bootstrap = broker.bootstrapServers();
+        System.out.println();
+        System.out.println("Broker still running at " + bootstrap + ". Inspect it with kcat, for example:");
+        System.out.println("  kcat -b " + bootstrap + " -L");
+        System.out.println("  kcat -b " + bootstrap + " -C -t " + FORECASTS_TOPIC + " -o -5 -e -f '%k %s\\n'");
+        System.out.println("Stop with Ctrl-C.");
+        Thread.currentThread().join();
+    }
+
+    private Path datasetPath() throws IOException {
+        if (options.csv() != null) {
+            return options.csv();
+        }
+        Path copy = Files.createTempFile("carrycast-weather-", ".csv");
+        copy.toFile().deleteOnExit();
+        try (InputStream bundled = Demo.class.getResourceAsStream("/demo/weather.csv")) {
+            if (bundled == null) {
+                throw new CarrycastException("the bundled dataset demo/weather.csv is missing from the classpath");
+            }
+            Files.copy(bundled, copy, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return copy;
+    }
+
+    /** Day by day, both cities each day: the order a live feed would deliver them in. */
+    private static List<ObjectNode> chronological(List<ObjectNode> rows) {
+        List<ObjectNode> events = new ArrayList<>(rows);
+        events.sort(Comparator.comparing((ObjectNode e) -> e.get(TIME_FIELD).asText())
+                .thenComparing(e -> e.get(KEY_FIELD).asText()));
+        return events;
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("could not delete " + dir + ": " + e.getMessage());
+        }
+    }
+}
