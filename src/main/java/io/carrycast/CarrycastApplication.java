@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.stream.Stream;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
@@ -87,7 +88,10 @@ public final class CarrycastApplication implements AutoCloseable {
     @Override
     public void close() {
         try {
-            if (!streams.close(Duration.ofSeconds(60))) {
+            // Leaving the group hands this instance's partitions to the others at once, instead of after the
+            // session timeout: a clean stop should not pause those keys' forecasts for 45 s.
+            if (!streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(Duration.ofSeconds(60)))) {
                 LOG.warn("Kafka Streams did not stop within 60 s");
             }
         } finally {

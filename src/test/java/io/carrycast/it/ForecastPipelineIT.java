@@ -1,0 +1,171 @@
+package io.carrycast.it;
+
+import static io.carrycast.testing.ForecastAssertions.assertMatches;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.carrycast.CarrycastApplication;
+import io.carrycast.config.CarrycastConfig;
+import io.carrycast.forecast.Forecast;
+import io.carrycast.testing.Fixture;
+import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.KafkaBroker;
+import io.carrycast.testing.KafkaIo;
+import io.carrycast.testing.SyntheticEvents;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The forecaster on a real broker, checked against the TopologyTestDriver path and PyTorch. */
+@ExtendWith(KafkaBroker.class)
+class ForecastPipelineIT {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration SETTLE = Duration.ofSeconds(2);
+
+    @TempDir
+    Path tempDir;
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE})
+    void shouldForecastEveryEventOnceInKeyOrderAndMatchTheTestDriver(String guarantee) {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(120, 12, 42);
+        Topics topics = Topics.create("pipeline-" + guarantee, 4);
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input, events);
+
+        List<ConsumerRecord<String, Forecast>> records;
+        try (CarrycastApplication app = CarrycastApplication.start(config(fixture.directory(), topics, guarantee,
+                tempDir.resolve("state"), "app-" + UUID.randomUUID()))) {
+            records = KafkaIo.consume(KafkaBroker.bootstrapServers(), topics.output, events.size(), TIMEOUT, SETTLE);
+        }
+
+        assertEquals(events.size(), records.size(), "one forecast per event, none lost or duplicated");
+        Map<String, List<Forecast>> viaKafka = new LinkedHashMap<>();
+        for (ConsumerRecord<String, Forecast> record : records) {
+            List<Forecast> forKey = viaKafka.computeIfAbsent(record.key(), k -> new ArrayList<>());
+            assertEquals(forKey.size() + 1, record.value().stepsSeen(), record.key() + ": per-key order kept");
+            assertEquals(record.value().eventTimeMs(), record.timestamp(), "record timestamp is the event time");
+            forKey.add(record.value());
+        }
+        assertEquals(testDriverForecasts(fixture, events), viaKafka.keySet().stream()
+                .collect(HashMap::new, (m, k) -> m.put(k, viaKafka.get(k)), HashMap::putAll));
+    }
+
+    @Test
+    void shouldForecastOnlyEventsWithACompleteWindowInWindowMode() {
+        Fixture fixture = Fixture.load("bilstm_window");
+        int window = fixture.card().window();
+        List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(30, window + 4, 7);
+        Topics topics = Topics.create("window", 3);
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input, events);
+        int due = 30 * 5;
+
+        List<ConsumerRecord<String, Forecast>> records;
+        try (CarrycastApplication app = CarrycastApplication.start(config(fixture.directory(), topics,
+                StreamsConfig.AT_LEAST_ONCE, tempDir.resolve("state"), "app-" + UUID.randomUUID()))) {
+            records = KafkaIo.consume(KafkaBroker.bootstrapServers(), topics.output, due, TIMEOUT, SETTLE);
+        }
+
+        assertEquals(due, records.size());
+        Map<String, List<Forecast>> expected = testDriverForecasts(fixture, events);
+        Map<String, List<Forecast>> actual = new HashMap<>();
+        records.forEach(r -> actual.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value()));
+        assertEquals(expected, actual);
+        actual.values().forEach(forKey -> assertEquals(List.of((long) window, window + 1L, window + 2L, window + 3L,
+                window + 4L), forKey.stream().map(Forecast::stepsSeen).toList()));
+    }
+
+    @ParameterizedTest(name = "wipe local state: {0}")
+    @ValueSource(booleans = {false, true})
+    void shouldContinueEachKeysStateAfterARestart(boolean wipeLocalState) throws Exception {
+        Fixture fixture = Fixture.load("lstm_stacked");
+        List<Fixture.Event> events = fixture.interleavedEvents();
+        int half = events.size() / 2;
+        Topics topics = Topics.create("restart-" + wipeLocalState, 2);
+        String appId = "app-" + UUID.randomUUID();
+        Path stateDir = tempDir.resolve("state");
+        CarrycastConfig config = config(fixture.directory(), topics, StreamsConfig.EXACTLY_ONCE_V2, stateDir, appId);
+
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input, events.subList(0, half));
+        try (CarrycastApplication app = CarrycastApplication.start(config)) {
+            assertEquals(half, KafkaIo.consume(KafkaBroker.bootstrapServers(), topics.output, half, TIMEOUT,
+                    Duration.ZERO).size());
+        }
+        if (wipeLocalState) {
+            deleteRecursively(stateDir);
+        }
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input, events.subList(half, events.size()));
+        List<ConsumerRecord<String, Forecast>> records;
+        try (CarrycastApplication app = CarrycastApplication.start(config)) {
+            records = KafkaIo.consume(KafkaBroker.bootstrapServers(), topics.output, events.size(), TIMEOUT, SETTLE);
+        }
+
+        assertEquals(events.size(), records.size());
+        Map<String, List<Forecast>> byKey = new HashMap<>();
+        records.forEach(r -> byKey.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value()));
+        for (String key : fixture.keys()) {
+            List<float[]> expected = fixture.expectedOutputs(key);
+            for (int i = 0; i < expected.size(); i++) {
+                Forecast forecast = byKey.get(key).get(i);
+                assertEquals(i + 1, forecast.stepsSeen(), key + " event " + i);
+                assertMatches(expected.get(i), forecast, fixture.card(), fixture.tolerance(), key + " event " + i);
+            }
+        }
+    }
+
+    private Map<String, List<Forecast>> testDriverForecasts(Fixture fixture, List<Fixture.Event> events) {
+        Map<String, List<Forecast>> byKey = new HashMap<>();
+        try (ForecastDriver driver = ForecastDriver.open(fixture, tempDir.resolve("driver"))) {
+            driver.send(events);
+            for (TestRecord<String, Forecast> record : driver.forecasts()) {
+                byKey.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(record.value());
+            }
+        }
+        return byKey;
+    }
+
+    static CarrycastConfig config(Path modelDir, Topics topics, String guarantee, Path stateDir, String appId) {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
+        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+        settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+        settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
+        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, modelDir.toString());
+        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, topics.input);
+        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output);
+        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter);
+        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
+        return CarrycastConfig.of(settings);
+    }
+
+    /** Fresh topics per test, so tests share the broker but not data. */
+    record Topics(String input, String output, String deadLetter) {
+        static Topics create(String prefix, int partitions) {
+            String unique = prefix.replaceAll("[^A-Za-z0-9-]", "-") + "-" + UUID.randomUUID().toString().substring(0, 8);
+            Topics topics = new Topics(unique + "-events", unique + "-forecasts", unique + "-dlq");
+            KafkaBroker.broker().createTopics(partitions, topics.input, topics.output);
+            KafkaBroker.broker().createTopics(1, topics.deadLetter);
+            return topics;
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws java.io.IOException {
+        try (var paths = java.nio.file.Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
