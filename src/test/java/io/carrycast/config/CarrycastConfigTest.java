@@ -1,0 +1,92 @@
+package io.carrycast.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.ConfigException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CarrycastConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldPassKafkaSettingsThroughAndKeepCarrycastSettingsApart() {
+        CarrycastConfig config = CarrycastConfig.of(Map.of("carrycast.model.dir", "models/x",
+                "bootstrap.servers", "kafka:9092", "processing.guarantee", "at_least_once",
+                "producer.compression.type", "zstd", "topic.retention.ms", "1000"));
+
+        Properties streams = config.streamsProperties();
+        assertEquals("kafka:9092", streams.get("bootstrap.servers"));
+        assertEquals("at_least_once", streams.get("processing.guarantee"));
+        assertEquals("zstd", streams.get("producer.compression.type"));
+        assertEquals("1000", streams.get("topic.retention.ms"));
+        assertEquals("carrycast-dead-letter", streams.get("errors.dead.letter.queue.topic.name"));
+        assertNull(streams.get("carrycast.model.dir"));
+        assertEquals(Path.of("models/x"), config.modelDir());
+    }
+
+    @Test
+    void shouldLetEnvironmentOverrideTheFile() throws IOException {
+        Path file = dir.resolve("carrycast.properties");
+        Files.writeString(file, "carrycast.model.dir=from-file\nbootstrap.servers=file:9092\ncarrycast.input.topic=a\n");
+
+        CarrycastConfig config = CarrycastConfig.load(file, Map.of("CARRYCAST_MODEL_DIR", "from-env",
+                "CARRYCAST_BOOTSTRAP_SERVERS", "env:9092", "PATH", "/usr/bin"));
+
+        assertEquals(Path.of("from-env"), config.modelDir());
+        assertEquals("env:9092", config.streamsProperties().get("bootstrap.servers"));
+        assertEquals("a", config.inputTopic());
+    }
+
+    @Test
+    void shouldRefuseAnUnknownCarrycastSetting() {
+        ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
+                "carrycast.model.dir", "m", "carrycast.input.topics", "x")));
+        assertEquals("Invalid value x for configuration carrycast.input.topics: unknown carrycast setting; known: "
+                + "[carrycast.dead.letter.topic, carrycast.event.max.bytes, carrycast.inference.threads, "
+                + "carrycast.input.topic, carrycast.key.field, carrycast.model.dir, carrycast.output.topic, "
+                + "carrycast.timestamp.field, carrycast.timestamp.format, carrycast.topics.create, "
+                + "carrycast.topics.partitions, carrycast.topics.replication.factor]", e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseAnUnknownKafkaSetting() {
+        ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
+                "carrycast.model.dir", "m", "bootstrap.server", "x:1")));
+        assertEquals("Invalid value x:1 for configuration bootstrap.server: neither a carrycast setting nor a known "
+                + "Kafka Streams, consumer, producer, admin or topic setting", e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseAnInvalidKafkaValue() {
+        ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
+                "carrycast.model.dir", "m", "bootstrap.servers", "k:1", "processing.guarantee", "twice")));
+        assertEquals("Invalid value twice for configuration processing.guarantee: String must be one of: "
+                + "at_least_once, exactly_once_v2", e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseAnInvalidTimestampFormat() {
+        ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
+                "carrycast.model.dir", "m", "carrycast.timestamp.format", "yyyy-MM-dd'T")));
+        assertEquals(true, e.getMessage().startsWith("Invalid value yyyy-MM-dd'T for configuration "
+                + "carrycast.timestamp.format: must be iso, epoch_millis, epoch_seconds or a java.time pattern"),
+                e.getMessage());
+    }
+
+    @Test
+    void shouldRequireTheModelDirectory() {
+        ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of()));
+        assertEquals("Missing required configuration \"carrycast.model.dir\" which has no default value.",
+                e.getMessage());
+    }
+}
