@@ -262,9 +262,10 @@ public final class CarrycastConfig extends AbstractConfig {
     public static String markdownTable() {
         StringBuilder table = new StringBuilder("| setting | type | default | description |\n|---|---|---|---|\n");
         for (ConfigDef.ConfigKey key : new TreeMap<>(DEFINITION.configKeys()).values()) {
-            String defaultValue = key.hasDefault() ? String.valueOf(key.defaultValue) : "(required)";
+            String defaultValue = !key.hasDefault() ? "(required)"
+                    : "".equals(key.defaultValue) ? "(empty)" : "`" + key.defaultValue + "`";
             table.append("| `").append(key.name).append("` | ").append(key.type.name().toLowerCase(Locale.ROOT))
-                    .append(" | `").append(defaultValue).append("` | ").append(key.documentation).append(" |\n");
+                    .append(" | ").append(defaultValue).append(" | ").append(key.documentation).append(" |\n");
         }
         return table.toString();
     }
