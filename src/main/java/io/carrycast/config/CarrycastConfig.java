@@ -50,6 +50,8 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String TIMESTAMP_FORMAT_CONFIG = "carrycast.timestamp.format";
     public static final String EVENT_MAX_BYTES_CONFIG = "carrycast.event.max.bytes";
     public static final String INFERENCE_THREADS_CONFIG = "carrycast.inference.threads";
+    public static final String BATCH_MAX_SIZE_CONFIG = "carrycast.batch.max.size";
+    public static final String BATCH_MAX_WAIT_MS_CONFIG = "carrycast.batch.max.wait.ms";
     public static final String TOPICS_CREATE_CONFIG = "carrycast.topics.create";
     public static final String TOPICS_PARTITIONS_CONFIG = "carrycast.topics.partitions";
     public static final String TOPICS_REPLICATION_CONFIG = "carrycast.topics.replication.factor";
@@ -75,6 +77,12 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Events larger than this many bytes go to the dead-letter topic unparsed.")
             .define(INFERENCE_THREADS_CONFIG, Type.INT, 1, ConfigDef.Range.between(1, 64), Importance.LOW,
                     "ONNX Runtime intra-op threads per model call. 1 suits one stream thread per core.")
+            .define(BATCH_MAX_SIZE_CONFIG, Type.INT, 256, ConfigDef.Range.between(1, 65536), Importance.MEDIUM,
+                    "Most events stepped in one model call. 1 steps each event as it arrives. Larger batches "
+                            + "share one ONNX Runtime call across keys; a key's events are never in one call together.")
+            .define(BATCH_MAX_WAIT_MS_CONFIG, Type.LONG, 50L, ConfigDef.Range.between(1, 60_000), Importance.MEDIUM,
+                    "Longest an accepted event waits for its batch to fill (wall clock), in milliseconds; the "
+                            + "added latency at low rates.")
             .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, false, Importance.LOW,
                     "Create the input, output and dead-letter topics at start when they are missing.")
             .define(TOPICS_PARTITIONS_CONFIG, Type.INT, 6, ConfigDef.Range.atLeast(1), Importance.LOW,
@@ -244,6 +252,14 @@ public final class CarrycastConfig extends AbstractConfig {
 
     public int inferenceThreads() {
         return getInt(INFERENCE_THREADS_CONFIG);
+    }
+
+    public int batchMaxSize() {
+        return getInt(BATCH_MAX_SIZE_CONFIG);
+    }
+
+    public java.time.Duration batchMaxWait() {
+        return java.time.Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS_CONFIG));
     }
 
     public boolean createTopics() {

@@ -3,6 +3,9 @@ package io.carrycast.topology;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.Forecaster;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -25,6 +28,11 @@ public final class ForecastTopology {
     public static final String STATE_STORE = "carrycast-state";
     /** Per key: the last W feature vectors ({@link io.carrycast.state.FeatureWindow}); only when the card keeps them. */
     public static final String WINDOW_STORE = "carrycast-window";
+    /**
+     * Accepted events waiting for the next micro-batch ({@link io.carrycast.state.PendingEvent}), by arrival
+     * sequence; only when batching. In memory: it holds at most one batch, and its changelog makes it durable.
+     */
+    public static final String PENDING_STORE = "carrycast-pending";
 
     private ForecastTopology() {
     }
@@ -47,8 +55,19 @@ public final class ForecastTopology {
                     .selectKey((key, value) -> EventReader.keyField(reader.parse(value), keyField), Named.as("key-by-field"))
                     .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
         }
-        String[] stores = keepsWindow ? new String[] {STATE_STORE, WINDOW_STORE} : new String[] {STATE_STORE};
-        events.process(() -> new ForecastProcessor(forecaster, reader), Named.as("forecast"), stores)
+        List<String> stores = new ArrayList<>(List.of(STATE_STORE));
+        if (keepsWindow) {
+            stores.add(WINDOW_STORE);
+        }
+        int maxBatch = config.batchMaxSize();
+        if (maxBatch > 1) {
+            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE),
+                    Serdes.Long(), Serdes.ByteArray()).withCachingEnabled());
+            stores.add(PENDING_STORE);
+        }
+        Duration maxWait = config.batchMaxWait();
+        events.process(() -> new ForecastProcessor(forecaster, reader, maxBatch, maxWait), Named.as("forecast"),
+                        stores.toArray(String[]::new))
                 .to(config.outputTopic(), Produced.with(Serdes.String(), new ForecastSerde()).withName("forecasts"));
         return builder.build();
     }

@@ -3,6 +3,7 @@ package io.carrycast.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,11 +52,9 @@ class CarrycastConfigTest {
     void shouldRefuseAnUnknownCarrycastSetting() {
         ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
                 "carrycast.model.dir", "m", "carrycast.input.topics", "x")));
-        assertEquals("Invalid value x for configuration carrycast.input.topics: unknown carrycast setting; known: "
-                + "[carrycast.dead.letter.topic, carrycast.event.max.bytes, carrycast.inference.threads, "
-                + "carrycast.input.topic, carrycast.key.field, carrycast.model.dir, carrycast.output.topic, "
-                + "carrycast.timestamp.field, carrycast.timestamp.format, carrycast.topics.create, "
-                + "carrycast.topics.partitions, carrycast.topics.replication.factor]", e.getMessage());
+        assertTrue(e.getMessage().startsWith("Invalid value x for configuration carrycast.input.topics: unknown "
+                + "carrycast setting; known: [carrycast.batch.max.size, "), e.getMessage());
+        assertTrue(e.getMessage().contains(" carrycast.input.topic, "), e.getMessage());
     }
 
     @Test
@@ -78,7 +77,7 @@ class CarrycastConfigTest {
     void shouldRefuseAnInvalidTimestampFormat() {
         ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
                 "carrycast.model.dir", "m", "carrycast.timestamp.format", "yyyy-MM-dd'T")));
-        assertEquals(true, e.getMessage().startsWith("Invalid value yyyy-MM-dd'T for configuration "
+        assertTrue(e.getMessage().startsWith("Invalid value yyyy-MM-dd'T for configuration "
                 + "carrycast.timestamp.format: must be iso, epoch_millis, epoch_seconds or a java.time pattern"),
                 e.getMessage());
     }

@@ -9,6 +9,7 @@ import io.carrycast.runner.RunnerOptions;
 import io.carrycast.topology.ForecastSerde;
 import io.carrycast.topology.ForecastTopology;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +33,10 @@ public final class ForecastDriver implements AutoCloseable {
     private final TopologyTestDriver driver;
     private final TestInputTopic<String, byte[]> input;
     private final TestOutputTopic<String, Forecast> output;
+    private final Duration maxWait;
 
-    private ForecastDriver(RecurrentModelRunner runner, TopologyTestDriver driver) {
+    private ForecastDriver(RecurrentModelRunner runner, TopologyTestDriver driver, Duration maxWait) {
+        this.maxWait = maxWait;
         this.runner = runner;
         this.driver = driver;
         this.input = driver.createInputTopic(INPUT, new StringSerializer(), new ByteArraySerializer());
@@ -56,7 +59,8 @@ public final class ForecastDriver implements AutoCloseable {
         RecurrentModelRunner runner = RecurrentModelRunner.open(ModelBundle.load(modelDir), RunnerOptions.defaults());
         try {
             return new ForecastDriver(runner, new TopologyTestDriver(
-                    ForecastTopology.build(config, new Forecaster(runner)), config.streamsProperties()));
+                    ForecastTopology.build(config, new Forecaster(runner)), config.streamsProperties()),
+                    config.batchMaxWait());
         } catch (RuntimeException e) {
             runner.close();
             throw e;
@@ -79,7 +83,14 @@ public final class ForecastDriver implements AutoCloseable {
         input.pipeInput(key, value, timestampMs);
     }
 
+    /** Lets the batch wait pass (flushing pending events), then reads every forecast written so far. */
     public List<TestRecord<String, Forecast>> forecasts() {
+        driver.advanceWallClockTime(maxWait);
+        return output.readRecordsToList();
+    }
+
+    /** Reads the forecasts written so far without letting the batch wait pass. */
+    public List<TestRecord<String, Forecast>> forecastsWithoutWaiting() {
         return output.readRecordsToList();
     }
 
