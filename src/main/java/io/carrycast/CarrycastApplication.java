@@ -10,6 +10,7 @@ import io.carrycast.topology.ForecastTopology;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -30,10 +31,12 @@ public final class CarrycastApplication implements AutoCloseable {
 
     private final RecurrentModelRunner runner;
     private final KafkaStreams streams;
+    private final CountDownLatch stopped;
 
-    private CarrycastApplication(RecurrentModelRunner runner, KafkaStreams streams) {
+    private CarrycastApplication(RecurrentModelRunner runner, KafkaStreams streams, CountDownLatch stopped) {
         this.runner = runner;
         this.streams = streams;
+        this.stopped = stopped;
     }
 
     /** Loads and checks the model, creates topics when configured to, and starts Kafka Streams. */
@@ -51,9 +54,15 @@ public final class CarrycastApplication implements AutoCloseable {
                 createTopics(config, properties);
             }
             KafkaStreams streams = new KafkaStreams(ForecastTopology.build(config, new Forecaster(runner)), properties);
-            streams.setStateListener((newState, oldState) -> LOG.info("Kafka Streams {} -> {}", oldState, newState));
+            CountDownLatch stopped = new CountDownLatch(1);
+            streams.setStateListener((newState, oldState) -> {
+                LOG.info("Kafka Streams {} -> {}", oldState, newState);
+                if (newState == KafkaStreams.State.ERROR || newState == KafkaStreams.State.NOT_RUNNING) {
+                    stopped.countDown();
+                }
+            });
             streams.start();
-            return new CarrycastApplication(runner, streams);
+            return new CarrycastApplication(runner, streams, stopped);
         } catch (RuntimeException e) {
             runner.close();
             throw e;
@@ -62,6 +71,12 @@ public final class CarrycastApplication implements AutoCloseable {
 
     public KafkaStreams streams() {
         return streams;
+    }
+
+    /** Blocks until Kafka Streams has stopped (closed, or failed), and returns the state it stopped in. */
+    public KafkaStreams.State awaitStop() throws InterruptedException {
+        stopped.await();
+        return streams.state();
     }
 
     /** Waits until Streams is RUNNING; fails if it stops or errs first, or on timeout. */

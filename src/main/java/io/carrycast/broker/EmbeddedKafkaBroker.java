@@ -151,6 +151,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("transaction.state.log.num.partitions", "4");
         p.put("share.coordinator.state.topic.replication.factor", "1");
         p.put("share.coordinator.state.topic.min.isr", "1");
+        // Replays of historical data carry old record timestamps; time-based retention would delete them
+        // within minutes of arrival (and move consumers' offsets out of range).
+        p.put("log.retention.ms", "-1");
         // One node: a joining Streams app need not wait for more members before its first rebalance.
         p.put("group.initial.rebalance.delay.ms", "0");
         return p;

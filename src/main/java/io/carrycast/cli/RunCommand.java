@@ -4,7 +4,6 @@ import io.carrycast.CarrycastApplication;
 import io.carrycast.config.CarrycastConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,24 +19,13 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        CarrycastConfig settings = CarrycastConfig.load(config, System.getenv());
-        CarrycastApplication application = CarrycastApplication.start(settings);
-        CountDownLatch stopped = new CountDownLatch(1);
-        application.streams().setStateListener((newState, oldState) -> {
-            if (newState == KafkaStreams.State.ERROR || newState == KafkaStreams.State.NOT_RUNNING) {
-                stopped.countDown();
-            }
-        });
-        Thread shutdown = new Thread(() -> {
+        CarrycastApplication application = CarrycastApplication.start(CarrycastConfig.load(config, System.getenv()));
+        Runtime.getRuntime().addShutdownHook(new Thread(application::close, "carrycast-shutdown"));
+        KafkaStreams.State finalState = application.awaitStop();
+        if (finalState == KafkaStreams.State.ERROR) {
             application.close();
-            stopped.countDown();
-        }, "carrycast-shutdown");
-        Runtime.getRuntime().addShutdownHook(shutdown);
-        stopped.await();
-        boolean failed = application.streams().state() == KafkaStreams.State.ERROR;
-        if (failed) {
-            application.close();
+            return 1;
         }
-        return failed ? 1 : 0;
+        return 0;
     }
 }

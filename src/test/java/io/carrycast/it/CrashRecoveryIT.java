@@ -1,0 +1,108 @@
+package io.carrycast.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.carrycast.config.CarrycastConfig;
+import io.carrycast.forecast.Forecast;
+import io.carrycast.testing.AppProcess;
+import io.carrycast.testing.Fixture;
+import io.carrycast.testing.ForecastAssertions;
+import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.ForecastReader;
+import io.carrycast.testing.KafkaBroker;
+import io.carrycast.testing.KafkaIo;
+import io.carrycast.testing.SyntheticEvents;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** kill -9 mid-stream, restart: under exactly_once_v2 nothing is lost, repeated or stepped twice. */
+@ExtendWith(KafkaBroker.class)
+class CrashRecoveryIT {
+
+    /** Batches differ between runs, and ONNX Runtime's sums may round differently per batch shape. */
+    private static final double ACROSS_BATCHES_TOLERANCE = 1e-5;
+    private static final int KEYS = 200;
+    private static final int EVENTS_PER_KEY = 30;
+
+    @TempDir
+    Path tempDir;
+
+    @Test
+    void shouldNeitherLoseNorRepeatForecastsWhenKilledMidStreamUnderExactlyOnce() throws Exception {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(KEYS, EVENTS_PER_KEY, 11);
+        ForecastPipelineIT.Topics topics = ForecastPipelineIT.Topics.create("crash-eos", 4);
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), events);
+        Map<String, Object> settings = settings(fixture, topics, StreamsConfig.EXACTLY_ONCE_V2);
+
+        try (ForecastReader reader = new ForecastReader(KafkaBroker.bootstrapServers(), topics.output())) {
+            AppProcess first = AppProcess.start(tempDir, "first", settings);
+            int beforeKill = reader.readUntil(events.size() / 3, Duration.ofSeconds(120));
+            assertTrue(beforeKill >= events.size() / 3 && beforeKill < events.size(),
+                    "killed mid-stream, after " + beforeKill + " forecasts\n" + first.log());
+            first.kill();
+
+            try (AppProcess second = AppProcess.start(tempDir, "second", settings)) {
+                reader.readUntil(events.size(), Duration.ofSeconds(150));
+                reader.readFor(Duration.ofSeconds(3));
+                assertEquals(events.size(), reader.records().size(), "one forecast per event\n" + second.log());
+            }
+            assertEqualsUninterruptedRun(fixture, events, reader.byKey());
+        }
+    }
+
+    private void assertEqualsUninterruptedRun(Fixture fixture, List<Fixture.Event> events,
+                                              Map<String, List<Forecast>> actual) {
+        Map<String, List<Forecast>> expected = new HashMap<>();
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), tempDir.resolve("reference"),
+                Map.of(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, "1"))) {
+            driver.send(events);
+            for (TestRecord<String, Forecast> record : driver.forecasts()) {
+                expected.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(record.value());
+            }
+        }
+        assertEquals(expected.keySet(), actual.keySet());
+        for (String key : expected.keySet()) {
+            List<Forecast> want = expected.get(key);
+            List<Forecast> got = actual.get(key);
+            assertEquals(want.size(), got.size(), key);
+            for (int i = 0; i < want.size(); i++) {
+                assertEquals(want.get(i).eventTimeMs(), got.get(i).eventTimeMs(), key + " event " + i);
+                assertEquals(i + 1, got.get(i).stepsSeen(), key + " event " + i + ": stepped once, in order");
+                ForecastAssertions.assertMatches(ForecastAssertions.normalisedValues(want.get(i), fixture.card()),
+                        got.get(i), fixture.card(), ACROSS_BATCHES_TOLERANCE, key + " event " + i);
+            }
+        }
+    }
+
+    private Map<String, Object> settings(Fixture fixture, ForecastPipelineIT.Topics topics, String guarantee) {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
+        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "crash-" + UUID.randomUUID());
+        settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+        settings.put(StreamsConfig.STATE_DIR_CONFIG, tempDir.resolve("state").toString());
+        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, fixture.directory().toString());
+        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, topics.input());
+        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output());
+        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter());
+        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
+        settings.put(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, 64);
+        settings.put(CarrycastConfig.BATCH_MAX_WAIT_MS_CONFIG, 20);
+        // Small polls slow the first instance down enough to be killed mid-stream on any machine.
+        settings.put("consumer.max.poll.records", 50);
+        // The killed instance's partitions move once the broker notices it is gone.
+        settings.put("consumer.session.timeout.ms", 10_000);
+        return settings;
+    }
+}
