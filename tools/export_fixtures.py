@@ -6,7 +6,9 @@ keys' raw events and, for every event, what PyTorch computes for it in normalise
 tests replay the events through the topology and compare against those outputs, so the tests
 need no Python. Run with Debian's python3 (python3-torch, python3-onnx):
 
-    /usr/bin/python3 tools/export_fixtures.py src/test/resources/fixtures
+    /usr/bin/python3 tools/export_fixtures.py src/test/resources/fixtures src/test/resources/bench
+
+The bench/ models (8 inputs, 64 hidden units) serve the benchmarks only.
 """
 import json
 import math
@@ -70,8 +72,20 @@ FIXTURES = [
          cadence="PT15M", bidirectional=True),
 ]
 
+# Benchmark models: 8 inputs, 64 hidden units, the size the throughput targets are stated for.
+BENCH_FEATURES = ["f%d" % i for i in range(8)]
+BENCHMARKS = [
+    dict(name="lstm64", cell="lstm", features=BENCH_FEATURES, calendar=[], targets=["f0"], horizon=1, hidden=64,
+         layers=1, layout="time_major", mode="stateful", window=0, cadence="PT1S"),
+    dict(name="gru64", cell="gru", features=BENCH_FEATURES, calendar=[], targets=["f0"], horizon=1, hidden=64,
+         layers=1, layout="time_major", mode="stateful", window=0, cadence="PT1S"),
+    dict(name="rnn64", cell="rnn", features=BENCH_FEATURES, calendar=[], targets=["f0"], horizon=1, hidden=64,
+         layers=1, layout="time_major", mode="stateful", window=0, cadence="PT1S"),
+]
+
 FIELD_STATS = {  # raw-unit mean/std used to draw events and to z-score them in the card
     "level": (12.0, 3.0), "flow": (250.0, 40.0), "pressure": (1013.0, 8.0),
+    **{f: (0.0, 1.0) for f in BENCH_FEATURES},
     "load": (420.0, 95.0), "temperature": (18.0, 6.5), "humidity": (62.0, 14.0),
 }
 
@@ -201,8 +215,12 @@ def export(spec, out_dir):
 
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "src/test/resources/fixtures"
+    bench_root = sys.argv[2] if len(sys.argv) > 2 else "src/test/resources/bench"
     for spec in FIXTURES:
         export(spec, os.path.join(root, spec["name"]))
+    for spec in BENCHMARKS:
+        export(spec, os.path.join(bench_root, spec["name"]))
+        os.remove(os.path.join(bench_root, spec["name"], "expected.json"))
 
 
 if __name__ == "__main__":

@@ -249,12 +249,13 @@ def score(pred_norm, raw, years, year, target_mean, target_std):
 
 
 def relative_mae(result):
-    """Selection criterion: model MAE as a fraction of persistence MAE, averaged over cities.
+    """Selection criterion: model MAE as a fraction of persistence MAE, in the worse city.
 
-    A ratio rather than raw °C so that New York's larger errors do not drown out Seattle, where
-    persistence is hardest to beat.
+    The demo's promise is to beat persistence in every city, so the setting with the largest margin
+    in its weakest city wins. In practice that is Seattle, whose mild, maritime days make
+    persistence hard to beat; an average over cities would let New York's easier gains decide.
     """
-    return float(np.mean([r["mae_model"] / r["mae_persistence"] for r in result.values()]))
+    return float(max(r["mae_model"] / r["mae_persistence"] for r in result.values()))
 
 
 def build_card(hidden, means, stds):
@@ -325,14 +326,14 @@ def main():
 
             def checkpoint(epoch, model):
                 result = score(run_sequence(model, x), raw, years, VALIDATION_YEAR, target_mean, target_std)
-                curve.append({"epoch": epoch, "relative_mae": round(relative_mae(result), 4),
+                curve.append({"epoch": epoch, "worst_mae_ratio": round(relative_mae(result), 4),
                               **{f"mae_{c}": round(result[c]["mae_model"], 4) for c in CITIES}})
 
             train(x, y, n_val_train, hidden, wd, MAX_EPOCHS, SEED, scale, shift, checkpoint)
-            best = min(curve, key=lambda p: p["relative_mae"])
+            best = min(curve, key=lambda p: p["worst_mae_ratio"])
             validation.append({"hidden": hidden, "weight_decay": wd, "best": best, "curve": curve})
             print(f"validate hidden={hidden} wd={wd:g}: best epoch {best['epoch']} {best}", flush=True)
-    chosen = min(validation, key=lambda v: v["best"]["relative_mae"])
+    chosen = min(validation, key=lambda v: v["best"]["worst_mae_ratio"])
     hidden, wd, epochs = chosen["hidden"], chosen["weight_decay"], chosen["best"]["epoch"]
     print(f"chosen: hidden={hidden} weight_decay={wd:g} epochs={epochs}", flush=True)
 
@@ -390,7 +391,7 @@ def main():
         },
         "selection": {
             "train_years": "2012-2013", "validation_year": VALIDATION_YEAR,
-            "criterion": "mean over cities of validation MAE / persistence MAE, checked every "
+            "criterion": "worst city's validation MAE / persistence MAE (lower is better), checked every "
                          f"{EVAL_EVERY} epochs up to {MAX_EPOCHS}",
             "grid": [{"hidden": v["hidden"], "weight_decay": v["weight_decay"], **v["best"]} for v in validation],
         },

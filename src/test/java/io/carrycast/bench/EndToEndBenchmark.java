@@ -1,0 +1,331 @@
+package io.carrycast.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.carrycast.CarrycastApplication;
+import io.carrycast.broker.EmbeddedKafkaBroker;
+import io.carrycast.config.CarrycastConfig;
+import io.carrycast.forecast.EventReader;
+import io.carrycast.forecast.FeatureExtractor;
+import io.carrycast.forecast.Forecast;
+import io.carrycast.forecast.TimestampFormat;
+import io.carrycast.topology.ForecastSerde;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+
+/**
+ * End-to-end throughput and latency on the embedded broker, every scenario in one JVM and one run so
+ * they are compared side by side. Throughput: events preloaded, then the forecaster started; events/s is
+ * measured between 30 % and 90 % of the output (steady state: JIT warm, windows full). Latency: events
+ * produced at a fixed rate with the wall clock as event time; produce-to-consume p50/p99.
+ *
+ * <p>Run with {@code tools/bench.sh} (quick set) or {@code tools/bench.sh full}.
+ */
+public final class EndToEndBenchmark {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int PARTITIONS = 4;
+
+    private final EmbeddedKafkaBroker broker;
+    private final Path workDir;
+    private final Path lstm64;
+
+    private EndToEndBenchmark(EmbeddedKafkaBroker broker, Path workDir) throws Exception {
+        this.broker = broker;
+        this.workDir = workDir;
+        this.lstm64 = Path.of(EndToEndBenchmark.class.getResource("/bench/lstm64").toURI());
+    }
+
+    /** What one run does: the topology, its model card's mode and window, and the settings that differ. */
+    record Scenario(String name, String design, int keys, int eventsPerKey, String guarantee, Map<String, Object> extra) {
+        int events() {
+            return keys * eventsPerKey;
+        }
+    }
+
+    record Result(Scenario scenario, double eventsPerSecond, double p50Millis, double p99Millis) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean full = Arrays.asList(args).contains("full");
+        int repeats = full ? 5 : 3;
+        System.setProperty("java.awt.headless", "true");
+        Path workDir = Files.createTempDirectory("carrycast-bench-");
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(0, workDir.resolve("kafka"))) {
+            EndToEndBenchmark bench = new EndToEndBenchmark(broker, workDir);
+            List<Scenario> scenarios = scenarios(full);
+            Map<String, List<Result>> results = new java.util.LinkedHashMap<>();
+            bench.run(new Scenario("warm-up", "batched", 10_000, 10, StreamsConfig.AT_LEAST_ONCE, Map.of()), false);
+            for (int r = 0; r < repeats; r++) {
+                for (Scenario scenario : scenarios) {
+                    Result result = bench.run(scenario, !scenario.design().equals("window"));
+                    System.out.printf(Locale.ROOT, "run %d %-34s %9.0f events/s  p50 %7.1f ms  p99 %7.1f ms%n", r + 1,
+                            scenario.name(), result.eventsPerSecond(), result.p50Millis(), result.p99Millis());
+                    results.computeIfAbsent(scenario.name(), k -> new ArrayList<>()).add(result);
+                }
+            }
+            printMedians(results);
+        }
+    }
+
+    static List<Scenario> scenarios(boolean full) {
+        List<Scenario> list = new ArrayList<>();
+        Map<String, Object> bigCache = Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20);
+        for (String guarantee : List.of(StreamsConfig.AT_LEAST_ONCE, StreamsConfig.EXACTLY_ONCE_V2)) {
+            String g = guarantee.equals(StreamsConfig.AT_LEAST_ONCE) ? "alos" : "eos";
+            list.add(new Scenario("passthrough 100K keys " + g, "passthrough", 100_000, 4, guarantee, Map.of()));
+            list.add(new Scenario("naive 100K keys " + g, "naive", 100_000, 4, guarantee, Map.of()));
+            list.add(new Scenario("batched 100K keys " + g, "batched", 100_000, 4, guarantee, bigCache));
+        }
+        list.add(new Scenario("batched 100K keys alos 10MB cache", "batched", 100_000, 4, StreamsConfig.AT_LEAST_ONCE, Map.of()));
+        list.add(new Scenario("batched+window60 100K keys alos", "batched-window-kept", 100_000, 4, StreamsConfig.AT_LEAST_ONCE, bigCache));
+        list.add(new Scenario("stateful 1K keys alos", "batched", 1_000, 400, StreamsConfig.AT_LEAST_ONCE, bigCache));
+        list.add(new Scenario("window W=120 1K keys alos", "window", 1_000, 400, StreamsConfig.AT_LEAST_ONCE, bigCache));
+        if (full) {
+            list.add(new Scenario("batched 1K keys alos", "batched", 1_000, 400, StreamsConfig.AT_LEAST_ONCE, bigCache));
+            list.add(new Scenario("batched 1M keys alos", "batched", 1_000_000, 2, StreamsConfig.AT_LEAST_ONCE, bigCache));
+            list.add(new Scenario("naive 1M keys alos", "naive", 1_000_000, 2, StreamsConfig.AT_LEAST_ONCE, bigCache));
+        }
+        return list;
+    }
+
+    Result run(Scenario scenario, boolean measureLatency) throws Exception {
+        String id = scenario.design() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        String input = id + "-in";
+        String output = id + "-out";
+        broker.createTopics(PARTITIONS, input, output, id + "-dlq");
+        long base = System.currentTimeMillis() - 86_400_000L * 30;
+        produce(input, scenario.keys(), scenario.eventsPerKey(), base, 0);
+        try (AutoCloseable app = start(scenario, id, input, output);
+             KafkaConsumer<String, byte[]> consumer = consumer(output)) {
+            double rate = drain(consumer, scenario.events());
+            double[] latency = measureLatency ? latency(consumer, input, scenario.keys(), 2_000, 10) : new double[] {0, 0};
+            return new Result(scenario, rate, latency[0], latency[1]);
+        }
+    }
+
+    private AutoCloseable start(Scenario scenario, String id, String input, String output) throws IOException {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, id);
+        settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, scenario.guarantee());
+        settings.put(StreamsConfig.STATE_DIR_CONFIG, workDir.resolve("state-" + id).toString());
+        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, input);
+        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, output);
+        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, id + "-dlq");
+        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
+        settings.put(CarrycastConfig.TIMESTAMP_FORMAT_CONFIG, "epoch_millis");
+        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, bundleFor(scenario.design()).toString());
+        settings.put(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, scenario.design().equals("naive") ? 1 : 256);
+        settings.putAll(scenario.extra());
+        CarrycastConfig config = CarrycastConfig.of(settings);
+        if (scenario.design().equals("passthrough")) {
+            KafkaStreams streams = new KafkaStreams(passthrough(config), config.streamsProperties());
+            streams.start();
+            return () -> streams.close(Duration.ofSeconds(30));
+        }
+        return CarrycastApplication.start(config);
+    }
+
+    /** The same serdes and JSON work as the forecaster, and nothing else: no model, no state. */
+    private org.apache.kafka.streams.Topology passthrough(CarrycastConfig config) throws IOException {
+        EventReader reader = new EventReader("time", TimestampFormat.of("epoch_millis"), 65536);
+        FeatureExtractor extractor = new FeatureExtractor(io.carrycast.bundle.ModelBundle.load(lstm64).card());
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(config.inputTopic(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
+                .process(() -> new Processor<String, byte[], String, Forecast>() {
+                    private ProcessorContext<String, Forecast> context;
+
+                    @Override
+                    public void init(ProcessorContext<String, Forecast> context) {
+                        this.context = context;
+                    }
+
+                    @Override
+                    public void process(Record<String, byte[]> record) {
+                        ObjectNode event = reader.parse(record.value());
+                        long time = reader.eventTime(event, record.timestamp());
+                        float[] features = extractor.extract(event, time);
+                        context.forward(new Record<>(record.key(), new Forecast(record.key(), time, "passthrough", "1",
+                                "stateful", 1, List.of(new Forecast.Point(1, time + 1000, Map.of("f0", (double) features[0])))),
+                                time));
+                    }
+                })
+                .to(config.outputTopic(), Produced.with(Serdes.String(), new ForecastSerde()));
+        return builder.build();
+    }
+
+    private Path bundleFor(String design) throws IOException {
+        Path dir = workDir.resolve("bundle-" + design);
+        if (Files.exists(dir)) {
+            return dir;
+        }
+        Files.createDirectories(dir);
+        Files.copy(lstm64.resolve("model.onnx"), dir.resolve("model.onnx"));
+        ObjectNode card = (ObjectNode) JSON.readTree(lstm64.resolve("model.json").toFile());
+        switch (design) {
+            case "window" -> {
+                card.put("mode", "window");
+                card.put("window", 120);
+            }
+            case "batched-window-kept" -> card.put("window", 60);
+            default -> card.put("window", 0);
+        }
+        Files.writeString(dir.resolve("model.json"), JSON.writeValueAsString(card));
+        return dir;
+    }
+
+    private void produce(String topic, int keys, int eventsPerKey, long base, long offsetMs) {
+        Random random = new Random(7);
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            for (int i = 0; i < eventsPerKey; i++) {
+                for (int k = 0; k < keys; k++) {
+                    long time = base + offsetMs + i * 1000L;
+                    producer.send(new ProducerRecord<>(topic, null, time, key(k), event(time, random)));
+                }
+            }
+            producer.flush();
+        }
+    }
+
+    /** Events/s between 30 % and 90 % of the expected output. */
+    private static double drain(KafkaConsumer<String, byte[]> consumer, int expected) {
+        long count = 0;
+        long t30 = 0;
+        long c30 = 0;
+        long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
+        while (count < expected * 0.9 && System.nanoTime() < deadline) {
+            count += consumer.poll(Duration.ofMillis(50)).count();
+            if (t30 == 0 && count >= expected * 0.3) {
+                t30 = System.nanoTime();
+                c30 = count;
+            }
+        }
+        long t90 = System.nanoTime();
+        while (count < expected && System.nanoTime() < deadline) {
+            count += consumer.poll(Duration.ofMillis(50)).count();
+        }
+        if (count < expected) {
+            throw new IllegalStateException("only " + count + " of " + expected + " forecasts arrived");
+        }
+        return (count * 0.9 - c30) / ((t90 - t30) / 1e9);
+    }
+
+    /** Produces {@code rate} events/s for {@code seconds} with the wall clock as event time; p50, p99 in ms. */
+    private double[] latency(KafkaConsumer<String, byte[]> consumer, String topic, int keys, int rate, int seconds)
+            throws InterruptedException {
+        int total = rate * seconds;
+        List<Double> latencies = new ArrayList<>(total);
+        AtomicLong sent = new AtomicLong();
+        Thread producerThread = new Thread(() -> {
+            Random random = new Random(11);
+            try (KafkaProducer<String, byte[]> producer = producer()) {
+                long start = System.nanoTime();
+                for (int i = 0; i < total; i++) {
+                    long due = start + (long) i * 1_000_000_000L / rate;
+                    while (System.nanoTime() < due) {
+                        Thread.onSpinWait();
+                    }
+                    long time = System.currentTimeMillis();
+                    producer.send(new ProducerRecord<>(topic, null, time, key(i % keys), event(time, random)));
+                    sent.incrementAndGet();
+                }
+            }
+        });
+        producerThread.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(seconds + 60).toNanos();
+        ForecastSerde serde = new ForecastSerde();
+        while (latencies.size() < total && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(20))) {
+                Forecast forecast = serde.deserializer().deserialize(record.topic(), record.value());
+                latencies.add((double) (System.currentTimeMillis() - forecast.eventTimeMs()));
+            }
+        }
+        producerThread.join();
+        latencies.sort(Double::compare);
+        if (latencies.isEmpty()) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        return new double[] {latencies.get(latencies.size() / 2), latencies.get((int) (latencies.size() * 0.99))};
+    }
+
+    private static String key(int k) {
+        return String.format("key-%07d", k);
+    }
+
+    private static byte[] event(long time, Random random) {
+        StringBuilder json = new StringBuilder(160).append("{\"time\":").append(time);
+        for (int f = 0; f < 8; f++) {
+            json.append(",\"f").append(f).append("\":").append(String.format(Locale.ROOT, "%.4f", random.nextGaussian()));
+        }
+        return json.append('}').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private KafkaProducer<String, byte[]> producer() {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, 10, ProducerConfig.BATCH_SIZE_CONFIG, 262_144,
+                ProducerConfig.ACKS_CONFIG, "1"), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    private KafkaConsumer<String, byte[]> consumer(String topic) {
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "bench-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000),
+                new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+        consumer.subscribe(List.of(topic));
+        return consumer;
+    }
+
+    private static void printMedians(Map<String, List<Result>> results) {
+        System.out.println();
+        System.out.println("| scenario | events/s (median) | runs | p50 ms | p99 ms |");
+        System.out.println("|---|---|---|---|---|");
+        for (Map.Entry<String, List<Result>> entry : results.entrySet()) {
+            List<Result> runs = entry.getValue();
+            System.out.printf(Locale.ROOT, "| %s | %.0f | %s | %.1f | %.1f |%n", entry.getKey(),
+                    median(runs.stream().mapToDouble(Result::eventsPerSecond).toArray()),
+                    runs.stream().map(r -> String.format(Locale.ROOT, "%.0f", r.eventsPerSecond())).toList(),
+                    median(runs.stream().mapToDouble(Result::p50Millis).toArray()),
+                    median(runs.stream().mapToDouble(Result::p99Millis).toArray()));
+        }
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
