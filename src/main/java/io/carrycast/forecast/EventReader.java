@@ -1,6 +1,9 @@
 package io.carrycast.forecast;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,7 +17,11 @@ import java.time.DateTimeException;
  */
 public final class EventReader {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+            // A bare NaN or Infinity then reads as a number and is refused as not finite, which says more
+            // than "not JSON".
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build());
 
     private final String timestampField;
     private final TimestampFormat timestampFormat;

@@ -26,7 +26,8 @@ import java.util.Map;
  */
 public final class ForecastJson {
 
-    private static final JsonFactory FACTORY = new JsonFactory();
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private ForecastJson() {

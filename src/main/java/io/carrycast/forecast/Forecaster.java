@@ -24,6 +24,7 @@ public final class Forecaster {
     private final long fingerprint;
     private final int featureCount;
     private final int outputsPerForecast;
+    private final String modeName;
 
     public Forecaster(RecurrentModelRunner runner) {
         this.runner = runner;
@@ -31,6 +32,7 @@ public final class Forecaster {
         this.fingerprint = runner.bundle().fingerprint();
         this.featureCount = card.features().size();
         this.outputsPerForecast = card.outputsPerForecast();
+        this.modeName = card.mode().cardName();
     }
 
     public ModelCard card() {
@@ -157,6 +159,6 @@ public final class Forecaster {
             points.add(new Forecast.Point(step + 1, request.eventTimeMs() + (step + 1) * cadenceMs, values));
         }
         return new Forecast(request.key(), request.eventTimeMs(), card.name(), card.version(),
-                card.mode().cardName(), stepsSeen, points);
+                modeName, stepsSeen, points);
     }
 }

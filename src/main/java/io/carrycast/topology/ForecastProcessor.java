@@ -55,6 +55,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
     private final List<PendingEvent> pending = new ArrayList<>();
     private final List<Long> pendingSequences = new ArrayList<>();
     private final Map<String, Long> lastPendingTime = new HashMap<>();
+    /**
+     * The stored state each key had when its first pending event was accepted, so the step does not read
+     * and decode it again. Only a key's first pending event may use it: later ones follow its step.
+     */
+    private final Map<String, KeyState> stateAtAccept = new HashMap<>();
     private long nextSequence;
 
     ForecastProcessor(Forecaster forecaster, EventReader reader, int maxBatch, Duration maxWait) {
@@ -83,6 +88,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
         PendingEvent event = accept(record);
         if (!isBatching()) {
             step(List.of(event));
+            stateAtAccept.clear();
             return;
         }
         pendingStore.put(nextSequence, event.encode());
@@ -105,17 +111,21 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
         long eventTime = reader.eventTime(event, record.timestamp());
         float[] features = extractor.extract(event, eventTime);
         Long pendingTime = lastPendingTime.get(key);
-        long lastTime = pendingTime != null ? pendingTime : lastSteppedTime(key);
+        long lastTime;
+        if (pendingTime != null) {
+            lastTime = pendingTime;
+        } else {
+            KeyState state = storedState(key);
+            lastTime = state == null ? Long.MIN_VALUE : state.lastEventTimeMs();
+            if (state != null) {
+                stateAtAccept.put(key, state);
+            }
+        }
         if (eventTime <= lastTime) {
             throw new InvalidEventException(Reason.LATE, "event time " + Instant.ofEpochMilli(eventTime) + " of key '"
                     + key + "' is not after its last accepted event " + Instant.ofEpochMilli(lastTime));
         }
         return new PendingEvent(key, eventTime, features);
-    }
-
-    private long lastSteppedTime(String key) {
-        KeyState state = storedState(key);
-        return state == null ? Long.MIN_VALUE : state.lastEventTimeMs();
     }
 
     private void flush() {
@@ -131,6 +141,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
         pending.clear();
         pendingSequences.clear();
         lastPendingTime.clear();
+        stateAtAccept.clear();
     }
 
     /** Round r holds the r-th pending event of every key that has one: distinct keys, order kept per key. */
@@ -151,8 +162,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
     private void step(List<PendingEvent> events) {
         List<Forecaster.Request> requests = new ArrayList<>(events.size());
         for (PendingEvent event : events) {
+            KeyState accepted = stateAtAccept.remove(event.key());
             requests.add(new Forecaster.Request(event.key(), event.eventTimeMs(), event.features(),
-                    storedState(event.key()), keepsWindow ? storedWindow(event.key()) : null));
+                    accepted != null ? accepted : storedState(event.key()),
+                    keepsWindow ? storedWindow(event.key()) : null));
         }
         List<Forecaster.Outcome> outcomes = forecaster.process(requests);
         for (int i = 0; i < events.size(); i++) {

@@ -78,12 +78,15 @@ public final class EndToEndBenchmark {
 
     public static void main(String[] args) throws Exception {
         boolean full = Arrays.asList(args).contains("full");
-        int repeats = full ? 5 : 3;
+        int repeats = Arrays.stream(args).filter(a -> a.startsWith("repeats=")).map(a -> Integer.parseInt(a.substring(8)))
+                .findFirst().orElse(full ? 5 : 3);
         System.setProperty("java.awt.headless", "true");
         Path workDir = Files.createTempDirectory("carrycast-bench-");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(0, workDir.resolve("kafka"))) {
             EndToEndBenchmark bench = new EndToEndBenchmark(broker, workDir);
-            List<Scenario> scenarios = scenarios(full);
+            String only = Arrays.stream(args).filter(a -> a.startsWith("only=")).map(a -> a.substring(5))
+                    .findFirst().orElse("");
+            List<Scenario> scenarios = scenarios(full).stream().filter(s -> s.name().contains(only)).toList();
             Map<String, List<Result>> results = new java.util.LinkedHashMap<>();
             bench.run(new Scenario("warm-up", "batched", 10_000, 10, StreamsConfig.AT_LEAST_ONCE, Map.of()), false);
             for (int r = 0; r < repeats; r++) {
