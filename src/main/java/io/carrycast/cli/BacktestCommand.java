@@ -53,8 +53,12 @@ final class BacktestCommand implements Callable<Integer> {
     @Option(names = "--score-until", paramLabel = "DATE", description = "Score only targets before this date (UTC).")
     LocalDate scoreUntil;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws IOException {
+        java.io.PrintWriter console = spec.commandLine().getOut();
         long from = scoreFrom == null ? Long.MIN_VALUE : scoreFrom.atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
         long until = scoreUntil == null ? Long.MAX_VALUE : scoreUntil.atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
         EventReader reader = new EventReader(timestampField, TimestampFormat.of(timestampFormat), Integer.MAX_VALUE);
@@ -71,10 +75,11 @@ final class BacktestCommand implements Callable<Integer> {
                             throw new UncheckedIOException(e);
                         }
                     });
-            System.out.printf("%d forecasts written to %s; %d events refused%n", result.forecasts(), output,
+            console.printf("%d forecasts written to %s; %d events refused%n", result.forecasts(), output,
                     result.refused());
-            result.firstRefusals().forEach(line -> System.out.println("  refused " + line));
-            System.out.print(Evaluation.table(result.scores()));
+            result.firstRefusals().forEach(line -> console.println("  refused " + line));
+            console.print(Evaluation.table(result.scores()));
+            console.flush();
         }
         return 0;
     }

@@ -37,6 +37,6 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Demo.Options options = new Demo.Options(csv, model, reportDir, eventsPerSecond, keepBroker, port);
-        return new Demo(options).run() ? 0 : 1;
+        return new Demo(options).run().modelBeatsPersistenceEverywhere() ? 0 : 1;
     }
 }

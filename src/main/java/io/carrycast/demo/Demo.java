@@ -61,14 +61,20 @@ public final class Demo {
     public record Options(Path csv, Path model, Path reportDir, int eventsPerSecond, boolean keepBroker, int port) {
     }
 
+    /** What the demo found: the 2015 scores per city, from the forecasts consumed, and where the report is. */
+    public record Result(List<Evaluation.Score> scores, int forecastsConsumed, Path html, Path png) {
+        public boolean modelBeatsPersistenceEverywhere() {
+            return !scores.isEmpty() && scores.stream().allMatch(Evaluation.Score::modelBeatsPersistence);
+        }
+    }
+
     private final Options options;
 
     public Demo(Options options) {
         this.options = options;
     }
 
-    /** @return whether the model beat persistence for every city */
-    public boolean run() throws IOException, InterruptedException {
+    public Result run() throws IOException, InterruptedException {
         ModelCard card = ModelBundle.load(options.model()).card();
         List<ObjectNode> events = chronological(EventFile.read(datasetPath()));
         Path workDir = Files.createTempDirectory("carrycast-demo-");
@@ -85,11 +91,11 @@ public final class Demo {
                 application.awaitRunning(Duration.ofSeconds(60));
                 forecasts = replayAndCollect(broker, events);
             }
-            boolean better = summarise(card, events, forecasts);
+            Result result = summarise(card, events, forecasts);
             if (options.keepBroker()) {
                 keepBrokerRunning(broker);
             }
-            return better;
+            return result;
         } finally {
             broker.close();
             deleteQuietly(workDir);
@@ -170,7 +176,7 @@ public final class Demo {
         }
     }
 
-    private boolean summarise(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts) throws IOException {
+    private Result summarise(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts) throws IOException {
         Evaluation evaluation = new Evaluation(card, t -> t >= SCORE_FROM && t < SCORE_UNTIL);
         TimestampFormat iso = TimestampFormat.of("iso");
         for (ObjectNode event : events) {
@@ -184,20 +190,18 @@ public final class Demo {
         System.out.printf("Next-day %s forecasts for 2015, from %d forecasts consumed from topic %s:%n",
                 card.targets().get(0).field(), forecasts.size(), FORECASTS_TOPIC);
         System.out.print(Evaluation.table(scores));
-        boolean allBetter = !scores.isEmpty();
         for (Evaluation.Score score : scores) {
             double change = 100.0 * (score.maeModel() - score.maePersistence()) / score.maePersistence();
             System.out.printf(Locale.ROOT, "%s: model MAE %.2f vs persistence %.2f (%+.1f%%) -> %s%n", score.key(),
                     score.maeModel(), score.maePersistence(), change,
                     score.modelBeatsPersistence() ? "model better" : "persistence better");
-            allBetter &= score.modelBeatsPersistence();
         }
         Files.createDirectories(options.reportDir());
         DemoReport report = DemoReport.of(card, events, forecasts, scores, SCORE_FROM, SCORE_UNTIL);
         Path png = report.writePng(options.reportDir().resolve("report.png"));
         Path html = report.writeHtml(options.reportDir().resolve("report.html"));
         System.out.println("Report: " + html.toAbsolutePath() + "\nChart:  " + png.toAbsolutePath());
-        return allBetter;
+        return new Result(scores, forecasts.size(), html, png);
     }
 
     private static void keepBrokerRunning(EmbeddedKafkaBroker broker) throws InterruptedException {

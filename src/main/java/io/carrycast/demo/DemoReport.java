@@ -170,7 +170,7 @@ final class DemoReport {
         try {
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
             g.setColor(Color.BLACK);
-            g.drawString(s.key() + ": next-day " + target + ", 2015", MARGIN_LEFT, top + 25);
+            g.drawString(s.key() + ": next-day " + target + " (°C), 2015", MARGIN_LEFT, top + 25);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
             for (double v = low; v <= high; v += 5) {
                 g.drawString(String.format(Locale.ROOT, "%.0f", v), 20, axis.y(v) + 4);

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
@@ -40,7 +42,7 @@ public final class ForecastTopology {
     public static Topology build(CarrycastConfig config, Forecaster forecaster) {
         EventReader reader = new EventReader(config.timestampField(), config.timestampFormat(),
                 config.eventMaxBytes());
-        StreamsBuilder builder = new StreamsBuilder();
+        StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
         builder.addStateStore(store(STATE_STORE));
         boolean keepsWindow = forecaster.card().keepsWindow();
         if (keepsWindow) {

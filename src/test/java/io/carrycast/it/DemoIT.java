@@ -1,0 +1,47 @@
+package io.carrycast.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.carrycast.backtest.Evaluation;
+import io.carrycast.demo.Demo;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's main command, end to end: its 2015 scores are PyTorch's, computed from Kafka's output. */
+class DemoIT {
+
+    private static final Path MODEL = Path.of("config/models/weather-lstm");
+
+    @TempDir
+    Path reportDir;
+
+    @Test
+    void shouldScoreTheForecastsConsumedFromKafkaAsPyTorchDid() throws Exception {
+        Demo.Result result = new Demo(new Demo.Options(null, MODEL, reportDir, 0, false, 0)).run();
+
+        assertEquals(2922, result.forecastsConsumed());
+        JsonNode reference = new ObjectMapper().readTree(MODEL.resolve("reference-2015.json").toFile());
+        assertEquals(2, result.scores().size());
+        for (Evaluation.Score score : result.scores()) {
+            JsonNode expected = reference.get("cities").get(score.key());
+            assertEquals(365, score.count(), score.key());
+            assertEquals(expected.get("mae_model").doubleValue(), score.maeModel(), 1e-4, score.key());
+            assertEquals(expected.get("mae_persistence").doubleValue(), score.maePersistence(), 1e-4, score.key());
+            assertEquals(expected.get("rmse_model").doubleValue(), score.rmseModel(), 1e-4, score.key());
+        }
+        assertTrue(result.modelBeatsPersistenceEverywhere());
+        BufferedImage chart = ImageIO.read(result.png().toFile());
+        assertEquals(1200, chart.getWidth());
+        assertEquals(720, chart.getHeight(), "one 360-pixel panel per city");
+        String html = Files.readString(result.html());
+        assertTrue(html.contains("<td>Seattle</td><td>365</td>"), html.substring(0, Math.min(2000, html.length())));
+        assertTrue(html.contains("data:image/png;base64,"));
+    }
+}
