@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (never part of the tests). Quick set: ./tools/bench.sh ; everything: ./tools/bench.sh full
+# Failover with and without standby replicas: ./tools/bench.sh failover [keys] [repeats]
 #   1. JMH: one model step through the runner, batch 1..1024, LSTM/GRU/SimpleRNN with 64 hidden units.
 #   2. End to end on the embedded broker: passthrough, naive, batched, window mode; EOS and at-least-once.
 set -euo pipefail
@@ -7,8 +8,11 @@ cd "$(dirname "$0")/.."
 mode=${1:-quick}
 mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
+if [[ $mode == failover ]]; then
+  java -cp "$cp" io.carrycast.bench.FailoverBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
+fi
 if [[ $mode == full ]]; then jmh=(-wi 3 -i 5 -w 2 -r 2); else jmh=(-wi 2 -i 3 -w 1 -r 1); fi
 echo "== JMH: model step (us per call; per event = score / batch) =="
 java -cp "$cp" org.openjdk.jmh.Main ModelStepBenchmark "${jmh[@]}" -f 1 2>&1 | sed -n '/^Benchmark/,$p'
 echo "== End to end =="
-java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark "$mode" 2>&1 | grep -vE "^[0-9:.]+ (WARN|INFO)"
+java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark "$mode" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"

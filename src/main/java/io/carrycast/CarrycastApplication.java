@@ -1,59 +1,101 @@
 package io.carrycast;
 
 import io.carrycast.broker.TopicSetup;
-import io.carrycast.bundle.ModelBundle;
+import io.carrycast.bundle.ModelCard;
 import io.carrycast.config.CarrycastConfig;
-import io.carrycast.forecast.Forecaster;
-import io.carrycast.runner.RecurrentModelRunner;
-import io.carrycast.runner.RunnerOptions;
+import io.carrycast.forecast.LiveModel;
+import io.carrycast.http.HttpEndpoint;
+import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.topology.ForecastTopology;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.stream.Stream;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running forecaster: the model runner and the Kafka Streams client around the topology. Owns both;
- * {@link #close} stops Streams first (which commits and flushes the stores), then releases the model's
- * native memory.
+ * The running forecaster: the live model, the Kafka Streams client around the topology, the HTTP
+ * endpoint and the model reload schedule. Owns them all; {@link #close} stops the reloads and Streams
+ * first (which commits and flushes the stores), then the endpoint, then releases the models' native memory.
  */
 public final class CarrycastApplication implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(CarrycastApplication.class);
 
-    private final RecurrentModelRunner runner;
+    private final LiveModel model;
     private final KafkaStreams streams;
+    private final HttpEndpoint endpoint;
+    private final ScheduledExecutorService reloads;
+    private final PrometheusMeterRegistry registry;
     private final CountDownLatch stopped;
 
-    private CarrycastApplication(RecurrentModelRunner runner, KafkaStreams streams, CountDownLatch stopped) {
-        this.runner = runner;
+    private CarrycastApplication(LiveModel model, KafkaStreams streams, HttpEndpoint endpoint,
+                                 ScheduledExecutorService reloads, PrometheusMeterRegistry registry,
+                                 CountDownLatch stopped) {
+        this.model = model;
         this.streams = streams;
+        this.endpoint = endpoint;
+        this.reloads = reloads;
+        this.registry = registry;
         this.stopped = stopped;
     }
 
     /** Loads and checks the model, creates topics when configured to, and starts Kafka Streams. */
     public static CarrycastApplication start(CarrycastConfig config) {
-        ModelBundle bundle = ModelBundle.load(config.modelDir());
-        RecurrentModelRunner runner = RecurrentModelRunner.open(bundle,
-                new RunnerOptions(config.inferenceThreads()));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        CarrycastMetrics metrics = new CarrycastMetrics(registry);
+        LiveModel model = LiveModel.open(config.modelDir(), config.runnerOptions(), served -> {
+            ModelCard card = served.card();
+            metrics.modelServed(card.name(), card.version(), served.runner().bundle().fingerprintHex(),
+                    served.runner().provider());
+            LOG.info("Serving model {} version {} ({}, {} x{} hidden {}, fingerprint {}) from {} on {}", card.name(),
+                    card.version(), card.mode().cardName(), card.network().cell().cardName(), card.network().layers(),
+                    card.network().hidden(), served.runner().bundle().fingerprintHex(), config.modelDir(),
+                    served.runner().provider());
+        });
+        HttpEndpoint endpoint = null;
         try {
-            LOG.info("Model {} version {} ({}, {} x{} hidden {}, fingerprint {}) from {}", bundle.card().name(),
-                    bundle.card().version(), bundle.card().mode().cardName(), bundle.card().network().cell().cardName(),
-                    bundle.card().network().layers(), bundle.card().network().hidden(), bundle.fingerprintHex(),
-                    bundle.directory());
             Properties properties = config.streamsProperties();
+            properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
+            HostInfo self = null;
+            if (config.httpEnabled()) {
+                endpoint = HttpEndpoint.start(config.httpHost(), config.httpPort(), registry);
+                self = new HostInfo(config.httpAdvertisedHost(), endpoint.port());
+                properties.putIfAbsent(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+            }
             if (config.createTopics()) {
                 createTopics(config, properties);
             }
-            KafkaStreams streams = new KafkaStreams(ForecastTopology.build(config, new Forecaster(runner)), properties);
+            KafkaStreams streams = new KafkaStreams(ForecastTopology.build(config, model, metrics), properties);
+            new KafkaStreamsMetrics(streams).bindTo(registry);
+            new JvmMemoryMetrics().bindTo(registry);
+            new JvmGcMetrics().bindTo(registry);
+            new ProcessorMetrics().bindTo(registry);
+            Gauge.builder("carrycast.keys.in.state", streams, CarrycastApplication::keysInState)
+                    .description("Keys with state in this instance's active tasks (RocksDB estimate)").register(registry);
+            if (endpoint != null) {
+                endpoint.attach(streams, self);
+            }
             CountDownLatch stopped = new CountDownLatch(1);
             streams.setStateListener((newState, oldState) -> {
                 LOG.info("Kafka Streams {} -> {}", oldState, newState);
@@ -61,16 +103,59 @@ public final class CarrycastApplication implements AutoCloseable {
                     stopped.countDown();
                 }
             });
+            ScheduledExecutorService reloads = scheduleReloads(model, config.modelReloadInterval());
             streams.start();
-            return new CarrycastApplication(runner, streams, stopped);
+            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped);
         } catch (RuntimeException e) {
-            runner.close();
+            if (endpoint != null) {
+                endpoint.close();
+            }
+            model.close();
             throw e;
+        }
+    }
+
+    private static ScheduledExecutorService scheduleReloads(LiveModel model, Duration interval) {
+        ScheduledExecutorService reloads = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "carrycast-model-reload");
+            thread.setDaemon(true);
+            return thread;
+        });
+        if (!interval.isZero()) {
+            reloads.scheduleWithFixedDelay(() -> {
+                try {
+                    model.reloadIfChanged();
+                } catch (RuntimeException e) {
+                    LOG.error("Model reload check failed; still serving the current model", e);
+                }
+            }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return reloads;
+    }
+
+    private static double keysInState(KafkaStreams streams) {
+        if (streams.state() != KafkaStreams.State.RUNNING) {
+            return Double.NaN;
+        }
+        try {
+            return streams.store(StoreQueryParameters.fromNameAndType(ForecastTopology.STATE_STORE,
+                    QueryableStoreTypes.<String, byte[]>keyValueStore())).approximateNumEntries();
+        } catch (RuntimeException notQueryableNow) {
+            return Double.NaN;
         }
     }
 
     public KafkaStreams streams() {
         return streams;
+    }
+
+    public LiveModel model() {
+        return model;
+    }
+
+    /** The HTTP endpoint's port, or -1 when it is off. */
+    public int httpPort() {
+        return endpoint == null ? -1 : endpoint.port();
     }
 
     /** Blocks until Kafka Streams has stopped (closed, or failed), and returns the state it stopped in. */
@@ -102,6 +187,7 @@ public final class CarrycastApplication implements AutoCloseable {
 
     @Override
     public void close() {
+        reloads.shutdownNow();
         try {
             // Leaving the group hands this instance's partitions to the others at once, instead of after the
             // session timeout: a clean stop should not pause those keys' forecasts for 45 s.
@@ -110,7 +196,11 @@ public final class CarrycastApplication implements AutoCloseable {
                 LOG.warn("Kafka Streams did not stop within 60 s");
             }
         } finally {
-            runner.close();
+            if (endpoint != null) {
+                endpoint.close();
+            }
+            model.close();
+            registry.close();
         }
     }
 

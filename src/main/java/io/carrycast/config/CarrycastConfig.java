@@ -1,6 +1,9 @@
 package io.carrycast.config;
 
 import io.carrycast.forecast.TimestampFormat;
+import io.carrycast.runner.InferenceDevice;
+import io.carrycast.runner.RunnerOptions;
+import io.carrycast.topology.DeadLetterReasonHandler;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +28,6 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 
 /**
  * carrycast's settings. Settings named {@code carrycast.*} are the application's own and are defined
@@ -50,8 +52,19 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String TIMESTAMP_FORMAT_CONFIG = "carrycast.timestamp.format";
     public static final String EVENT_MAX_BYTES_CONFIG = "carrycast.event.max.bytes";
     public static final String INFERENCE_THREADS_CONFIG = "carrycast.inference.threads";
+    public static final String INFERENCE_DEVICE_CONFIG = "carrycast.inference.device";
+    public static final String INFERENCE_DEVICE_FALLBACK_CONFIG = "carrycast.inference.device.fallback";
+    /** Prefix of CUDA execution provider options, passed through: {@code carrycast.inference.cuda.gpu_mem_limit}. */
+    public static final String INFERENCE_CUDA_PREFIX = "carrycast.inference.cuda.";
     public static final String BATCH_MAX_SIZE_CONFIG = "carrycast.batch.max.size";
+    public static final String BATCH_MAX_SIZE_CUDA_CONFIG = "carrycast.batch.max.size.cuda";
     public static final String BATCH_MAX_WAIT_MS_CONFIG = "carrycast.batch.max.wait.ms";
+    public static final String STATE_MAX_GAP_MS_CONFIG = "carrycast.state.max.gap.ms";
+    public static final String STATE_GAP_POLICY_CONFIG = "carrycast.state.gap.policy";
+    public static final String MODEL_RELOAD_INTERVAL_MS_CONFIG = "carrycast.model.reload.interval.ms";
+    public static final String HTTP_HOST_CONFIG = "carrycast.http.host";
+    public static final String HTTP_PORT_CONFIG = "carrycast.http.port";
+    public static final String HTTP_ADVERTISED_HOST_CONFIG = "carrycast.http.advertised.host";
     public static final String TOPICS_CREATE_CONFIG = "carrycast.topics.create";
     public static final String TOPICS_PARTITIONS_CONFIG = "carrycast.topics.partitions";
     public static final String TOPICS_REPLICATION_CONFIG = "carrycast.topics.replication.factor";
@@ -77,12 +90,37 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Events larger than this many bytes go to the dead-letter topic unparsed.")
             .define(INFERENCE_THREADS_CONFIG, Type.INT, 1, ConfigDef.Range.between(1, 64), Importance.LOW,
                     "ONNX Runtime intra-op threads per model call. 1 suits one stream thread per core.")
+            .define(INFERENCE_DEVICE_CONFIG, Type.STRING, "cpu", deviceValidator(), Importance.MEDIUM,
+                    "Where models run: cpu, cuda or cuda:N (ONNX Runtime's CUDA execution provider on GPU N; needs "
+                            + "the gpu build and CUDA 12 + cuDNN 9). CUDA provider options pass through as "
+                            + "carrycast.inference.cuda.<option>, e.g. carrycast.inference.cuda.gpu_mem_limit.")
+            .define(INFERENCE_DEVICE_FALLBACK_CONFIG, Type.STRING, "none", ConfigDef.ValidString.in("none", "cpu"),
+                    Importance.MEDIUM, "When CUDA cannot be loaded: none (refuse to start) or cpu (one warning, run "
+                            + "on CPU).")
             .define(BATCH_MAX_SIZE_CONFIG, Type.INT, 256, ConfigDef.Range.between(1, 65536), Importance.MEDIUM,
-                    "Most events stepped in one model call. 1 steps each event as it arrives. Larger batches "
+                    "Most events stepped in one model call on CPU. 1 steps each event as it arrives. Larger batches "
                             + "share one ONNX Runtime call across keys; a key's events are never in one call together.")
+            .define(BATCH_MAX_SIZE_CUDA_CONFIG, Type.INT, 4096, ConfigDef.Range.between(1, 1 << 20), Importance.MEDIUM,
+                    "Most events stepped in one model call when the model runs on CUDA, where a call costs more "
+                            + "and each extra key in it less.")
             .define(BATCH_MAX_WAIT_MS_CONFIG, Type.LONG, 50L, ConfigDef.Range.between(1, 60_000), Importance.MEDIUM,
                     "Longest an accepted event waits for its batch to fill (wall clock), in milliseconds; the "
                             + "added latency at low rates.")
+            .define(STATE_MAX_GAP_MS_CONFIG, Type.LONG, 0L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
+                    "Longest silence of a key, in event time (ms), after which its state no longer follows on; "
+                            + "the next event then starts per carrycast.state.gap.policy. 0: no limit.")
+            .define(STATE_GAP_POLICY_CONFIG, Type.STRING, "reset", ConfigDef.ValidString.in("reset", "reprime"),
+                    Importance.MEDIUM, "After a gap: reset (zero state) or reprime (state rebuilt by running the "
+                            + "model over the key's stored window; reset when the card keeps no window).")
+            .define(MODEL_RELOAD_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
+                    "How often the model directory is checked for a new model (ms); 0 turns hot-swap off.")
+            .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.MEDIUM,
+                    "Address the HTTP endpoint (metrics, health, forecasts) binds to. Loopback unless told otherwise.")
+            .define(HTTP_PORT_CONFIG, Type.INT, 8080, ConfigDef.Range.between(-1, 65535), Importance.MEDIUM,
+                    "HTTP port; 0 picks a free one, -1 turns the endpoint (and the latest-forecast store) off.")
+            .define(HTTP_ADVERTISED_HOST_CONFIG, Type.STRING, "", Importance.LOW,
+                    "Host other instances use to reach this one's HTTP endpoint (application.server); empty: "
+                            + "the bind address.")
             .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, false, Importance.LOW,
                     "Create the input, output and dead-letter topics at start when they are missing.")
             .define(TOPICS_PARTITIONS_CONFIG, Type.INT, 6, ConfigDef.Range.atLeast(1), Importance.LOW,
@@ -98,9 +136,18 @@ public final class CarrycastConfig extends AbstractConfig {
 
     private final Map<String, Object> kafkaSettings;
 
+    private final Map<String, String> cudaOptions;
+
     private CarrycastConfig(Map<String, Object> appSettings, Map<String, Object> kafkaSettings) {
         super(DEFINITION, appSettings, false);
         this.kafkaSettings = kafkaSettings;
+        Map<String, String> cuda = new TreeMap<>();
+        appSettings.forEach((name, value) -> {
+            if (name.startsWith(INFERENCE_CUDA_PREFIX)) {
+                cuda.put(name.substring(INFERENCE_CUDA_PREFIX.length()), String.valueOf(value));
+            }
+        });
+        this.cudaOptions = cuda;
     }
 
     /** Checks every setting and splits them into carrycast's own and Kafka's. */
@@ -109,15 +156,17 @@ public final class CarrycastConfig extends AbstractConfig {
         Map<String, Object> kafka = new TreeMap<>();
         for (Map.Entry<String, ?> setting : settings.entrySet()) {
             String name = setting.getKey();
-            if (name.startsWith(PREFIX)) {
+            if (name.startsWith(INFERENCE_CUDA_PREFIX) && name.length() > INFERENCE_CUDA_PREFIX.length()) {
+                app.put(name, setting.getValue());
+            } else if (name.startsWith(PREFIX)) {
                 if (!DEFINITION.names().contains(name)) {
-                    throw new ConfigException(name, setting.getValue(), "unknown carrycast setting; known: "
+                    throw new ConfigException(name, printable(name, setting.getValue()), "unknown carrycast setting; known: "
                             + new java.util.TreeSet<>(DEFINITION.names()));
                 }
                 app.put(name, setting.getValue());
             } else {
                 if (!isKafkaSetting(name)) {
-                    throw new ConfigException(name, setting.getValue(), "neither a carrycast setting nor a known "
+                    throw new ConfigException(name, printable(name, setting.getValue()), "neither a carrycast setting nor a known "
                             + "Kafka Streams, consumer, producer, admin or topic setting");
                 }
                 kafka.put(name, setting.getValue());
@@ -155,6 +204,14 @@ public final class CarrycastConfig extends AbstractConfig {
         return settings;
     }
 
+    /** A setting's value as error messages may show it: secrets are never printed. */
+    static Object printable(String name, Object value) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        boolean secret = lower.contains("password") || lower.contains("secret") || lower.contains("jaas")
+                || lower.contains("credentials") || lower.endsWith(".key");
+        return secret ? "[hidden]" : value;
+    }
+
     private static boolean isKafkaSetting(String name) {
         for (String prefix : KAFKA_PREFIXES) {
             if (name.startsWith(prefix)) {
@@ -182,6 +239,16 @@ public final class CarrycastConfig extends AbstractConfig {
         return names;
     }
 
+    private static ConfigDef.Validator deviceValidator() {
+        return (name, value) -> {
+            try {
+                InferenceDevice.parse((String) value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(name, value, e.getMessage());
+            }
+        };
+    }
+
     private static ConfigDef.Validator timestampFormatValidator() {
         return (name, value) -> {
             try {
@@ -202,7 +269,7 @@ public final class CarrycastConfig extends AbstractConfig {
         properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueExceptionHandler.class.getName());
         properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                LogAndContinueProcessingExceptionHandler.class.getName());
+                DeadLetterReasonHandler.class.getName());
         properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         properties.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic());
         properties.putAll(kafkaSettings);
@@ -254,12 +321,49 @@ public final class CarrycastConfig extends AbstractConfig {
         return getInt(INFERENCE_THREADS_CONFIG);
     }
 
-    public int batchMaxSize() {
-        return getInt(BATCH_MAX_SIZE_CONFIG);
+    /** The most events per model call on the given provider ({@code CPU}, {@code CUDA:N}). */
+    public int batchMaxSize(String provider) {
+        return provider.startsWith("CUDA") ? getInt(BATCH_MAX_SIZE_CUDA_CONFIG) : getInt(BATCH_MAX_SIZE_CONFIG);
+    }
+
+    /** How the configured device's runners are opened. */
+    public RunnerOptions runnerOptions() {
+        return new RunnerOptions(getInt(INFERENCE_THREADS_CONFIG), InferenceDevice.parse(getString(INFERENCE_DEVICE_CONFIG)),
+                "cpu".equals(getString(INFERENCE_DEVICE_FALLBACK_CONFIG)), cudaOptions);
     }
 
     public java.time.Duration batchMaxWait() {
         return java.time.Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS_CONFIG));
+    }
+
+    public long maxGapMs() {
+        return getLong(STATE_MAX_GAP_MS_CONFIG);
+    }
+
+    public boolean reprimeAfterGap() {
+        return "reprime".equals(getString(STATE_GAP_POLICY_CONFIG));
+    }
+
+    public java.time.Duration modelReloadInterval() {
+        return java.time.Duration.ofMillis(getLong(MODEL_RELOAD_INTERVAL_MS_CONFIG));
+    }
+
+    public boolean httpEnabled() {
+        return getInt(HTTP_PORT_CONFIG) >= 0;
+    }
+
+    public String httpHost() {
+        return getString(HTTP_HOST_CONFIG);
+    }
+
+    public int httpPort() {
+        return getInt(HTTP_PORT_CONFIG);
+    }
+
+    /** The host other instances reach this one at: the advertised host, else the bind address. */
+    public String httpAdvertisedHost() {
+        String advertised = getString(HTTP_ADVERTISED_HOST_CONFIG);
+        return advertised.isEmpty() ? httpHost() : advertised;
     }
 
     public boolean createTopics() {

@@ -113,6 +113,7 @@ public final class Demo {
         settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, FORECASTS_TOPIC);
         settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, DEAD_LETTER_TOPIC);
         settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, TIME_FIELD);
+        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, -1);
         return CarrycastConfig.of(settings);
     }
 

@@ -8,10 +8,19 @@ import java.util.Map;
  *
  * @param eventTimeMs  time of the event the forecast was made at
  * @param stepsSeen    events this key's state has been stepped with, this one included
+ * @param stateNote    null, or what happened to the key's state before this step: {@link #RESET_AFTER_GAP},
+ *                     {@link #REPRIMED_AFTER_GAP}, {@link #REBUILT_FOR_MODEL}
  * @param points       one per horizon step, nearest first
  */
 public record Forecast(String key, long eventTimeMs, String modelName, String modelVersion, String mode,
-                       long stepsSeen, List<Point> points) {
+                       long stepsSeen, String stateNote, List<Point> points) {
+
+    /** The key was silent longer than the maximum gap; its state restarted from zero. */
+    public static final String RESET_AFTER_GAP = "reset_after_gap";
+    /** The key was silent longer than the maximum gap; its state was rebuilt from its stored window. */
+    public static final String REPRIMED_AFTER_GAP = "reprimed_after_gap";
+    /** A new model with another state layout took over; the key's state was rebuilt from its window. */
+    public static final String REBUILT_FOR_MODEL = "rebuilt_for_model";
 
     public Forecast {
         points = List.copyOf(points);

@@ -21,6 +21,7 @@ import java.util.Map;
  * <pre>{@code
  * {"key":"Seattle","event_time":"2015-03-01T00:00:00Z",
  *  "model":{"name":"weather-lstm","version":"1"},"mode":"stateful","steps_seen":1156,
+ *  "state_note":"reprimed_after_gap",   (only when the state was reset or rebuilt before this step)
  *  "forecast":[{"step":1,"target_time":"2015-03-02T00:00:00Z","values":{"temp_max":9.84}}]}
  * }</pre>
  */
@@ -45,6 +46,9 @@ public final class ForecastJson {
             json.writeEndObject();
             json.writeStringField("mode", forecast.mode());
             json.writeNumberField("steps_seen", forecast.stepsSeen());
+            if (forecast.stateNote() != null) {
+                json.writeStringField("state_note", forecast.stateNote());
+            }
             json.writeArrayFieldStart("forecast");
             for (Forecast.Point point : forecast.points()) {
                 json.writeStartObject();
@@ -81,7 +85,8 @@ public final class ForecastJson {
             return new Forecast(root.get("key").textValue(),
                     Instant.parse(root.get("event_time").textValue()).toEpochMilli(),
                     root.get("model").get("name").textValue(), root.get("model").get("version").textValue(),
-                    root.get("mode").textValue(), root.get("steps_seen").longValue(), points);
+                    root.get("mode").textValue(), root.get("steps_seen").longValue(),
+                    root.hasNonNull("state_note") ? root.get("state_note").textValue() : null, points);
         } catch (IOException | RuntimeException e) {
             throw new CarrycastException("not a carrycast forecast: " + new String(bytes,
                     java.nio.charset.StandardCharsets.UTF_8), e);

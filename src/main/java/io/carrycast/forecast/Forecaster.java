@@ -6,6 +6,7 @@ import io.carrycast.bundle.TargetSpec;
 import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.state.FeatureWindow;
 import io.carrycast.state.KeyState;
+import io.carrycast.state.StatePreparation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -43,6 +44,10 @@ public final class Forecaster {
         return fingerprint;
     }
 
+    public RecurrentModelRunner runner() {
+        return runner;
+    }
+
     /** Whether a key's stored state has the tensor count and size this model steps. */
     public boolean fitsState(KeyState state) {
         float[][] tensors = state.tensors();
@@ -54,10 +59,15 @@ public final class Forecaster {
     /**
      * One event for one key.
      *
-     * @param state  the key's stored state, or null for a key never seen
-     * @param window the key's stored window, or null for none yet
+     * @param state       the key's stored state, or null for a key never seen
+     * @param window      the key's stored window (before this event), or null for none yet
+     * @param preparation what to do with the stored state before stepping
      */
-    public record Request(String key, long eventTimeMs, float[] features, KeyState state, FeatureWindow window) {
+    public record Request(String key, long eventTimeMs, float[] features, KeyState state, FeatureWindow window,
+                          StatePreparation preparation) {
+        public Request(String key, long eventTimeMs, float[] features, KeyState state, FeatureWindow window) {
+            this(key, eventTimeMs, features, state, window, StatePreparation.CONTINUE);
+        }
     }
 
     /**
@@ -85,10 +95,9 @@ public final class Forecaster {
         for (int b = 0; b < batch; b++) {
             Request request = requests.get(b);
             System.arraycopy(request.features(), 0, features, b * featureCount, featureCount);
-            if (request.state() != null) {
-                for (int s = 0; s < tensors; s++) {
-                    System.arraycopy(request.state().tensors()[s], 0, statesIn[s], b * stateSize, stateSize);
-                }
+            float[][] start = startingTensors(request);
+            for (int s = 0; s < tensors && start != null; s++) {
+                System.arraycopy(start[s], 0, statesIn[s], b * stateSize, stateSize);
             }
         }
         float[] forecasts = new float[batch * outputsPerForecast];
@@ -102,10 +111,31 @@ public final class Forecaster {
             for (int s = 0; s < tensors; s++) {
                 keyState[s] = Arrays.copyOfRange(statesOut[s], b * stateSize, (b + 1) * stateSize);
             }
-            KeyState next = priorState(request).advance(fingerprint, request.eventTimeMs(), keyState);
+            KeyState next = priorState(request).advance(fingerprint, request.eventTimeMs(),
+                    KeyState.digest(request.eventTimeMs(), request.features()), keyState);
             outcomes.add(new Outcome(next, windows.get(b), forecast(request, next.steps(), forecasts, b)));
         }
         return outcomes;
+    }
+
+    /** The tensors a request steps from, or null for zeros. */
+    private float[][] startingTensors(Request request) {
+        return switch (request.preparation()) {
+            case CONTINUE -> request.state() == null ? null : request.state().tensors();
+            case RESET_AFTER_GAP -> null;
+            case REPRIME_AFTER_GAP, REBUILD_FOR_MODEL -> prime(request.window());
+        };
+    }
+
+    /** The state this model reaches over a stored window from a zero state; zeros for no window. */
+    private float[][] prime(FeatureWindow window) {
+        int tensors = runner.stateTensorCount();
+        float[][] primed = new float[tensors][runner.stateSizePerKey()];
+        // A window written under other features cannot be replayed through this model: start from zeros.
+        if (window != null && window.size() > 0 && window.featureCount() == featureCount) {
+            runner.runWindows(1, window.size(), window.values(), new float[outputsPerForecast], primed);
+        }
+        return primed;
     }
 
     private List<Outcome> runWindows(List<Request> requests, List<FeatureWindow> windows) {
@@ -121,12 +151,13 @@ public final class Forecaster {
             for (int i = 0; i < full.size(); i++) {
                 windows.get(full.get(i)).copyTo(input, i * card.window() * featureCount);
             }
-            runner.runWindows(full.size(), card.window(), input, forecasts);
+            runner.runWindows(full.size(), card.window(), input, forecasts, null);
         }
         List<Outcome> outcomes = new ArrayList<>(requests.size());
         for (int b = 0, row = 0; b < requests.size(); b++) {
             Request request = requests.get(b);
-            KeyState next = priorState(request).advance(fingerprint, request.eventTimeMs(), new float[0][]);
+            KeyState next = priorState(request).advance(fingerprint, request.eventTimeMs(),
+                    KeyState.digest(request.eventTimeMs(), request.features()), new float[0][]);
             Forecast forecast = windows.get(b).isFull() ? forecast(request, next.steps(), forecasts, row++) : null;
             outcomes.add(new Outcome(next, windows.get(b), forecast));
         }
@@ -140,7 +171,7 @@ public final class Forecaster {
 
     private FeatureWindow windowOf(Request request) {
         FeatureWindow window = request.window();
-        if (window == null) {
+        if (window == null || window.featureCount() != featureCount) {
             return FeatureWindow.empty(featureCount, card.window());
         }
         return window.capacity() == card.window() ? window : window.withCapacity(card.window());
@@ -158,7 +189,16 @@ public final class Forecaster {
             }
             points.add(new Forecast.Point(step + 1, request.eventTimeMs() + (step + 1) * cadenceMs, values));
         }
-        return new Forecast(request.key(), request.eventTimeMs(), card.name(), card.version(),
-                modeName, stepsSeen, points);
+        return new Forecast(request.key(), request.eventTimeMs(), card.name(), card.version(), modeName, stepsSeen,
+                noteFor(request.preparation()), points);
+    }
+
+    private static String noteFor(StatePreparation preparation) {
+        return switch (preparation) {
+            case CONTINUE -> null;
+            case RESET_AFTER_GAP -> Forecast.RESET_AFTER_GAP;
+            case REPRIME_AFTER_GAP -> Forecast.REPRIMED_AFTER_GAP;
+            case REBUILD_FOR_MODEL -> Forecast.REBUILT_FOR_MODEL;
+        };
     }
 }

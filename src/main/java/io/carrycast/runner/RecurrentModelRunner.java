@@ -2,6 +2,7 @@ package io.carrycast.runner;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.providers.OrtCUDAProviderOptions;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -32,6 +33,8 @@ import java.util.Map;
  */
 public final class RecurrentModelRunner implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RecurrentModelRunner.class);
+
     private final ModelBundle bundle;
     private final OrtEnvironment environment;
     private final OrtSession session;
@@ -40,12 +43,14 @@ public final class RecurrentModelRunner implements AutoCloseable {
     private final int outputCount;
     private final int stateSlices;
     private final int hidden;
+    private final String provider;
     private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
     private volatile boolean closed;
 
     private RecurrentModelRunner(ModelBundle bundle, OrtEnvironment environment, OrtSession session,
-                                 GraphBinding binding) {
+                                 GraphBinding binding, String provider) {
         this.bundle = bundle;
+        this.provider = provider;
         this.environment = environment;
         this.session = session;
         this.binding = binding;
@@ -56,10 +61,16 @@ public final class RecurrentModelRunner implements AutoCloseable {
         this.hidden = card.network().hidden();
     }
 
-    /** Opens a session for the bundle's graph and checks the graph against the card. */
+    /**
+     * Opens a session for the bundle's graph on the configured device and checks the graph against the card.
+     *
+     * @throws InvalidModelException when the graph cannot be loaded or disagrees with the card
+     * @throws InferenceException    when CUDA is asked for, cannot be loaded, and CPU fallback is off
+     */
     public static RecurrentModelRunner open(ModelBundle bundle, RunnerOptions options) {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         OrtSession session;
+        String provider;
         try (OrtSession.SessionOptions sessionOptions = new OrtSession.SessionOptions()) {
             sessionOptions.setIntraOpNumThreads(options.intraOpThreads());
             sessionOptions.setInterOpNumThreads(1);
@@ -67,6 +78,7 @@ public final class RecurrentModelRunner implements AutoCloseable {
             sessionOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             // A spinning ORT worker would compete with the stream thread for the same cores.
             sessionOptions.addConfigEntry("session.intra_op.allow_spinning", "0");
+            provider = addExecutionProvider(sessionOptions, options);
             session = environment.createSession(bundle.onnxModel(), sessionOptions);
         } catch (OrtException e) {
             throw new InvalidModelException(bundle.modelFile() + ": ONNX Runtime cannot load the graph: "
@@ -75,7 +87,7 @@ public final class RecurrentModelRunner implements AutoCloseable {
         try {
             GraphBinding binding = GraphBinding.resolve(bundle, shapes(bundle, session.getInputInfo()),
                     shapes(bundle, session.getOutputInfo()));
-            return new RecurrentModelRunner(bundle, environment, session, binding);
+            return new RecurrentModelRunner(bundle, environment, session, binding, provider);
         } catch (OrtException | RuntimeException e) {
             closeQuietly(session, e);
             if (e instanceof InvalidModelException invalid) {
@@ -85,8 +97,43 @@ public final class RecurrentModelRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds the CUDA execution provider when asked for. ORT throws when the provider's library or CUDA itself
+     * cannot be loaded; then either fall back to CPU with one warning, or stop with a message that says how.
+     *
+     * @return the provider the session runs on, e.g. {@code CPU} or {@code CUDA:0}
+     */
+    private static String addExecutionProvider(OrtSession.SessionOptions sessionOptions, RunnerOptions options) {
+        InferenceDevice device = options.device();
+        if (!device.cuda()) {
+            return "CPU";
+        }
+        try (OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions(device.deviceId())) {
+            for (Map.Entry<String, String> option : options.cudaOptions().entrySet()) {
+                cuda.add(option.getKey(), option.getValue());
+            }
+            sessionOptions.addCUDA(cuda);
+            return "CUDA:" + device.deviceId();
+        } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+            if (!options.fallbackToCpu()) {
+                throw new InferenceException("carrycast.inference.device=" + device + " but ONNX Runtime's CUDA "
+                        + "execution provider cannot be loaded (" + e.getMessage() + "). It needs the gpu build "
+                        + "(mvn -Pgpu) and CUDA 12 with cuDNN 9 on this host; set "
+                        + "carrycast.inference.device.fallback=cpu to run on CPU instead.", e);
+            }
+            LOG.warn("carrycast.inference.device={} requested, but the CUDA execution provider cannot be loaded ({}); "
+                    + "running on CPU because carrycast.inference.device.fallback=cpu", device, e.getMessage());
+            return "CPU";
+        }
+    }
+
     public ModelBundle bundle() {
         return bundle;
+    }
+
+    /** The execution provider the session runs on: {@code CPU} or {@code CUDA:N}. */
+    public String provider() {
+        return provider;
     }
 
     /** Floats one key carries per state tensor. */
@@ -131,9 +178,11 @@ public final class RecurrentModelRunner implements AutoCloseable {
      * Runs {@code batch} windows of {@code length} events each from a zero state and returns the forecast
      * after each window's last event.
      *
-     * @param windows {@code batch * length * F} normalised features, oldest event first within each key
+     * @param windows   {@code batch * length * F} normalised features, oldest event first within each key
+     * @param statesOut null, or one array per state tensor to receive each key's state after its window
+     *                  (to re-prime a stateful model from stored history)
      */
-    public void runWindows(int batch, int length, float[] windows, float[] forecastsOut) {
+    public void runWindows(int batch, int length, float[] windows, float[] forecastsOut, float[][] statesOut) {
         ensureOpen();
         Buffers scratch = buffers.get();
         FloatBuffer input = scratch.get(binding.featureInput(), batch * length * featureCount);
@@ -156,7 +205,7 @@ public final class RecurrentModelRunner implements AutoCloseable {
             zeros.put(new float[batch * stateSizePerKey()]).flip();
             zeroStates.put(pair.input(), zeros);
         }
-        run(batch, input, inputShape, zeroStates, forecastsOut, length, null);
+        run(batch, input, inputShape, zeroStates, forecastsOut, length, statesOut);
     }
 
     private void run(int batch, FloatBuffer input, long[] inputShape, Map<String, FloatBuffer> stateBuffers,

@@ -4,12 +4,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.FeatureExtractor;
 import io.carrycast.forecast.Forecast;
+import io.carrycast.forecast.ForecastJson;
 import io.carrycast.forecast.Forecaster;
 import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.InvalidEventException.Reason;
+import io.carrycast.forecast.LiveModel;
+import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.state.FeatureWindow;
 import io.carrycast.state.KeyState;
 import io.carrycast.state.PendingEvent;
+import io.carrycast.state.StatePreparation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,36 +29,47 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Forecasts per event. Each event is checked and turned into features first; an event that cannot be
- * used raises {@link InvalidEventException} before anything is stored, so the key's state and window
- * are untouched and the processing exception handler routes the event to the dead-letter topic.
+ * Forecasts per event, keeping each key's state, window and latest forecast in state stores.
  *
- * <p>With a maximum batch of 1 the event is stepped at once. Otherwise accepted events wait in the
- * changelogged pending store until the batch is full or the maximum wait has passed (a wall-clock
- * punctuation), and are then stepped together, one model call per round: a round holds at most one event
- * per key, so each key's events are stepped in order and each step sees the state the previous one
- * stored. Kafka Streams commits the pending store with the input offsets (atomically under
+ * <p><b>Acceptance.</b> Each event is checked and turned into features first. An event that cannot be
+ * used raises {@link InvalidEventException} before anything is stored, so the key's state and window are
+ * untouched and the processing exception handler routes it to the dead-letter topic. Per key, event time
+ * must increase: an exact redelivery of the key's last event (same time, same features) is dropped and
+ * counted; any other event not after the key's last one is refused as late. After a silence longer than
+ * the maximum gap the key's state is reset, or re-primed from its window; when a new model with another
+ * state layout has taken over, the state is rebuilt from the window (refused as incompatible without one).
+ *
+ * <p><b>Micro-batching.</b> With a maximum batch of 1 the event is stepped at once. Otherwise accepted
+ * events wait in the changelogged pending store until the batch is full or the maximum wait has passed
+ * (a wall-clock punctuation), and are then stepped together, one model call per round: a round holds at
+ * most one event per key, so each key's events are stepped in order and each step sees the state the
+ * previous one stored. Kafka Streams commits the pending store with the input offsets (atomically under
  * exactly_once_v2), so an event whose offset is committed is never lost; after a crash the pending events
  * are read back in {@link #init}.
  */
 final class ForecastProcessor implements Processor<String, byte[], String, Forecast> {
 
-    private final Forecaster forecaster;
-    private final EventReader reader;
-    private final FeatureExtractor extractor;
-    private final boolean keepsWindow;
-    private final int maxBatch;
-    private final Duration maxWait;
+    /** Settings the processor needs beyond the model. */
+    record Settings(EventReader reader, int maxBatch, Duration maxWait, long maxGapMs, boolean reprimeAfterGap,
+                    boolean keepLatest) {
+    }
 
+    private final LiveModel live;
+    private final Settings settings;
+    private final CarrycastMetrics metrics;
+
+    private Forecaster model;
+    private FeatureExtractor extractor;
     private ProcessorContext<String, Forecast> context;
     private KeyValueStore<String, byte[]> stateStore;
     private KeyValueStore<String, byte[]> windowStore;
+    private KeyValueStore<String, byte[]> latestStore;
     private KeyValueStore<Long, byte[]> pendingStore;
 
     /** The pending store's contents in arrival order, mirrored in memory. */
     private final List<PendingEvent> pending = new ArrayList<>();
     private final List<Long> pendingSequences = new ArrayList<>();
-    private final Map<String, Long> lastPendingTime = new HashMap<>();
+    private final Map<String, PendingEvent> lastPending = new HashMap<>();
     /**
      * The stored state each key had when its first pending event was accepted, so the step does not read
      * and decode it again. Only a key's first pending event may use it: later ones follow its step.
@@ -62,30 +77,38 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
     private final Map<String, KeyState> stateAtAccept = new HashMap<>();
     private long nextSequence;
 
-    ForecastProcessor(Forecaster forecaster, EventReader reader, int maxBatch, Duration maxWait) {
-        this.forecaster = forecaster;
-        this.reader = reader;
-        this.extractor = new FeatureExtractor(forecaster.card());
-        this.keepsWindow = forecaster.card().keepsWindow();
-        this.maxBatch = maxBatch;
-        this.maxWait = maxWait;
+    ForecastProcessor(LiveModel live, Settings settings, CarrycastMetrics metrics) {
+        this.live = live;
+        this.settings = settings;
+        this.metrics = metrics;
     }
 
     @Override
     public void init(ProcessorContext<String, Forecast> context) {
         this.context = context;
+        this.model = live.current();
+        this.extractor = new FeatureExtractor(model.card());
         this.stateStore = context.getStateStore(ForecastTopology.STATE_STORE);
-        this.windowStore = keepsWindow ? context.getStateStore(ForecastTopology.WINDOW_STORE) : null;
+        this.windowStore = context.getStateStore(ForecastTopology.WINDOW_STORE);
+        this.latestStore = settings.keepLatest() ? context.getStateStore(ForecastTopology.LATEST_STORE) : null;
         if (isBatching()) {
             this.pendingStore = context.getStateStore(ForecastTopology.PENDING_STORE);
             reloadPending();
-            context.schedule(maxWait, PunctuationType.WALL_CLOCK_TIME, now -> flush());
+            context.schedule(settings.maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> {
+                followModelSwap();
+                flush();
+            });
         }
     }
 
     @Override
     public void process(Record<String, byte[]> record) {
+        metrics.eventIn();
+        followModelSwap();
         PendingEvent event = accept(record);
+        if (event == null) {
+            return;
+        }
         if (!isBatching()) {
             step(List.of(event));
             stateAtAccept.clear();
@@ -94,38 +117,77 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
         pendingStore.put(nextSequence, event.encode());
         pendingSequences.add(nextSequence++);
         pending.add(event);
-        lastPendingTime.put(event.key(), event.eventTimeMs());
-        if (pending.size() >= maxBatch) {
+        lastPending.put(event.key(), event);
+        if (pending.size() >= settings.maxBatch()) {
             flush();
         }
     }
 
-    /** Checks the event against its key's history and turns it into features; nothing is stored yet. */
+    /** Events accepted under the old model are stepped by it before the new one takes over. */
+    private void followModelSwap() {
+        Forecaster latest = live.current();
+        if (latest != model) {
+            flush();
+            model = latest;
+            extractor = new FeatureExtractor(model.card());
+        }
+    }
+
+    /**
+     * Checks the event against its key's history and turns it into features; nothing is stored yet.
+     *
+     * @return the event to step, or null for an exact redelivery of the key's last event
+     */
     private PendingEvent accept(Record<String, byte[]> record) {
         String key = record.key();
         if (key == null || key.isEmpty()) {
             throw new InvalidEventException(Reason.NO_KEY, "event has " + (key == null ? "no" : "an empty")
                     + " record key; the record key is the series id");
         }
-        ObjectNode event = reader.parse(record.value());
-        long eventTime = reader.eventTime(event, record.timestamp());
+        ObjectNode event = settings.reader().parse(record.value());
+        long eventTime = settings.reader().eventTime(event, record.timestamp());
         float[] features = extractor.extract(event, eventTime);
-        Long pendingTime = lastPendingTime.get(key);
-        long lastTime;
-        if (pendingTime != null) {
-            lastTime = pendingTime;
-        } else {
-            KeyState state = storedState(key);
-            lastTime = state == null ? Long.MIN_VALUE : state.lastEventTimeMs();
-            if (state != null) {
-                stateAtAccept.put(key, state);
-            }
-        }
+        long digest = KeyState.digest(eventTime, features);
+
+        PendingEvent previous = lastPending.get(key);
+        KeyState state = previous == null ? storedState(key) : null;
+        long lastTime = previous != null ? previous.eventTimeMs() : state != null ? state.lastEventTimeMs() : Long.MIN_VALUE;
         if (eventTime <= lastTime) {
+            long lastDigest = previous != null ? KeyState.digest(previous.eventTimeMs(), previous.features())
+                    : state.lastEventDigest();
+            if (eventTime == lastTime && digest == lastDigest) {
+                metrics.duplicate();
+                return null;
+            }
             throw new InvalidEventException(Reason.LATE, "event time " + Instant.ofEpochMilli(eventTime) + " of key '"
                     + key + "' is not after its last accepted event " + Instant.ofEpochMilli(lastTime));
         }
-        return new PendingEvent(key, eventTime, features);
+        StatePreparation preparation = preparation(key, state, lastTime, eventTime);
+        if (state != null) {
+            stateAtAccept.put(key, state);
+        }
+        return new PendingEvent(key, eventTime, features, preparation);
+    }
+
+    private StatePreparation preparation(String key, KeyState state, long lastTime, long eventTime) {
+        if (state != null && !model.fitsState(state)) {
+            FeatureWindow window = storedWindow(key);
+            if (window == null || window.size() == 0) {
+                throw new InvalidEventException(Reason.INCOMPATIBLE_STATE, "stored state of key '" + key
+                        + "' was written by model " + Long.toHexString(state.modelFingerprint()) + " with "
+                        + state.tensors().length + " tensor(s) of " + (state.tensors().length == 0 ? 0
+                        : state.tensors()[0].length) + " floats, which the current model cannot continue, and no "
+                        + "window is stored to rebuild it from (the model card's window is 0)");
+            }
+            return StatePreparation.REBUILD_FOR_MODEL;
+        }
+        boolean silentTooLong = settings.maxGapMs() > 0 && lastTime != Long.MIN_VALUE
+                && eventTime - lastTime > settings.maxGapMs();
+        if (!silentTooLong) {
+            return StatePreparation.CONTINUE;
+        }
+        return settings.reprimeAfterGap() && model.card().keepsWindow()
+                ? StatePreparation.REPRIME_AFTER_GAP : StatePreparation.RESET_AFTER_GAP;
     }
 
     private void flush() {
@@ -133,14 +195,14 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
             return;
         }
         for (List<PendingEvent> round : rounds(pending)) {
-            for (int from = 0; from < round.size(); from += maxBatch) {
-                step(round.subList(from, Math.min(round.size(), from + maxBatch)));
+            for (int from = 0; from < round.size(); from += settings.maxBatch()) {
+                step(round.subList(from, Math.min(round.size(), from + settings.maxBatch())));
             }
         }
         pendingSequences.forEach(pendingStore::delete);
         pending.clear();
         pendingSequences.clear();
-        lastPendingTime.clear();
+        lastPending.clear();
         stateAtAccept.clear();
     }
 
@@ -163,11 +225,14 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
         List<Forecaster.Request> requests = new ArrayList<>(events.size());
         for (PendingEvent event : events) {
             KeyState accepted = stateAtAccept.remove(event.key());
+            boolean needsWindow = model.card().keepsWindow() || event.preparation() != StatePreparation.CONTINUE;
             requests.add(new Forecaster.Request(event.key(), event.eventTimeMs(), event.features(),
                     accepted != null ? accepted : storedState(event.key()),
-                    keepsWindow ? storedWindow(event.key()) : null));
+                    needsWindow ? storedWindow(event.key()) : null, event.preparation()));
         }
-        List<Forecaster.Outcome> outcomes = forecaster.process(requests);
+        long started = System.nanoTime();
+        List<Forecaster.Outcome> outcomes = model.process(requests);
+        metrics.modelCall(events.size(), System.nanoTime() - started);
         for (int i = 0; i < events.size(); i++) {
             PendingEvent event = events.get(i);
             Forecaster.Outcome outcome = outcomes.get(i);
@@ -175,8 +240,16 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
             if (outcome.window() != null) {
                 windowStore.put(event.key(), outcome.window().encode());
             }
-            if (outcome.forecast() != null) {
-                context.forward(new Record<>(event.key(), outcome.forecast(), event.eventTimeMs()));
+            if (event.preparation() != StatePreparation.CONTINUE) {
+                metrics.stateRebuilt(event.preparation());
+            }
+            Forecast forecast = outcome.forecast();
+            if (forecast != null) {
+                if (latestStore != null) {
+                    latestStore.put(event.key(), ForecastJson.write(forecast));
+                }
+                context.forward(new Record<>(event.key(), forecast, event.eventTimeMs()));
+                metrics.forecastOut(event.eventTimeMs());
             }
         }
     }
@@ -188,29 +261,19 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
                 PendingEvent event = PendingEvent.decode(entry.value);
                 pending.add(event);
                 pendingSequences.add(entry.key);
-                lastPendingTime.put(event.key(), event.eventTimeMs());
+                lastPending.put(event.key(), event);
                 nextSequence = Math.max(nextSequence, entry.key + 1);
             }
         }
     }
 
     private boolean isBatching() {
-        return maxBatch > 1;
+        return settings.maxBatch() > 1;
     }
 
     private KeyState storedState(String key) {
         byte[] bytes = stateStore.get(key);
-        if (bytes == null) {
-            return null;
-        }
-        KeyState state = KeyState.decode(bytes);
-        if (!forecaster.fitsState(state)) {
-            throw new InvalidEventException(Reason.INCOMPATIBLE_STATE, "stored state of key '" + key
-                    + "' was written by model " + Long.toHexString(state.modelFingerprint()) + " with "
-                    + state.tensors().length + " tensor(s) of " + (state.tensors().length == 0 ? 0
-                    : state.tensors()[0].length) + " floats, which the current model cannot continue");
-        }
-        return state;
+        return bytes == null ? null : KeyState.decode(bytes);
     }
 
     private FeatureWindow storedWindow(String key) {

@@ -2,15 +2,15 @@ package io.carrycast.topology;
 
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.EventReader;
-import io.carrycast.forecast.Forecaster;
-import java.time.Duration;
+import io.carrycast.forecast.LiveModel;
+import io.carrycast.metrics.CarrycastMetrics;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
@@ -28,25 +28,38 @@ public final class ForecastTopology {
 
     /** Per key: the recurrent state ({@link io.carrycast.state.KeyState}). */
     public static final String STATE_STORE = "carrycast-state";
-    /** Per key: the last W feature vectors ({@link io.carrycast.state.FeatureWindow}); only when the card keeps them. */
+    /**
+     * Per key: the last W feature vectors ({@link io.carrycast.state.FeatureWindow}); written only when the
+     * model card keeps a window.
+     */
     public static final String WINDOW_STORE = "carrycast-window";
     /**
      * Accepted events waiting for the next micro-batch ({@link io.carrycast.state.PendingEvent}), by arrival
      * sequence; only when batching. In memory: it holds at most one batch, and its changelog makes it durable.
      */
     public static final String PENDING_STORE = "carrycast-pending";
+    /** Per key: the latest forecast's JSON, served by {@code GET /forecasts/{key}}; only with HTTP on. */
+    public static final String LATEST_STORE = "carrycast-latest";
 
     private ForecastTopology() {
     }
 
-    public static Topology build(CarrycastConfig config, Forecaster forecaster) {
+    public static Topology build(CarrycastConfig config, LiveModel model, CarrycastMetrics metrics) {
         EventReader reader = new EventReader(config.timestampField(), config.timestampFormat(),
                 config.eventMaxBytes());
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
-        builder.addStateStore(store(STATE_STORE));
-        boolean keepsWindow = forecaster.card().keepsWindow();
-        if (keepsWindow) {
-            builder.addStateStore(store(WINDOW_STORE));
+        List<String> stores = new ArrayList<>(List.of(STATE_STORE, WINDOW_STORE));
+        builder.addStateStore(persistentStore(STATE_STORE));
+        builder.addStateStore(persistentStore(WINDOW_STORE));
+        int maxBatch = config.batchMaxSize(model.current().runner().provider());
+        if (maxBatch > 1) {
+            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE),
+                    Serdes.Long(), Serdes.ByteArray()).withCachingEnabled());
+            stores.add(PENDING_STORE);
+        }
+        if (config.httpEnabled()) {
+            builder.addStateStore(persistentStore(LATEST_STORE));
+            stores.add(LATEST_STORE);
         }
 
         KStream<String, byte[]> events = builder.stream(config.inputTopic(),
@@ -57,24 +70,15 @@ public final class ForecastTopology {
                     .selectKey((key, value) -> EventReader.keyField(reader.parse(value), keyField), Named.as("key-by-field"))
                     .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
         }
-        List<String> stores = new ArrayList<>(List.of(STATE_STORE));
-        if (keepsWindow) {
-            stores.add(WINDOW_STORE);
-        }
-        int maxBatch = config.batchMaxSize();
-        if (maxBatch > 1) {
-            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE),
-                    Serdes.Long(), Serdes.ByteArray()).withCachingEnabled());
-            stores.add(PENDING_STORE);
-        }
-        Duration maxWait = config.batchMaxWait();
-        events.process(() -> new ForecastProcessor(forecaster, reader, maxBatch, maxWait), Named.as("forecast"),
+        ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch,
+                config.batchMaxWait(), config.maxGapMs(), config.reprimeAfterGap(), config.httpEnabled());
+        events.process(() -> new ForecastProcessor(model, settings, metrics), Named.as("forecast"),
                         stores.toArray(String[]::new))
                 .to(config.outputTopic(), Produced.with(Serdes.String(), new ForecastSerde()).withName("forecasts"));
         return builder.build();
     }
 
-    private static StoreBuilder<KeyValueStore<String, byte[]>> store(String name) {
+    private static StoreBuilder<KeyValueStore<String, byte[]>> persistentStore(String name) {
         return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.ByteArray())
                 .withCachingEnabled();
     }

@@ -97,6 +97,17 @@ public final class EndToEndBenchmark {
                     results.computeIfAbsent(scenario.name(), k -> new ArrayList<>()).add(result);
                 }
             }
+            if (only.isEmpty() || "restore".contains(only)) {
+                List<Double> seconds = new ArrayList<>();
+                for (int r = 0; r < repeats; r++) {
+                    seconds.add(bench.restore(full ? 1_000_000 : 1_000_000));
+                    System.out.printf(Locale.ROOT, "run %d restore 1M keys from changelog: %.1f s%n", r + 1,
+                            seconds.get(seconds.size() - 1));
+                }
+                seconds.sort(Double::compare);
+                System.out.printf(Locale.ROOT, "restore 1M keys, wiped state dir: median %.1f s of %s%n",
+                        seconds.get(seconds.size() / 2), seconds);
+            }
             printMedians(results);
         }
     }
@@ -137,6 +148,49 @@ public final class EndToEndBenchmark {
         }
     }
 
+    /**
+     * Fills the state of {@code keys} keys, stops, wipes the local state directory, restarts, and returns
+     * the seconds from the restart until a probe event per partition has been forecast from restored state.
+     */
+    double restore(int keys) throws Exception {
+        Scenario scenario = new Scenario("restore", "batched", keys, 1, StreamsConfig.AT_LEAST_ONCE,
+                Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20));
+        String id = "restore-" + UUID.randomUUID().toString().substring(0, 8);
+        String input = id + "-in";
+        String output = id + "-out";
+        broker.createTopics(PARTITIONS, input, output, id + "-dlq");
+        long base = System.currentTimeMillis() - 86_400_000L;
+        produce(input, keys, 1, base, 0);
+        try (KafkaConsumer<String, byte[]> consumer = consumer(output)) {
+            try (AutoCloseable app = start(scenario, id, input, output)) {
+                drain(consumer, keys);
+            }
+            deleteRecursively(workDir.resolve("state-" + id));
+            long started = System.nanoTime();
+            try (AutoCloseable app = start(scenario, id, input, output)) {
+                int probes = 64;
+                produce(input, probes, 1, base, 1000);
+                int seen = 0;
+                while (seen < probes) {
+                    for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+                        Forecast forecast = new ForecastSerde().deserializer().deserialize(output, record.value());
+                        if (forecast.stepsSeen() != 2) {
+                            throw new IllegalStateException("probe " + forecast.key() + " saw no restored state");
+                        }
+                        seen++;
+                    }
+                }
+                return (System.nanoTime() - started) / 1e9;
+            }
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
     private AutoCloseable start(Scenario scenario, String id, String input, String output) throws IOException {
         Map<String, Object> settings = new HashMap<>();
         settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
@@ -148,6 +202,8 @@ public final class EndToEndBenchmark {
         settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, id + "-dlq");
         settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
         settings.put(CarrycastConfig.TIMESTAMP_FORMAT_CONFIG, "epoch_millis");
+        // The core path: no HTTP endpoint, so no latest-forecast store (measured as its own lever).
+        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, -1);
         settings.put(CarrycastConfig.MODEL_DIR_CONFIG, bundleFor(scenario.design()).toString());
         settings.put(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, scenario.design().equals("naive") ? 1 : 256);
         settings.putAll(scenario.extra());
@@ -180,7 +236,7 @@ public final class EndToEndBenchmark {
                         long time = reader.eventTime(event, record.timestamp());
                         float[] features = extractor.extract(event, time);
                         context.forward(new Record<>(record.key(), new Forecast(record.key(), time, "passthrough", "1",
-                                "stateful", 1, List.of(new Forecast.Point(1, time + 1000, Map.of("f0", (double) features[0])))),
+                                "stateful", 1, null, List.of(new Forecast.Point(1, time + 1000, Map.of("f0", (double) features[0])))),
                                 time));
                     }
                 })

@@ -83,6 +83,15 @@ class CarrycastConfigTest {
     }
 
     @Test
+    void shouldNeverPrintTheValueOfASecretSetting() {
+        ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
+                "carrycast.model.dir", "m", "sasl.jaas.configs", "org.apache.kafka.common.security.plain."
+                        + "PlainLoginModule required username=\"u\" password=\"s3cret\";")));
+        assertEquals("Invalid value [hidden] for configuration sasl.jaas.configs: neither a carrycast setting nor a "
+                + "known Kafka Streams, consumer, producer, admin or topic setting", e.getMessage());
+    }
+
+    @Test
     void shouldRequireTheModelDirectory() {
         ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of()));
         assertEquals("Missing required configuration \"carrycast.model.dir\" which has no default value.",

@@ -62,6 +62,63 @@ class CrashRecoveryIT {
         }
     }
 
+    @Test
+    void shouldLoseNoForecastAndNeverDriftWhenKilledMidStreamUnderAtLeastOnce() throws Exception {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(KEYS, EVENTS_PER_KEY, 13);
+        ForecastPipelineIT.Topics topics = ForecastPipelineIT.Topics.create("crash-alos", 4);
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), events);
+        Map<String, Object> settings = settings(fixture, topics, StreamsConfig.AT_LEAST_ONCE);
+        settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
+
+        try (ForecastReader reader = new ForecastReader(KafkaBroker.bootstrapServers(), topics.output())) {
+            AppProcess first = AppProcess.start(tempDir, "first", settings);
+            int beforeKill = reader.readUntil(events.size() / 3, Duration.ofSeconds(120));
+            assertTrue(beforeKill < events.size(), "killed mid-stream\n" + first.log());
+            first.kill();
+            try (AppProcess second = AppProcess.start(tempDir, "second", settings)) {
+                Map<String, List<Forecast>> distinct = new HashMap<>();
+                long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+                while (distinctCount(reader, distinct) < events.size() && System.nanoTime() < deadline) {
+                    reader.readUntil(reader.records().size() + 1, Duration.ofSeconds(1));
+                }
+                reader.readFor(Duration.ofSeconds(3));
+                assertEquals(events.size(), distinctCount(reader, distinct), "no forecast lost\n" + second.log());
+                assertEqualsUninterruptedRun(fixture, events, distinct);
+            }
+            assertRepeatsAreIdentical(fixture, reader);
+        }
+    }
+
+    /** Forecasts by key with repeats of the same event removed; returns how many distinct ones there are. */
+    private static int distinctCount(ForecastReader reader, Map<String, List<Forecast>> distinct) {
+        distinct.clear();
+        Map<String, java.util.Set<Long>> seen = new HashMap<>();
+        int count = 0;
+        for (var record : reader.records()) {
+            if (seen.computeIfAbsent(record.key(), k -> new java.util.HashSet<>()).add(record.value().eventTimeMs())) {
+                distinct.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(record.value());
+                count++;
+            }
+        }
+        distinct.values().forEach(list -> list.sort(java.util.Comparator.comparingLong(Forecast::eventTimeMs)));
+        return count;
+    }
+
+    /** A repeated forecast (an event read again after the crash) was stepped from the same state. */
+    private static void assertRepeatsAreIdentical(Fixture fixture, ForecastReader reader) {
+        Map<String, Forecast> first = new HashMap<>();
+        for (var record : reader.records()) {
+            String where = "repeat of " + record.key() + " at " + record.value().eventTimeMs();
+            Forecast previous = first.putIfAbsent(record.key() + "@" + record.value().eventTimeMs(), record.value());
+            if (previous != null) {
+                assertEquals(previous.stepsSeen(), record.value().stepsSeen(), where);
+                ForecastAssertions.assertMatches(ForecastAssertions.normalisedValues(previous, fixture.card()),
+                        record.value(), fixture.card(), ACROSS_BATCHES_TOLERANCE, where);
+            }
+        }
+    }
+
     private void assertEqualsUninterruptedRun(Fixture fixture, List<Fixture.Event> events,
                                               Map<String, List<Forecast>> actual) {
         Map<String, List<Forecast>> expected = new HashMap<>();
@@ -97,6 +154,7 @@ class CrashRecoveryIT {
         settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output());
         settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter());
         settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
+        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
         settings.put(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, 64);
         settings.put(CarrycastConfig.BATCH_MAX_WAIT_MS_CONFIG, 20);
         // Small polls slow the first instance down enough to be killed mid-stream on any machine.

@@ -149,6 +149,7 @@ class ForecastPipelineIT {
         settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output);
         settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter);
         settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
+        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
         return CarrycastConfig.of(settings);
     }
 

@@ -3,7 +3,8 @@ package io.carrycast.testing;
 import io.carrycast.bundle.ModelBundle;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
-import io.carrycast.forecast.Forecaster;
+import io.carrycast.forecast.LiveModel;
+import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.runner.RunnerOptions;
 import io.carrycast.topology.ForecastSerde;
@@ -13,6 +14,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -22,22 +25,26 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 
-/** The real topology and model in a {@link TopologyTestDriver}; closes the driver, then the runner. */
+/** The real topology and model in a {@link TopologyTestDriver}; closes the driver, then the model. */
 public final class ForecastDriver implements AutoCloseable {
 
     public static final String INPUT = "events";
     public static final String OUTPUT = "forecasts";
     public static final String DEAD_LETTER = "dead-letter";
 
-    private final RecurrentModelRunner runner;
+    private final LiveModel live;
     private final TopologyTestDriver driver;
     private final TestInputTopic<String, byte[]> input;
     private final TestOutputTopic<String, Forecast> output;
+    private final TestOutputTopic<String, byte[]> deadLetters;
+    private final CarrycastMetrics metrics;
     private final Duration maxWait;
 
-    private ForecastDriver(RecurrentModelRunner runner, TopologyTestDriver driver, Duration maxWait) {
+    private ForecastDriver(LiveModel live, TopologyTestDriver driver, Duration maxWait, CarrycastMetrics metrics) {
         this.maxWait = maxWait;
-        this.runner = runner;
+        this.metrics = metrics;
+        this.deadLetters = driver.createOutputTopic(DEAD_LETTER, new StringDeserializer(), new ByteArrayDeserializer());
+        this.live = live;
         this.driver = driver;
         this.input = driver.createInputTopic(INPUT, new StringSerializer(), new ByteArraySerializer());
         this.output = driver.createOutputTopic(OUTPUT, new StringDeserializer(), new ForecastSerde().deserializer());
@@ -45,6 +52,17 @@ public final class ForecastDriver implements AutoCloseable {
 
     /** A driver for the bundle in {@code modelDir}, its stores under {@code stateDir}. */
     public static ForecastDriver open(Path modelDir, Path stateDir, Map<String, String> extraSettings) {
+        RecurrentModelRunner runner = RecurrentModelRunner.open(ModelBundle.load(modelDir), RunnerOptions.defaults());
+        try {
+            return open(LiveModel.fixed(runner), modelDir, stateDir, extraSettings);
+        } catch (RuntimeException e) {
+            runner.close();
+            throw e;
+        }
+    }
+
+    /** A driver serving a live (reloadable) model; closing the driver closes the model. */
+    public static ForecastDriver open(LiveModel live, Path modelDir, Path stateDir, Map<String, String> extraSettings) {
         Map<String, Object> settings = new HashMap<>();
         settings.put(CarrycastConfig.MODEL_DIR_CONFIG, modelDir.toString());
         settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, INPUT);
@@ -54,17 +72,14 @@ public final class ForecastDriver implements AutoCloseable {
         settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "carrycast-test");
         settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, "-1");
         settings.putAll(extraSettings);
         CarrycastConfig config = CarrycastConfig.of(settings);
-        RecurrentModelRunner runner = RecurrentModelRunner.open(ModelBundle.load(modelDir), RunnerOptions.defaults());
-        try {
-            return new ForecastDriver(runner, new TopologyTestDriver(
-                    ForecastTopology.build(config, new Forecaster(runner)), config.streamsProperties()),
-                    config.batchMaxWait());
-        } catch (RuntimeException e) {
-            runner.close();
-            throw e;
-        }
+        CarrycastMetrics metrics = CarrycastMetrics.detached();
+        Properties properties = config.streamsProperties();
+        properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
+        return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, metrics), properties),
+                config.batchMaxWait(), metrics);
     }
 
     public static ForecastDriver open(Fixture fixture, Path stateDir) {
@@ -94,6 +109,15 @@ public final class ForecastDriver implements AutoCloseable {
         return output.readRecordsToList();
     }
 
+    /** Everything written to the dead-letter topic so far. */
+    public List<TestRecord<String, byte[]>> deadLetters() {
+        return deadLetters.readRecordsToList();
+    }
+
+    public CarrycastMetrics metrics() {
+        return metrics;
+    }
+
     public TopologyTestDriver driver() {
         return driver;
     }
@@ -103,7 +127,7 @@ public final class ForecastDriver implements AutoCloseable {
         try {
             driver.close();
         } finally {
-            runner.close();
+            live.close();
         }
     }
 }

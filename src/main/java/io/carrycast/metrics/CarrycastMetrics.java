@@ -1,0 +1,115 @@
+package io.carrycast.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * carrycast's own meters. One instance per application, shared by every stream thread (Micrometer meters
+ * are thread-safe). Kafka Streams' client metrics are bound to the same registry by the application.
+ */
+public final class CarrycastMetrics {
+
+    /** Key under which the application hands this object to Kafka Streams-created handlers. */
+    public static final String CONFIG_KEY = "carrycast.internal.metrics";
+
+    private final MeterRegistry registry;
+    private final Counter eventsIn;
+    private final Counter forecastsOut;
+    private final Counter duplicates;
+    private final DistributionSummary batchSize;
+    private final Timer inferenceLatency;
+    private final Timer forecastLag;
+    private final Map<String, Counter> deadLettered = new ConcurrentHashMap<>();
+    private final Map<String, Counter> stateRebuilds = new ConcurrentHashMap<>();
+
+    public CarrycastMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.eventsIn = Counter.builder("carrycast.events.in").description("Events read from the input topic")
+                .register(registry);
+        this.forecastsOut = Counter.builder("carrycast.forecasts.out").description("Forecasts written")
+                .register(registry);
+        this.duplicates = Counter.builder("carrycast.events.duplicate")
+                .description("Exact redeliveries of a key's last event, dropped").register(registry);
+        this.batchSize = DistributionSummary.builder("carrycast.batch.size")
+                .description("Events stepped per model call").serviceLevelObjectives(1, 4, 16, 64, 256, 1024)
+                .register(registry);
+        this.inferenceLatency = Timer.builder("carrycast.inference.latency").description("One model call")
+                .serviceLevelObjectives(Duration.ofNanos(20_000), Duration.ofNanos(100_000), Duration.ofMillis(1),
+                        Duration.ofMillis(10), Duration.ofMillis(100))
+                .register(registry);
+        this.forecastLag = Timer.builder("carrycast.forecast.lag")
+                .description("Wall clock at forecast minus the event's time: end-to-end lag behind the source")
+                .serviceLevelObjectives(Duration.ofMillis(10), Duration.ofMillis(100), Duration.ofSeconds(1),
+                        Duration.ofSeconds(10), Duration.ofMinutes(1))
+                .register(registry);
+    }
+
+    /** Meters recorded nowhere that matters, for tests and tools that do not serve metrics. */
+    public static CarrycastMetrics detached() {
+        return new CarrycastMetrics(new SimpleMeterRegistry());
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public void eventIn() {
+        eventsIn.increment();
+    }
+
+    public void forecastOut(long eventTimeMs) {
+        forecastsOut.increment();
+        forecastLag.record(Math.max(0, System.currentTimeMillis() - eventTimeMs), TimeUnit.MILLISECONDS);
+    }
+
+    public void duplicate() {
+        duplicates.increment();
+    }
+
+    public void modelCall(int events, long nanos) {
+        batchSize.record(events);
+        inferenceLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Counts an event sent to the dead-letter topic, by reason label. */
+    public void deadLettered(String reason) {
+        deadLettered.computeIfAbsent(reason, r -> Counter.builder("carrycast.events.dead.lettered")
+                .description("Events sent to the dead-letter topic").tag("reason", r).register(registry)).increment();
+    }
+
+    /** Counts a state reset or rebuild, by kind (a {@link io.carrycast.state.StatePreparation}). */
+    public void stateRebuilt(Enum<?> kind) {
+        String label = kind.name().toLowerCase(Locale.ROOT);
+        stateRebuilds.computeIfAbsent(label, k -> Counter.builder("carrycast.state.rebuilds")
+                .description("Key states reset or rebuilt before a step").tag("kind", k).register(registry)).increment();
+    }
+
+    private io.micrometer.core.instrument.Gauge modelInfo;
+
+    /** Names the model being served: {@code carrycast.model.info{name,version,fingerprint,provider} = 1}. */
+    public synchronized void modelServed(String name, String version, String fingerprint, String provider) {
+        if (modelInfo != null) {
+            registry.remove(modelInfo);
+        }
+        modelInfo = io.micrometer.core.instrument.Gauge.builder("carrycast.model.info", () -> 1)
+                .description("The model being served").tag("name", name).tag("version", version)
+                .tag("fingerprint", fingerprint).tag("provider", provider).register(registry);
+    }
+
+    public double deadLetteredCount(String reason) {
+        Counter counter = deadLettered.get(reason);
+        return counter == null ? 0 : counter.count();
+    }
+
+    public double duplicateCount() {
+        return duplicates.count();
+    }
+}
