@@ -1,6 +1,7 @@
 package io.carrycast.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
@@ -59,7 +60,7 @@ class ScaleOutIT {
         Thread producer = new Thread(() -> {
             for (int from = 0; from < total; from += KEYS * 2) {
                 KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), events.subList(from, from + KEYS * 2));
-                sleep(400);
+                sleep(700);
             }
         }, "paced-producer");
 
@@ -71,7 +72,10 @@ class ScaleOutIT {
             reader.readUntil(total / 6, Duration.ofSeconds(120));
             instances.add(start(fixture, topics, appId, "b", ports));
             instances.add(start(fixture, topics, appId, "c", ports));
-            reader.readUntil(total / 2, Duration.ofSeconds(120));
+            awaitRunning(ports.get(1));
+            awaitRunning(ports.get(2));
+            int beforeKill = reader.readUntil(total / 2, Duration.ofSeconds(120));
+            assertTrue(beforeKill < total, "b is killed mid-stream, after " + beforeKill + " forecasts");
             instances.get(1).kill();
             producer.join();
             reader.readUntil(total, Duration.ofSeconds(180));
@@ -145,6 +149,24 @@ class ScaleOutIT {
                 assertEquals(forKey.get(forKey.size() - 1), ForecastJson.read(answer.body().getBytes(StandardCharsets.UTF_8)));
             }
         }
+    }
+
+    /** Waits until the instance's Kafka Streams is RUNNING, i.e. it has joined and holds its tasks. */
+    private static void awaitRunning(int port) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notListeningYet) {
+                // the JVM is still starting
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("instance on port " + port + " never became RUNNING");
     }
 
     private static int freePort() throws IOException {
