@@ -123,6 +123,8 @@ public final class EndToEndBenchmark {
         }
         list.add(new Scenario("batched 100K keys alos 10MB cache", "batched", 100_000, 4, StreamsConfig.AT_LEAST_ONCE, Map.of()));
         list.add(new Scenario("batched+window60 100K keys alos", "batched-window-kept", 100_000, 4, StreamsConfig.AT_LEAST_ONCE, bigCache));
+        list.add(new Scenario("batched+HTTP latest store 100K keys alos", "batched", 100_000, 4, StreamsConfig.AT_LEAST_ONCE,
+                Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, CarrycastConfig.HTTP_PORT_CONFIG, 0)));
         list.add(new Scenario("stateful 1K keys alos", "batched", 1_000, 400, StreamsConfig.AT_LEAST_ONCE, bigCache));
         list.add(new Scenario("window W=120 1K keys alos", "window", 1_000, 400, StreamsConfig.AT_LEAST_ONCE, bigCache));
         if (full) {
