@@ -317,10 +317,6 @@ public final class CarrycastConfig extends AbstractConfig {
         return getInt(EVENT_MAX_BYTES_CONFIG);
     }
 
-    public int inferenceThreads() {
-        return getInt(INFERENCE_THREADS_CONFIG);
-    }
-
     /** The most events per model call on the given provider ({@code CPU}, {@code CUDA:N}). */
     public int batchMaxSize(String provider) {
         return provider.startsWith("CUDA") ? getInt(BATCH_MAX_SIZE_CUDA_CONFIG) : getInt(BATCH_MAX_SIZE_CONFIG);

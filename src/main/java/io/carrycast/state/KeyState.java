@@ -38,10 +38,6 @@ public record KeyState(long modelFingerprint, long steps, long lastEventTimeMs, 
         return hash;
     }
 
-    public boolean isInitial() {
-        return steps == 0;
-    }
-
     public byte[] encode() {
         int floatsPerTensor = tensors.length == 0 ? 0 : tensors[0].length;
         ByteBuffer buffer = ByteBuffer.allocate(HEADER_BYTES + tensors.length * floatsPerTensor * Float.BYTES)
@@ -85,8 +81,4 @@ public record KeyState(long modelFingerprint, long steps, long lastEventTimeMs, 
         return new KeyState(modelFingerprint, steps + 1, eventTimeMs, eventDigest, newTensors);
     }
 
-    /** The same history with other tensors: after a reset, a re-prime from the window, or a model change. */
-    public KeyState withTensors(long newModelFingerprint, float[][] newTensors) {
-        return new KeyState(newModelFingerprint, steps, lastEventTimeMs, lastEventDigest, newTensors);
-    }
 }

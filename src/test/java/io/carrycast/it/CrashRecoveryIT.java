@@ -8,7 +8,7 @@ import io.carrycast.forecast.Forecast;
 import io.carrycast.testing.AppProcess;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
-import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.SingleInstanceReference;
 import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,8 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(KafkaBroker.class)
 class CrashRecoveryIT {
 
-    /** Batches differ between runs, and ONNX Runtime's sums may round differently per batch shape. */
-    private static final double ACROSS_BATCHES_TOLERANCE = 1e-5;
     private static final int KEYS = 200;
     private static final int EVENTS_PER_KEY = 30;
 
@@ -58,7 +55,7 @@ class CrashRecoveryIT {
                 reader.readFor(Duration.ofSeconds(3));
                 assertEquals(events.size(), reader.records().size(), "one forecast per event\n" + second.log());
             }
-            assertEqualsUninterruptedRun(fixture, events, reader.byKey());
+            SingleInstanceReference.assertMatches(fixture, events, reader.byKey(), tempDir.resolve("reference"));
         }
     }
 
@@ -84,7 +81,7 @@ class CrashRecoveryIT {
                 }
                 reader.readFor(Duration.ofSeconds(3));
                 assertEquals(events.size(), distinctCount(reader, distinct), "no forecast lost\n" + second.log());
-                assertEqualsUninterruptedRun(fixture, events, distinct);
+                SingleInstanceReference.assertMatches(fixture, events, distinct, tempDir.resolve("reference"));
             }
             assertRepeatsAreIdentical(fixture, reader);
         }
@@ -114,31 +111,7 @@ class CrashRecoveryIT {
             if (previous != null) {
                 assertEquals(previous.stepsSeen(), record.value().stepsSeen(), where);
                 ForecastAssertions.assertMatches(ForecastAssertions.normalisedValues(previous, fixture.card()),
-                        record.value(), fixture.card(), ACROSS_BATCHES_TOLERANCE, where);
-            }
-        }
-    }
-
-    private void assertEqualsUninterruptedRun(Fixture fixture, List<Fixture.Event> events,
-                                              Map<String, List<Forecast>> actual) {
-        Map<String, List<Forecast>> expected = new HashMap<>();
-        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), tempDir.resolve("reference"),
-                Map.of(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, "1"))) {
-            driver.send(events);
-            for (TestRecord<String, Forecast> record : driver.forecasts()) {
-                expected.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(record.value());
-            }
-        }
-        assertEquals(expected.keySet(), actual.keySet());
-        for (String key : expected.keySet()) {
-            List<Forecast> want = expected.get(key);
-            List<Forecast> got = actual.get(key);
-            assertEquals(want.size(), got.size(), key);
-            for (int i = 0; i < want.size(); i++) {
-                assertEquals(want.get(i).eventTimeMs(), got.get(i).eventTimeMs(), key + " event " + i);
-                assertEquals(i + 1, got.get(i).stepsSeen(), key + " event " + i + ": stepped once, in order");
-                ForecastAssertions.assertMatches(ForecastAssertions.normalisedValues(want.get(i), fixture.card()),
-                        got.get(i), fixture.card(), ACROSS_BATCHES_TOLERANCE, key + " event " + i);
+                        record.value(), fixture.card(), SingleInstanceReference.ACROSS_BATCHES_TOLERANCE, where);
             }
         }
     }

@@ -9,7 +9,7 @@ import io.carrycast.forecast.ForecastJson;
 import io.carrycast.testing.AppProcess;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
-import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.SingleInstanceReference;
 import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,7 +42,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(KafkaBroker.class)
 class ScaleOutIT {
 
-    private static final double ACROSS_BATCHES_TOLERANCE = 1e-5;
     private static final int KEYS = 300;
     private static final int EVENTS_PER_KEY = 40;
 
@@ -82,7 +80,7 @@ class ScaleOutIT {
             reader.readFor(Duration.ofSeconds(3));
 
             assertEquals(total, reader.records().size(), "one forecast per event\n" + instances.get(0).log());
-            assertEqualsSingleInstanceRun(fixture, events, reader.byKey());
+            SingleInstanceReference.assertMatches(fixture, events, reader.byKey(), tempDir.resolve("reference"));
             assertAnyInstanceAnswersAnyKey(reader.byKey(), List.of(ports.get(0), ports.get(2)));
         } finally {
             for (AppProcess instance : instances) {
@@ -110,30 +108,6 @@ class ScaleOutIT {
         settings.put(CarrycastConfig.HTTP_PORT_CONFIG, port);
         settings.put("consumer.session.timeout.ms", 10_000);
         return AppProcess.start(tempDir, name, settings);
-    }
-
-    private void assertEqualsSingleInstanceRun(Fixture fixture, List<Fixture.Event> events,
-                                               Map<String, List<Forecast>> actual) {
-        Map<String, List<Forecast>> expected = new HashMap<>();
-        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), tempDir.resolve("reference"),
-                Map.of(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, "1"))) {
-            driver.send(events);
-            for (TestRecord<String, Forecast> record : driver.forecasts()) {
-                expected.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(record.value());
-            }
-        }
-        assertEquals(expected.keySet(), actual.keySet());
-        for (String key : expected.keySet()) {
-            List<Forecast> want = expected.get(key);
-            List<Forecast> got = actual.get(key);
-            assertEquals(want.size(), got.size(), key);
-            for (int i = 0; i < want.size(); i++) {
-                assertEquals(i + 1, got.get(i).stepsSeen(), key + " event " + i + ": stepped once, in order");
-                assertEquals(want.get(i).eventTimeMs(), got.get(i).eventTimeMs(), key + " event " + i);
-                ForecastAssertions.assertMatches(ForecastAssertions.normalisedValues(want.get(i), fixture.card()),
-                        got.get(i), fixture.card(), ACROSS_BATCHES_TOLERANCE, key + " event " + i);
-            }
-        }
     }
 
     private static void assertAnyInstanceAnswersAnyKey(Map<String, List<Forecast>> byKey, List<Integer> ports)
