@@ -45,7 +45,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * most one event per key, so each key's events are stepped in order and each step sees the state the
  * previous one stored. Kafka Streams commits the pending store with the input offsets (atomically under
  * exactly_once_v2), so an event whose offset is committed is never lost; after a crash the pending events
- * are read back in {@link #init}.
+ * are read back in {@link #init} and stepped first.
+ *
+ * <p>The pending store is a ring: event n goes to slot n mod maxBatch, and one marker entry says which
+ * sequences are already stepped. A flush thus writes one entry instead of deleting a batch, and within a
+ * commit interval the record cache folds a slot's writes into one changelog record.
  */
 final class ForecastProcessor implements Processor<String, byte[], String, Forecast> {
 
@@ -66,9 +70,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
     private KeyValueStore<String, byte[]> latestStore;
     private KeyValueStore<Long, byte[]> pendingStore;
 
-    /** The pending store's contents in arrival order, mirrored in memory. */
+    /** Pending-store key of the marker: every sequence below its value has been stepped. */
+    static final long STEPPED_BELOW = -1L;
+
+    /** The pending store's live entries in arrival order, mirrored in memory. */
     private final List<PendingEvent> pending = new ArrayList<>();
-    private final List<Long> pendingSequences = new ArrayList<>();
     private final Map<String, PendingEvent> lastPending = new HashMap<>();
     /**
      * The stored state each key had when its first pending event was accepted, so the step does not read
@@ -114,8 +120,13 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
             stateAtAccept.clear();
             return;
         }
-        pendingStore.put(nextSequence, event.encode());
-        pendingSequences.add(nextSequence++);
+        if (pending.size() >= settings.maxBatch()) {
+            // Only events read back after a restart (or under a smaller batch limit) get here: step them
+            // before their ring slots are reused.
+            flush();
+        }
+        pendingStore.put(event.sequence() % settings.maxBatch(), event.encode());
+        nextSequence++;
         pending.add(event);
         lastPending.put(event.key(), event);
         if (pending.size() >= settings.maxBatch()) {
@@ -166,7 +177,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
         if (state != null) {
             stateAtAccept.put(key, state);
         }
-        return new PendingEvent(key, eventTime, features, preparation);
+        return new PendingEvent(nextSequence, key, eventTime, features, preparation);
     }
 
     private StatePreparation preparation(String key, KeyState state, long lastTime, long eventTime) {
@@ -199,9 +210,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
                 step(round.subList(from, Math.min(round.size(), from + settings.maxBatch())));
             }
         }
-        pendingSequences.forEach(pendingStore::delete);
+        if (isBatching()) {
+            pendingStore.put(STEPPED_BELOW, Longs.encode(nextSequence));
+        }
         pending.clear();
-        pendingSequences.clear();
         lastPending.clear();
         stateAtAccept.clear();
     }
@@ -254,16 +266,36 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
         }
     }
 
+    /** Reads back the events accepted but not yet stepped when the task last stopped. */
     private void reloadPending() {
+        byte[] marker = pendingStore.get(STEPPED_BELOW);
+        long steppedBelow = marker == null ? 0 : Longs.decode(marker);
+        nextSequence = steppedBelow;
         try (KeyValueIterator<Long, byte[]> stored = pendingStore.all()) {
             while (stored.hasNext()) {
                 KeyValue<Long, byte[]> entry = stored.next();
+                if (entry.key == STEPPED_BELOW) {
+                    continue;
+                }
                 PendingEvent event = PendingEvent.decode(entry.value);
-                pending.add(event);
-                pendingSequences.add(entry.key);
-                lastPending.put(event.key(), event);
-                nextSequence = Math.max(nextSequence, entry.key + 1);
+                if (event.sequence() >= steppedBelow) {
+                    pending.add(event);
+                    nextSequence = Math.max(nextSequence, event.sequence() + 1);
+                }
             }
+        }
+        pending.sort(java.util.Comparator.comparingLong(PendingEvent::sequence));
+        pending.forEach(event -> lastPending.put(event.key(), event));
+    }
+
+    /** The marker's 8-byte encoding. */
+    private static final class Longs {
+        static byte[] encode(long value) {
+            return java.nio.ByteBuffer.allocate(Long.BYTES).putLong(value).array();
+        }
+
+        static long decode(byte[] bytes) {
+            return java.nio.ByteBuffer.wrap(bytes).getLong();
         }
     }
 
