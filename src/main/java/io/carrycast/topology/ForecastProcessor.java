@@ -29,7 +29,8 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Forecasts per event, keeping each key's state, window and latest forecast in state stores.
+ * Forecasts per event, keeping each key's state, window and latest forecast in state stores. Forwards
+ * each forecast as its JSON ({@link ForecastJson}), serialized once for the topic and the latest store.
  *
  * <p><b>Acceptance.</b> Each event is checked and turned into features first. An event that cannot be
  * used raises {@link InvalidEventException} before anything is stored, so the key's state and window are
@@ -51,7 +52,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * sequences are already stepped. A flush thus writes one entry instead of deleting a batch, and within a
  * commit interval the record cache folds a slot's writes into one changelog record.
  */
-final class ForecastProcessor implements Processor<String, byte[], String, Forecast> {
+final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
 
     /** Settings the processor needs beyond the model. */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, long maxGapMs, boolean reprimeAfterGap,
@@ -64,7 +65,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
 
     private Forecaster model;
     private FeatureExtractor extractor;
-    private ProcessorContext<String, Forecast> context;
+    private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> stateStore;
     private KeyValueStore<String, byte[]> windowStore;
     private KeyValueStore<String, byte[]> latestStore;
@@ -90,7 +91,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
     }
 
     @Override
-    public void init(ProcessorContext<String, Forecast> context) {
+    public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
         this.model = live.current();
         this.extractor = new FeatureExtractor(model.card());
@@ -257,10 +258,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, Forec
             }
             Forecast forecast = outcome.forecast();
             if (forecast != null) {
+                // Written once: the same JSON goes to the output topic and to the latest-forecast store.
+                byte[] json = ForecastJson.write(forecast);
                 if (latestStore != null) {
-                    latestStore.put(event.key(), ForecastJson.write(forecast));
+                    latestStore.put(event.key(), json);
                 }
-                context.forward(new Record<>(event.key(), forecast, event.eventTimeMs()));
+                context.forward(new Record<>(event.key(), json, event.eventTimeMs()));
                 metrics.forecastOut(event.eventTimeMs());
             }
         }

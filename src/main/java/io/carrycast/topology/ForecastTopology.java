@@ -74,7 +74,7 @@ public final class ForecastTopology {
                 config.batchMaxWait(), config.maxGapMs(), config.reprimeAfterGap(), config.httpEnabled());
         events.process(() -> new ForecastProcessor(model, settings, metrics), Named.as("forecast"),
                         stores.toArray(String[]::new))
-                .to(config.outputTopic(), Produced.with(Serdes.String(), new ForecastSerde()).withName("forecasts"));
+                .to(config.outputTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("forecasts"));
         return builder.build();
     }
 
