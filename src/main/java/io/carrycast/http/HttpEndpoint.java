@@ -132,11 +132,29 @@ public final class HttpEndpoint implements AutoCloseable {
         if (partitionResult == null || partitionResult.isFailure()) {
             respond(exchange, 503, "application/json", "{\"error\":\"store not queryable: "
                     + (partitionResult == null ? "no result" : partitionResult.getFailureReason()) + "\"}");
-        } else if (partitionResult.getResult() == null) {
-            respond(exchange, 404, "application/json", "{\"error\":\"no forecast for this key\"}");
-        } else {
+        } else if (partitionResult.getResult() != null) {
             respond(exchange, 200, "application/json", new String(partitionResult.getResult(), StandardCharsets.UTF_8));
+        } else {
+            byte[] elsewhere = anyLocalPartition(current, key);
+            if (elsewhere == null) {
+                respond(exchange, 404, "application/json", "{\"error\":\"no forecast for this key\"}");
+            } else {
+                respond(exchange, 200, "application/json", new String(elsewhere, StandardCharsets.UTF_8));
+            }
         }
+    }
+
+    /**
+     * A producer with another partitioner than Kafka's default (librdkafka's, as kcat uses unless told
+     * {@code -X partitioner=murmur2_random}) puts a key where the metadata does not look for it; the key is
+     * still in one of this instance's partitions if it is local at all.
+     */
+    private static byte[] anyLocalPartition(KafkaStreams current, String key) {
+        StateQueryResult<byte[]> all = current.query(StateQueryRequest.inStore(ForecastTopology.LATEST_STORE)
+                .withQuery(KeyQuery.<String, byte[]>withKey(key)));
+        return all.getPartitionResults().values().stream()
+                .filter(result -> result.isSuccess() && result.getResult() != null)
+                .map(QueryResult::getResult).findFirst().orElse(null);
     }
 
     private void forward(HttpExchange exchange, HostInfo owner, String key) throws IOException {
