@@ -120,7 +120,7 @@ public final class CarrycastConfig extends AbstractConfig {
                     "HTTP port; 0 picks a free one, -1 turns the endpoint (and the latest-forecast store) off.")
             .define(HTTP_ADVERTISED_HOST_CONFIG, Type.STRING, "", Importance.LOW,
                     "Host other instances use to reach this one's HTTP endpoint (application.server); empty: "
-                            + "the bind address.")
+                            + "the bind address, or the machine's host name when binding to all addresses.")
             .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, false, Importance.LOW,
                     "Create the input, output and dead-letter topics at start when they are missing.")
             .define(TOPICS_PARTITIONS_CONFIG, Type.INT, 6, ConfigDef.Range.atLeast(1), Importance.LOW,
@@ -356,10 +356,25 @@ public final class CarrycastConfig extends AbstractConfig {
         return getInt(HTTP_PORT_CONFIG);
     }
 
-    /** The host other instances reach this one at: the advertised host, else the bind address. */
+    /**
+     * The host other instances reach this one at: the advertised host; else the bind address, unless that
+     * is a wildcard (as in a container), where the machine's host name is what others can resolve.
+     */
     public String httpAdvertisedHost() {
         String advertised = getString(HTTP_ADVERTISED_HOST_CONFIG);
-        return advertised.isEmpty() ? httpHost() : advertised;
+        if (!advertised.isEmpty()) {
+            return advertised;
+        }
+        String bind = httpHost();
+        if (!bind.equals("0.0.0.0") && !bind.equals("::")) {
+            return bind;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            throw new ConfigException(HTTP_ADVERTISED_HOST_CONFIG, "", "must be set: the HTTP endpoint binds to "
+                    + bind + " and this machine's host name cannot be resolved (" + e.getMessage() + ")");
+        }
     }
 
     public boolean createTopics() {
