@@ -54,6 +54,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ForecastProcessor.class);
+
     /** Settings the processor needs beyond the model. */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, long maxGapMs, boolean reprimeAfterGap,
                     boolean keepLatest) {
@@ -234,14 +236,27 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     }
 
     /** One model call for events of distinct keys: read their state, step, store, forward. */
-    private void step(List<PendingEvent> events) {
-        List<Forecaster.Request> requests = new ArrayList<>(events.size());
-        for (PendingEvent event : events) {
+    private void step(List<PendingEvent> candidates) {
+        List<PendingEvent> events = new ArrayList<>(candidates.size());
+        List<Forecaster.Request> requests = new ArrayList<>(candidates.size());
+        for (PendingEvent event : candidates) {
             KeyState accepted = stateAtAccept.remove(event.key());
+            KeyState state = accepted != null ? accepted : storedState(event.key());
+            if (state != null && state.lastEventTimeMs() >= event.eventTimeMs()) {
+                // Already stepped: the pending store and the state disagree (they should not). Stepping it
+                // again would corrupt the key's state, so it is dropped like a redelivery.
+                LOG.warn("Pending event of key '{}' at {} was already stepped (state at {}); dropped", event.key(),
+                        Instant.ofEpochMilli(event.eventTimeMs()), Instant.ofEpochMilli(state.lastEventTimeMs()));
+                metrics.duplicate();
+                continue;
+            }
+            events.add(event);
             boolean needsWindow = model.card().keepsWindow() || event.preparation() != StatePreparation.CONTINUE;
-            requests.add(new Forecaster.Request(event.key(), event.eventTimeMs(), event.features(),
-                    accepted != null ? accepted : storedState(event.key()),
+            requests.add(new Forecaster.Request(event.key(), event.eventTimeMs(), event.features(), state,
                     needsWindow ? storedWindow(event.key()) : null, event.preparation()));
+        }
+        if (events.isEmpty()) {
+            return;
         }
         long started = System.nanoTime();
         List<Forecaster.Outcome> outcomes = model.process(requests);

@@ -34,8 +34,8 @@ public final class ForecastTopology {
      */
     public static final String WINDOW_STORE = "carrycast-window";
     /**
-     * Accepted events waiting for the next micro-batch ({@link io.carrycast.state.PendingEvent}), by arrival
-     * sequence; only when batching. In memory: it holds at most one batch, and its changelog makes it durable.
+     * Accepted events waiting for the next micro-batch ({@link io.carrycast.state.PendingEvent}) in a ring of
+     * maxBatch slots plus a marker; only when batching.
      */
     public static final String PENDING_STORE = "carrycast-pending";
     /** Per key: the latest forecast's JSON, served by {@code GET /forecasts/{key}}; only with HTTP on. */
@@ -53,7 +53,9 @@ public final class ForecastTopology {
         builder.addStateStore(persistentStore(WINDOW_STORE));
         int maxBatch = config.batchMaxSize(model.current().runner().provider());
         if (maxBatch > 1) {
-            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE),
+            // Persistent, not in memory: an in-memory store on a task promoted from a standby was seen to come
+            // back with only the changelog's tail, reviving pending events already stepped (ScaleOutIT).
+            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
                     Serdes.Long(), Serdes.ByteArray()).withCachingEnabled());
             stores.add(PENDING_STORE);
         }

@@ -79,7 +79,7 @@ class ScaleOutIT {
             reader.readUntil(total, Duration.ofSeconds(180));
             reader.readFor(Duration.ofSeconds(3));
 
-            assertEquals(total, reader.records().size(), "one forecast per event\n" + instances.get(0).log());
+            assertEquals(total, reader.records().size(), "one forecast per event; repeated: " + repeats(reader));
             SingleInstanceReference.assertMatches(fixture, events, reader.byKey(), tempDir.resolve("reference"));
             assertAnyInstanceAnswersAnyKey(reader.byKey(), List.of(ports.get(0), ports.get(2)));
         } finally {
@@ -87,6 +87,21 @@ class ScaleOutIT {
                 instance.close();
             }
         }
+    }
+
+    /** Forecasts whose key and event time were already read, with where they were read from. */
+    private static List<String> repeats(ForecastReader reader) {
+        Map<String, String> first = new HashMap<>();
+        List<String> repeats = new ArrayList<>();
+        for (var record : reader.records()) {
+            String id = record.key() + "@" + record.value().eventTimeMs();
+            String where = "p" + record.partition() + "/o" + record.offset() + " steps " + record.value().stepsSeen();
+            String earlier = first.putIfAbsent(id, where);
+            if (earlier != null) {
+                repeats.add(id + " first " + earlier + ", again " + where);
+            }
+        }
+        return repeats;
     }
 
     private AppProcess start(Fixture fixture, ForecastPipelineIT.Topics topics, String appId, String name,
