@@ -53,8 +53,8 @@ public final class ForecastTopology {
         builder.addStateStore(persistentStore(WINDOW_STORE));
         int maxBatch = config.batchMaxSize(model.current().runner().provider());
         if (maxBatch > 1) {
-            // Persistent, not in memory: an in-memory store on a task promoted from a standby was seen to come
-            // back with only the changelog's tail, reviving pending events already stepped (ScaleOutIT).
+            // Persistent, not in memory: with standby replicas, an in-memory pending store on a promoted task
+            // was seen to hold events its state store had already stepped (ScaleOutIT).
             builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
                     Serdes.Long(), Serdes.ByteArray()).withCachingEnabled());
             stores.add(PENDING_STORE);
