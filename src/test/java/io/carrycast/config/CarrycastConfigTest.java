@@ -83,6 +83,23 @@ class CarrycastConfigTest {
     }
 
     @Test
+    void shouldPassClientSecuritySettingsThroughAndBindHttpToLoopbackByDefault() {
+        String jaas = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\";";
+        CarrycastConfig config = CarrycastConfig.of(Map.of("carrycast.model.dir", "m", "bootstrap.servers", "k:9093",
+                "security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN", "sasl.jaas.config", jaas,
+                "ssl.truststore.location", "/etc/kafka/truststore.jks", "ssl.truststore.password", "changeit"));
+
+        Properties streams = config.streamsProperties();
+        assertEquals("SASL_SSL", streams.get("security.protocol"));
+        assertEquals("PLAIN", streams.get("sasl.mechanism"));
+        assertEquals(jaas, streams.get("sasl.jaas.config"));
+        assertEquals("/etc/kafka/truststore.jks", streams.get("ssl.truststore.location"));
+        assertEquals("changeit", streams.get("ssl.truststore.password"));
+        assertEquals("127.0.0.1", config.httpHost());
+        assertEquals("127.0.0.1", config.httpAdvertisedHost());
+    }
+
+    @Test
     void shouldNeverPrintTheValueOfASecretSetting() {
         ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
                 "carrycast.model.dir", "m", "sasl.jaas.configs", "org.apache.kafka.common.security.plain."
