@@ -12,10 +12,6 @@ record TensorShape(long[] dims) {
         return dims.length;
     }
 
-    long dim(int axis) {
-        return dims[axis];
-    }
-
     /** Whether a run-time size {@code expected} fits this dimension. */
     boolean accepts(int axis, long expected) {
         return dims[axis] < 0 || dims[axis] == expected;

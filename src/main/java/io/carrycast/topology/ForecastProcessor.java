@@ -161,7 +161,6 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         ObjectNode event = settings.reader().parse(record.value());
         long eventTime = settings.reader().eventTime(event, record.timestamp());
         float[] features = extractor.extract(event, eventTime);
-        long digest = KeyState.digest(eventTime, features);
 
         PendingEvent previous = lastPending.get(key);
         KeyState state = previous == null ? storedState(key) : null;
@@ -169,7 +168,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (eventTime <= lastTime) {
             long lastDigest = previous != null ? KeyState.digest(previous.eventTimeMs(), previous.features())
                     : state.lastEventDigest();
-            if (eventTime == lastTime && digest == lastDigest) {
+            if (eventTime == lastTime && KeyState.digest(eventTime, features) == lastDigest) {
                 metrics.duplicate();
                 return null;
             }

@@ -8,6 +8,7 @@ import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
 import io.carrycast.testing.SyntheticEvents;
@@ -49,7 +50,7 @@ class ForecastPipelineIT {
         List<ConsumerRecord<String, Forecast>> records;
         try (CarrycastApplication app = CarrycastApplication.start(config(fixture.directory(), topics, guarantee,
                 tempDir.resolve("state"), "app-" + UUID.randomUUID()))) {
-            records = KafkaIo.consume(KafkaBroker.bootstrapServers(), topics.output, events.size(), TIMEOUT, SETTLE);
+            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output, events.size(), TIMEOUT, SETTLE);
         }
 
         assertEquals(events.size(), records.size(), "one forecast per event, none lost or duplicated");
@@ -76,7 +77,7 @@ class ForecastPipelineIT {
         List<ConsumerRecord<String, Forecast>> records;
         try (CarrycastApplication app = CarrycastApplication.start(config(fixture.directory(), topics,
                 StreamsConfig.AT_LEAST_ONCE, tempDir.resolve("state"), "app-" + UUID.randomUUID()))) {
-            records = KafkaIo.consume(KafkaBroker.bootstrapServers(), topics.output, due, TIMEOUT, SETTLE);
+            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output, due, TIMEOUT, SETTLE);
         }
 
         assertEquals(due, records.size());
@@ -101,7 +102,7 @@ class ForecastPipelineIT {
 
         KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input, events.subList(0, half));
         try (CarrycastApplication app = CarrycastApplication.start(config)) {
-            assertEquals(half, KafkaIo.consume(KafkaBroker.bootstrapServers(), topics.output, half, TIMEOUT,
+            assertEquals(half, ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output, half, TIMEOUT,
                     Duration.ZERO).size());
         }
         if (wipeLocalState) {
@@ -110,7 +111,7 @@ class ForecastPipelineIT {
         KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input, events.subList(half, events.size()));
         List<ConsumerRecord<String, Forecast>> records;
         try (CarrycastApplication app = CarrycastApplication.start(config)) {
-            records = KafkaIo.consume(KafkaBroker.bootstrapServers(), topics.output, events.size(), TIMEOUT, SETTLE);
+            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output, events.size(), TIMEOUT, SETTLE);
         }
 
         assertEquals(events.size(), records.size());

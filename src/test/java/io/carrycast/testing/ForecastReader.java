@@ -46,6 +46,19 @@ public final class ForecastReader implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads until {@code expected} forecasts have arrived, then for {@code settle} more to catch any extra
+     * (repeated) ones; gives up after {@code timeout}.
+     */
+    public static List<ConsumerRecord<String, Forecast>> readAll(String bootstrap, String topic, int expected,
+                                                                 Duration timeout, Duration settle) {
+        try (ForecastReader reader = new ForecastReader(bootstrap, topic)) {
+            reader.readUntil(expected, timeout);
+            reader.readFor(settle);
+            return reader.records();
+        }
+    }
+
     public List<ConsumerRecord<String, Forecast>> records() {
         return records;
     }
