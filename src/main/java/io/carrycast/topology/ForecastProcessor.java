@@ -207,7 +207,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (pending.isEmpty()) {
             return;
         }
-        for (List<PendingEvent> round : rounds(pending)) {
+        // With as many keys as events (the usual case with many keys) the whole batch is one round.
+        for (List<PendingEvent> round : lastPending.size() == pending.size() ? List.of(pending) : rounds(pending)) {
             for (int from = 0; from < round.size(); from += settings.maxBatch()) {
                 step(round.subList(from, Math.min(round.size(), from + settings.maxBatch())));
             }

@@ -79,7 +79,48 @@ public final class EndToEndBenchmark {
         }
     }
 
-    record Result(Scenario scenario, double eventsPerSecond, double p50Millis, double p99Millis) {
+    record Result(Scenario scenario, double eventsPerSecond, double p50Millis, double p99Millis, CpuPerEvent cpu) {
+    }
+
+    /**
+     * CPU microseconds per forecast over the measured stretch: the application's stream thread, its producer's
+     * network thread, and everything else in this JVM (the broker, the harness's consumer).
+     */
+    record CpuPerEvent(double streamThread, double producerThread, double rest) {
+        static final CpuPerEvent NONE = new CpuPerEvent(0, 0, 0);
+    }
+
+    record Throughput(double eventsPerSecond, CpuPerEvent cpu) {
+    }
+
+    /** CPU time used so far, split as {@link CpuPerEvent} splits it. */
+    private record CpuSnapshot(long streamThreadNanos, long producerThreadNanos, long processNanos) {
+        static CpuSnapshot take(String applicationId) {
+            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            long stream = 0;
+            long producer = 0;
+            for (Thread thread : Thread.getAllStackTraces().keySet()) {
+                String name = thread.getName();
+                if (!name.contains(applicationId) || !name.contains("StreamThread")) {
+                    continue;
+                }
+                long nanos = Math.max(0, threads.getThreadCpuTime(thread.getId()));
+                if (name.contains("producer")) {
+                    producer += nanos;
+                } else {
+                    stream += nanos;
+                }
+            }
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            return new CpuSnapshot(stream, producer, os.getProcessCpuTime());
+        }
+
+        CpuPerEvent perEventSince(CpuSnapshot start, double events) {
+            double stream = (streamThreadNanos - start.streamThreadNanos) / 1e3 / events;
+            double producer = (producerThreadNanos - start.producerThreadNanos) / 1e3 / events;
+            double process = (processNanos - start.processNanos) / 1e3 / events;
+            return new CpuPerEvent(stream, producer, process - stream - producer);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -94,12 +135,20 @@ public final class EndToEndBenchmark {
                     .findFirst().orElse("");
             List<Scenario> scenarios = scenarios(full).stream().filter(s -> s.name().contains(only)).toList();
             Map<String, List<Result>> results = new java.util.LinkedHashMap<>();
-            bench.run(new Scenario("warm-up", "batched", 10_000, 10, StreamsConfig.AT_LEAST_ONCE, Map.of()), false);
+            // Every scenario once at a quarter of its size first, unreported: the first run of a code path
+            // (transactions, the passthrough's own processor) ran at half speed before the JIT compiler caught up.
+            for (Scenario scenario : scenarios) {
+                bench.run(new Scenario("warm-up " + scenario.name(), scenario.design(), scenario.keys() / 4,
+                        scenario.eventsPerKey(), scenario.guarantee(), scenario.extra()), false);
+            }
             for (int r = 0; r < repeats; r++) {
                 for (Scenario scenario : scenarios) {
-                    Result result = bench.run(scenario, !scenario.design().equals("window"));
-                    System.out.printf(Locale.ROOT, "run %d %-34s %9.0f events/s  p50 %7.1f ms  p99 %7.1f ms%n", r + 1,
-                            scenario.name(), result.eventsPerSecond(), result.p50Millis(), result.p99Millis());
+                    Result result = bench.run(scenario, !scenario.design().equals("window")
+                            && !Arrays.asList(args).contains("no-latency"));
+                    System.out.printf(Locale.ROOT, "run %d %-34s %9.0f events/s  p50 %7.1f ms  p99 %7.1f ms"
+                                    + "  cpu us/event: stream %.1f producer %.1f rest %.1f%n", r + 1, scenario.name(),
+                            result.eventsPerSecond(), result.p50Millis(), result.p99Millis(), result.cpu().streamThread(),
+                            result.cpu().producerThread(), result.cpu().rest());
                     results.computeIfAbsent(scenario.name(), k -> new ArrayList<>()).add(result);
                 }
             }
@@ -115,6 +164,8 @@ public final class EndToEndBenchmark {
                         seconds.get(seconds.size() / 2), seconds);
             }
             printMedians(results);
+        } finally {
+            deleteRecursively(workDir);
         }
     }
 
@@ -131,6 +182,10 @@ public final class EndToEndBenchmark {
         list.add(new Scenario("batched+window60 100K keys alos", "batched-window-kept", 100_000, 4, StreamsConfig.AT_LEAST_ONCE, bigCache));
         list.add(new Scenario("batched+HTTP latest store 100K keys alos", "batched", 100_000, 4, StreamsConfig.AT_LEAST_ONCE,
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, CarrycastConfig.HTTP_PORT_CONFIG, 0)));
+        list.add(new Scenario("batched 100K keys eos 16KB producer batches", "batched", 100_000, 4, StreamsConfig.EXACTLY_ONCE_V2,
+                Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, "producer.batch.size", 16_384)));
+        list.add(new Scenario("batched 100K keys eos 1s commits", "batched", 100_000, 4, StreamsConfig.EXACTLY_ONCE_V2,
+                Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000)));
         list.add(new Scenario("stateful 1K keys alos", "batched", 1_000, 400, StreamsConfig.AT_LEAST_ONCE, bigCache));
         list.add(new Scenario("window W=120 1K keys alos", "window", 1_000, 400, StreamsConfig.AT_LEAST_ONCE, bigCache));
         if (full) {
@@ -151,10 +206,25 @@ public final class EndToEndBenchmark {
         try (AutoCloseable app = start(scenario, id, input, output);
              KafkaConsumer<String, byte[]> consumer = consumer(output)) {
             // Between 30 % and 90 % of the output every event yields one forecast (windows are full by then).
-            double rate = drain(consumer, scenario.forecasts());
+            Throughput throughput = drain(consumer, scenario.forecasts(), id);
             double[] latency = measureLatency ? latency(consumer, input, scenario.keys(), 2_000, 10) : new double[] {0, 0};
-            return new Result(scenario, rate, latency[0], latency[1]);
+            return new Result(scenario, throughput.eventsPerSecond(), latency[0], latency[1], throughput.cpu());
+        } finally {
+            discard(id);
         }
+    }
+
+    /**
+     * Deletes a run's topics (its changelogs included) and state directory: the broker keeps data forever,
+     * and a full benchmark writes tens of gigabytes otherwise.
+     */
+    private void discard(String id) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            List<String> topics = admin.listTopics().names().get().stream().filter(t -> t.startsWith(id)).toList();
+            admin.deleteTopics(topics).all().get();
+        }
+        deleteRecursively(workDir.resolve("state-" + id));
     }
 
     /**
@@ -172,7 +242,7 @@ public final class EndToEndBenchmark {
         produce(input, keys, 1, base, 0);
         try (KafkaConsumer<String, byte[]> consumer = consumer(output)) {
             try (AutoCloseable app = start(scenario, id, input, output)) {
-                drain(consumer, keys);
+                drain(consumer, keys, id);
             }
             deleteRecursively(workDir.resolve("state-" + id));
             long started = System.nanoTime();
@@ -191,10 +261,15 @@ public final class EndToEndBenchmark {
                 }
                 return (System.nanoTime() - started) / 1e9;
             }
+        } finally {
+            discard(id);
         }
     }
 
-    private static void deleteRecursively(Path dir) throws IOException {
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
         try (var paths = Files.walk(dir)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
@@ -286,27 +361,31 @@ public final class EndToEndBenchmark {
         }
     }
 
-    /** Events/s between 30 % and 90 % of the expected output. */
-    private static double drain(KafkaConsumer<String, byte[]> consumer, int expected) {
+    /** Events/s and CPU per event between 30 % and 90 % of the expected output. */
+    private static Throughput drain(KafkaConsumer<String, byte[]> consumer, int expected, String applicationId) {
         long count = 0;
         long t30 = 0;
         long c30 = 0;
+        CpuSnapshot cpu30 = null;
         long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
         while (count < expected * 0.9 && System.nanoTime() < deadline) {
             count += consumer.poll(Duration.ofMillis(50)).count();
             if (t30 == 0 && count >= expected * 0.3) {
                 t30 = System.nanoTime();
                 c30 = count;
+                cpu30 = CpuSnapshot.take(applicationId);
             }
         }
         long t90 = System.nanoTime();
+        long c90 = count;
+        CpuSnapshot cpu90 = CpuSnapshot.take(applicationId);
         while (count < expected && System.nanoTime() < deadline) {
             count += consumer.poll(Duration.ofMillis(50)).count();
         }
         if (count < expected) {
             throw new IllegalStateException("only " + count + " of " + expected + " forecasts arrived");
         }
-        return (count * 0.9 - c30) / ((t90 - t30) / 1e9);
+        return new Throughput((c90 - c30) / ((t90 - t30) / 1e9), cpu90.perEventSince(cpu30, c90 - c30));
     }
 
     /** Produces {@code rate} events/s for {@code seconds} with the wall clock as event time; p50, p99 in ms. */
@@ -321,8 +400,10 @@ public final class EndToEndBenchmark {
                 long start = System.nanoTime();
                 for (int i = 0; i < total; i++) {
                     long due = start + (long) i * 1_000_000_000L / rate;
-                    while (System.nanoTime() < due) {
-                        Thread.onSpinWait();
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        // Parked, not spinning: a spinning producer would take a core from the forecaster.
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
                     }
                     long time = System.currentTimeMillis();
                     producer.send(new ProducerRecord<>(topic, null, time, key(i % keys), event(time, random)));
@@ -379,15 +460,18 @@ public final class EndToEndBenchmark {
 
     private static void printMedians(Map<String, List<Result>> results) {
         System.out.println();
-        System.out.println("| scenario | events/s (median) | runs | p50 ms | p99 ms |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("| scenario | events/s (median) | runs | p50 ms | p99 ms | CPU us/event: stream thread, its producer, rest of JVM (medians) |");
+        System.out.println("|---|---|---|---|---|---|");
         for (Map.Entry<String, List<Result>> entry : results.entrySet()) {
             List<Result> runs = entry.getValue();
-            System.out.printf(Locale.ROOT, "| %s | %.0f | %s | %.1f | %.1f |%n", entry.getKey(),
+            System.out.printf(Locale.ROOT, "| %s | %.0f | %s | %.1f | %.1f | %.1f / %.1f / %.1f |%n", entry.getKey(),
                     median(runs.stream().mapToDouble(Result::eventsPerSecond).toArray()),
                     runs.stream().map(r -> String.format(Locale.ROOT, "%.0f", r.eventsPerSecond())).toList(),
                     median(runs.stream().mapToDouble(Result::p50Millis).toArray()),
-                    median(runs.stream().mapToDouble(Result::p99Millis).toArray()));
+                    median(runs.stream().mapToDouble(Result::p99Millis).toArray()),
+                    median(runs.stream().mapToDouble(r -> r.cpu().streamThread()).toArray()),
+                    median(runs.stream().mapToDouble(r -> r.cpu().producerThread()).toArray()),
+                    median(runs.stream().mapToDouble(r -> r.cpu().rest()).toArray()));
         }
     }
 

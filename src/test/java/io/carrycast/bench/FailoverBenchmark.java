@@ -48,6 +48,8 @@ public final class FailoverBenchmark {
                             + "%.1f s after the kill%n", r + 1, keys, standbys, s);
                 }
             }
+        } finally {
+            EndToEndBenchmark.deleteRecursively(workDir);
         }
         seconds.forEach((standbys, list) -> {
             list.sort(Double::compare);

@@ -36,6 +36,22 @@ class CarrycastConfigTest {
     }
 
     @Test
+    void shouldGiveTheProducerLargeBatchesUnlessTheUserSetsABatchSize() {
+        Map<String, Object> base = Map.of("carrycast.model.dir", "models/x", "bootstrap.servers", "kafka:9092");
+        assertEquals(262_144, CarrycastConfig.of(base).streamsProperties().get("producer.batch.size"));
+
+        Map<String, Object> plain = new java.util.HashMap<>(base);
+        plain.put("batch.size", "32768");
+        Properties streams = CarrycastConfig.of(plain).streamsProperties();
+        assertNull(streams.get("producer.batch.size"), "a prefixed default would override the user's batch.size");
+        assertEquals("32768", streams.get("batch.size"));
+
+        Map<String, Object> prefixed = new java.util.HashMap<>(base);
+        prefixed.put("producer.batch.size", "65536");
+        assertEquals("65536", CarrycastConfig.of(prefixed).streamsProperties().get("producer.batch.size"));
+    }
+
+    @Test
     void shouldLetEnvironmentOverrideTheFile() throws IOException {
         Path file = dir.resolve("carrycast.properties");
         Files.writeString(file, "carrycast.model.dir=from-file\nbootstrap.servers=file:9092\ncarrycast.input.topic=a\n");
