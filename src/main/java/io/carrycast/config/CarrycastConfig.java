@@ -270,7 +270,9 @@ public final class CarrycastConfig extends AbstractConfig {
 
     /**
      * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id,
-     * error handlers that log and continue, the dead-letter topic, {@link #PRODUCER_BATCH_BYTES}).
+     * error handlers that log and continue, the dead-letter topic, {@link #PRODUCER_BATCH_BYTES}, and one
+     * stream thread per CPU the JVM sees rather than Kafka's one per instance: the model calls and the state
+     * store run on the stream threads, and one thread used one core of two (BENCHMARKS.md: +40-65 %)).
      */
     public Properties streamsProperties() {
         Properties properties = new Properties();
@@ -285,6 +287,7 @@ public final class CarrycastConfig extends AbstractConfig {
         if (!kafkaSettings.containsKey(ProducerConfig.BATCH_SIZE_CONFIG) && !kafkaSettings.containsKey(producerBatchSize)) {
             properties.put(producerBatchSize, PRODUCER_BATCH_BYTES);
         }
+        properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Runtime.getRuntime().availableProcessors());
         properties.putAll(kafkaSettings);
         return properties;
     }

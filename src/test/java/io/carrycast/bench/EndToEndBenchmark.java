@@ -125,6 +125,8 @@ public final class EndToEndBenchmark {
 
     public static void main(String[] args) throws Exception {
         boolean full = Arrays.asList(args).contains("full");
+        profileDir = Arrays.stream(args).filter(a -> a.startsWith("profile=")).map(a -> Path.of(a.substring(8)))
+                .findFirst().orElse(null);
         int repeats = Arrays.stream(args).filter(a -> a.startsWith("repeats=")).map(a -> Integer.parseInt(a.substring(8)))
                 .findFirst().orElse(full ? 5 : 3);
         System.setProperty("java.awt.headless", "true");
@@ -186,6 +188,14 @@ public final class EndToEndBenchmark {
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, "producer.batch.size", 16_384)));
         list.add(new Scenario("batched 100K keys eos 1s commits", "batched", 100_000, 4, StreamsConfig.EXACTLY_ONCE_V2,
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000)));
+        for (String guarantee : List.of(StreamsConfig.AT_LEAST_ONCE, StreamsConfig.EXACTLY_ONCE_V2)) {
+            // Kafka's default of one stream thread, where carrycast's default is one per CPU.
+            String g = guarantee.equals(StreamsConfig.AT_LEAST_ONCE) ? "alos" : "eos";
+            Map<String, Object> oneThread = Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
+                    StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+            list.add(new Scenario("passthrough 100K keys " + g + " 1 thread", "passthrough", 100_000, 4, guarantee, oneThread));
+            list.add(new Scenario("batched 100K keys " + g + " 1 thread", "batched", 100_000, 4, guarantee, oneThread));
+        }
         list.add(new Scenario("stateful 1K keys alos", "batched", 1_000, 400, StreamsConfig.AT_LEAST_ONCE, bigCache));
         list.add(new Scenario("window W=120 1K keys alos", "window", 1_000, 400, StreamsConfig.AT_LEAST_ONCE, bigCache));
         if (full) {
@@ -206,7 +216,7 @@ public final class EndToEndBenchmark {
         try (AutoCloseable app = start(scenario, id, input, output);
              KafkaConsumer<String, byte[]> consumer = consumer(output)) {
             // Between 30 % and 90 % of the output every event yields one forecast (windows are full by then).
-            Throughput throughput = drain(consumer, scenario.forecasts(), id);
+            Throughput throughput = drain(consumer, scenario.forecasts(), id, id);
             double[] latency = measureLatency ? latency(consumer, input, scenario.keys(), 2_000, 10) : new double[] {0, 0};
             return new Result(scenario, throughput.eventsPerSecond(), latency[0], latency[1], throughput.cpu());
         } finally {
@@ -242,7 +252,7 @@ public final class EndToEndBenchmark {
         produce(input, keys, 1, base, 0);
         try (KafkaConsumer<String, byte[]> consumer = consumer(output)) {
             try (AutoCloseable app = start(scenario, id, input, output)) {
-                drain(consumer, keys, id);
+                drain(consumer, keys, id, null);
             }
             deleteRecursively(workDir.resolve("state-" + id));
             long started = System.nanoTime();
@@ -362,7 +372,15 @@ public final class EndToEndBenchmark {
     }
 
     /** Events/s and CPU per event between 30 % and 90 % of the expected output. */
-    private static Throughput drain(KafkaConsumer<String, byte[]> consumer, int expected, String applicationId) {
+    /**
+     * With {@code profile=DIR}, the measured stretch of each run is recorded with Java Flight Recorder
+     * (settings "profile") to DIR/&lt;run id&gt;.jfr: a profile of the steady state only.
+     */
+    private static Path profileDir;
+
+    private static Throughput drain(KafkaConsumer<String, byte[]> consumer, int expected, String applicationId,
+                                    String profileName) throws IOException, java.text.ParseException {
+        jdk.jfr.Recording recording = null;
         long count = 0;
         long t30 = 0;
         long c30 = 0;
@@ -374,11 +392,20 @@ public final class EndToEndBenchmark {
                 t30 = System.nanoTime();
                 c30 = count;
                 cpu30 = CpuSnapshot.take(applicationId);
+                if (profileDir != null && profileName != null) {
+                    recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+                    recording.start();
+                }
             }
         }
         long t90 = System.nanoTime();
         long c90 = count;
         CpuSnapshot cpu90 = CpuSnapshot.take(applicationId);
+        if (recording != null) {
+            recording.stop();
+            recording.dump(profileDir.resolve(profileName + ".jfr"));
+            recording.close();
+        }
         while (count < expected && System.nanoTime() < deadline) {
             count += consumer.poll(Duration.ofMillis(50)).count();
         }

@@ -36,7 +36,7 @@ class CarrycastConfigTest {
     }
 
     @Test
-    void shouldGiveTheProducerLargeBatchesUnlessTheUserSetsABatchSize() {
+    void shouldDefaultToLargeProducerBatchesAndAThreadPerCpuUnlessTheUserSetsThem() {
         Map<String, Object> base = Map.of("carrycast.model.dir", "models/x", "bootstrap.servers", "kafka:9092");
         assertEquals(262_144, CarrycastConfig.of(base).streamsProperties().get("producer.batch.size"));
 
@@ -46,9 +46,13 @@ class CarrycastConfigTest {
         assertNull(streams.get("producer.batch.size"), "a prefixed default would override the user's batch.size");
         assertEquals("32768", streams.get("batch.size"));
 
+        assertEquals(Runtime.getRuntime().availableProcessors(),
+                CarrycastConfig.of(base).streamsProperties().get("num.stream.threads"));
         Map<String, Object> prefixed = new java.util.HashMap<>(base);
         prefixed.put("producer.batch.size", "65536");
+        prefixed.put("num.stream.threads", "3");
         assertEquals("65536", CarrycastConfig.of(prefixed).streamsProperties().get("producer.batch.size"));
+        assertEquals("3", CarrycastConfig.of(prefixed).streamsProperties().get("num.stream.threads"));
     }
 
     @Test
