@@ -2,7 +2,13 @@
 # Benchmarks (never part of the tests). Quick set: ./tools/bench.sh ; everything: ./tools/bench.sh full
 # Failover with and without standby replicas: ./tools/bench.sh failover [keys] [repeats]
 #   1. JMH: one model step through the runner, batch 1..1024, LSTM/GRU/SimpleRNN with 64 hidden units.
-#   2. End to end on the embedded broker: passthrough, naive, batched, window mode; EOS and at-least-once.
+#   2. End to end on the embedded broker: passthrough, naive, batched, window mode; EOS and at-least-once;
+#      the levers (record cache, stored window, latest store, producer batches, commit interval, threads).
+# Options after the mode go to the end-to-end harness: only=REGEX (scenarios whose name it finds),
+# repeats=N, no-latency, events-per-key=N (100K-key scenarios; 4 by default), profile=DIR (a JFR
+# recording of each run's measured stretch), e.g.
+#   ./tools/bench.sh quick "only=100K keys eos" repeats=5 profile=/tmp/jfr
+# ./tools/bench.sh e2e [options] runs the end-to-end quick set alone, without JMH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
@@ -12,7 +18,11 @@ if [[ $mode == failover ]]; then
   java -cp "$cp" io.carrycast.bench.FailoverBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
 if [[ $mode == full ]]; then jmh=(-wi 3 -i 5 -w 2 -r 2); else jmh=(-wi 2 -i 3 -w 1 -r 1); fi
-echo "== JMH: model step (us per call; per event = score / batch) =="
-java -cp "$cp" org.openjdk.jmh.Main ModelStepBenchmark "${jmh[@]}" -f 1 2>&1 | sed -n '/^Benchmark/,$p'
+if [[ $mode == e2e ]]; then
+  mode=quick
+else
+  echo "== JMH: model step (us per call; per event = score / batch) =="
+  java -cp "$cp" org.openjdk.jmh.Main ModelStepBenchmark "${jmh[@]}" -f 1 2>&1 | sed -n '/^Benchmark/,$p'
+fi
 echo "== End to end =="
-java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark "$mode" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"
+java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark "$mode" "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"

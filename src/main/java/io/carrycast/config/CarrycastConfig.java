@@ -263,7 +263,7 @@ public final class CarrycastConfig extends AbstractConfig {
      * Batch size of the application's producer unless the user sets {@code batch.size} or
      * {@code producer.batch.size}. Each event sends a forecast and (once its key's state leaves the cache) a
      * state changelog record; Kafka's 16 KB batches made the broker handle many small batches, and 256 KB
-     * raised end-to-end throughput by 10-30 % (BENCHMARKS.md). A batch is filled up to this size per
+     * raised exactly-once throughput by 6-30 % (BENCHMARKS.md, "Levers"). A batch is filled up to this size per
      * partition written to, inside {@code buffer.memory} (32 MB).
      */
     public static final int PRODUCER_BATCH_BYTES = 256 * 1024;
@@ -272,7 +272,7 @@ public final class CarrycastConfig extends AbstractConfig {
      * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id,
      * error handlers that log and continue, the dead-letter topic, {@link #PRODUCER_BATCH_BYTES}, and one
      * stream thread per CPU the JVM sees rather than Kafka's one per instance: the model calls and the state
-     * store run on the stream threads, and one thread used one core of two (BENCHMARKS.md: +40-65 %)).
+     * store run on the stream threads, and one thread used one core of two (BENCHMARKS.md, "Levers")).
      */
     public Properties streamsProperties() {
         Properties properties = new Properties();

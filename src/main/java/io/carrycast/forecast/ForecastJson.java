@@ -34,7 +34,8 @@ public final class ForecastJson {
     /**
      * Writes the forecast's JSON. Written by hand rather than through Jackson's generator: it runs once per
      * event, and the generator and {@link Instant#toString()} took a fifth of the stream thread's time. The
-     * bytes equal what Jackson's generator writes (ForecastJsonTest compares them).
+     * bytes equal what Jackson's generator writes, except that characters beyond U+FFFF stay UTF-8 where
+     * Jackson escapes them as surrogate pairs (ForecastJsonTest compares both).
      */
     public static byte[] write(Forecast forecast) {
         Out out = new Out();
