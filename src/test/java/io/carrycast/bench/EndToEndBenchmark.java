@@ -11,6 +11,8 @@ import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.topology.ForecastSerde;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +26,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -87,7 +94,6 @@ public final class EndToEndBenchmark {
      * network thread, and everything else in this JVM (the broker, the harness's consumer).
      */
     record CpuPerEvent(double streamThread, double producerThread, double rest) {
-        static final CpuPerEvent NONE = new CpuPerEvent(0, 0, 0);
     }
 
     record Throughput(double eventsPerSecond, CpuPerEvent cpu) {
@@ -96,7 +102,7 @@ public final class EndToEndBenchmark {
     /** CPU time used so far, split as {@link CpuPerEvent} splits it. */
     private record CpuSnapshot(long streamThreadNanos, long producerThreadNanos, long processNanos) {
         static CpuSnapshot take(String applicationId) {
-            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             long stream = 0;
             long producer = 0;
             for (Thread thread : Thread.getAllStackTraces().keySet()) {
@@ -111,7 +117,7 @@ public final class EndToEndBenchmark {
                     stream += nanos;
                 }
             }
-            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             return new CpuSnapshot(stream, producer, os.getProcessCpuTime());
         }
 
@@ -137,7 +143,7 @@ public final class EndToEndBenchmark {
                     .findFirst().orElse("");
             int eventsPerKey = Arrays.stream(args).filter(a -> a.startsWith("events-per-key="))
                     .map(a -> Integer.parseInt(a.substring(15))).findFirst().orElse(4);
-            java.util.regex.Pattern selected = java.util.regex.Pattern.compile(only);
+            Pattern selected = Pattern.compile(only);
             List<Scenario> scenarios = scenarios(full, eventsPerKey).stream()
                     .filter(s -> selected.matcher(s.name()).find()).toList();
             Map<String, List<Result>> results = new java.util.LinkedHashMap<>();
@@ -234,8 +240,7 @@ public final class EndToEndBenchmark {
      * and a full benchmark writes tens of gigabytes otherwise.
      */
     private void discard(String id) throws Exception {
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
-                Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
             List<String> topics = admin.listTopics().names().get().stream().filter(t -> t.startsWith(id)).toList();
             admin.deleteTopics(topics).all().get();
         }
@@ -385,7 +390,7 @@ public final class EndToEndBenchmark {
 
     private static Throughput drain(KafkaConsumer<String, byte[]> consumer, int expected, String applicationId,
                                     String profileName) throws IOException, java.text.ParseException {
-        jdk.jfr.Recording recording = null;
+        Recording recording = null;
         long count = 0;
         long t30 = 0;
         long c30 = 0;
@@ -398,7 +403,7 @@ public final class EndToEndBenchmark {
                 c30 = count;
                 cpu30 = CpuSnapshot.take(applicationId);
                 if (profileDir != null && profileName != null) {
-                    recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+                    recording = new Recording(Configuration.getConfiguration("profile"));
                     recording.start();
                 }
             }
