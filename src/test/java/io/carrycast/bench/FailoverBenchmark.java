@@ -17,11 +17,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -75,7 +72,7 @@ public final class FailoverBenchmark {
         settings.put("consumer.session.timeout.ms", 10_000);
         List<Fixture.Event> first = SyntheticEvents.levelFlowPressure(keys, 1, 1);
         List<Fixture.Event> second = SyntheticEvents.levelFlowPressure(keys, 2, 1).subList(keys, 2 * keys);
-        try (KafkaConsumer<String, byte[]> consumer = consumer(broker, id + "-out");
+        try (KafkaConsumer<String, byte[]> consumer = EndToEndBenchmark.readCommittedConsumer(broker, id + "-out");
              AppProcess a = AppProcess.start(dir, "a", withState(settings, dir, "a"));
              AppProcess b = AppProcess.start(dir, "b", withState(settings, dir, "b"))) {
             KafkaIo.produce(broker.bootstrapServers(), id + "-in", first);
@@ -112,17 +109,5 @@ public final class FailoverBenchmark {
         if (seen < keys) {
             throw new IllegalStateException("only " + seen + " of " + keys + " keys forecast at step " + steps);
         }
-    }
-
-    private static KafkaConsumer<String, byte[]> consumer(EmbeddedKafkaBroker broker, String topic) {
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "failover-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000),
-                new StringDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topic));
-        return consumer;
     }
 }
