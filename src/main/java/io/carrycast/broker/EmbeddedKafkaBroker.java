@@ -10,20 +10,28 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.Feature;
@@ -45,12 +53,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final Path dataDir;
     private final boolean deleteOnClose;
     private final int port;
+    private final int internalPort;
+    private final BrokerSecurity security;
 
-    private EmbeddedKafkaBroker(KafkaRaftServer server, Path dataDir, boolean deleteOnClose, int port) {
+    private EmbeddedKafkaBroker(KafkaRaftServer server, Path dataDir, boolean deleteOnClose, int port,
+                                int internalPort, BrokerSecurity security) {
         this.server = server;
         this.dataDir = dataDir;
         this.deleteOnClose = deleteOnClose;
         this.port = port;
+        this.internalPort = internalPort;
+        this.security = security;
     }
 
     /**
@@ -60,19 +73,38 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @param dataDir where the logs live, or null for a temporary directory deleted on close
      */
     public static EmbeddedKafkaBroker start(int port, Path dataDir) {
+        return start(port, dataDir, null);
+    }
+
+    /**
+     * Formats (when new) and starts a secured broker (see {@link BrokerSecurity}): SASL_SSL with SCRAM-SHA-512
+     * on {@code port}, ACLs enforced, the broker itself the only super user. Its TLS key material is made
+     * afresh in {@code securityDir}. Create users with {@link #createUser} and grant them ACLs with
+     * {@link #grant}.
+     */
+    public static EmbeddedKafkaBroker startSecured(int port, Path dataDir, Path securityDir) {
+        return start(port, dataDir, BrokerSecurity.generate(securityDir));
+    }
+
+    private static EmbeddedKafkaBroker start(int port, Path dataDir, BrokerSecurity security) {
         boolean temporary = dataDir == null;
         try {
             Path dir = temporary ? Files.createTempDirectory("carrycast-kafka-") : dataDir;
             Files.createDirectories(dir);
             int clientPort = port == 0 ? freePort() : port;
             int controllerPort = freePort();
+            int internalPort = security == null ? clientPort : freePort();
             Properties properties = serverProperties(dir, clientPort, controllerPort);
+            if (security != null) {
+                security.applyTo(properties, HOST, clientPort, internalPort, controllerPort);
+            }
             if (!Files.exists(dir.resolve("meta.properties"))) {
                 format(dir);
             }
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(properties), Time.SYSTEM);
             server.startup();
-            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, dir, temporary, clientPort);
+            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, dir, temporary, clientPort, internalPort,
+                    security);
             broker.awaitReady(Duration.ofSeconds(60));
             LOG.info("Kafka broker ready at {} (data in {})", broker.bootstrapServers(), dir);
             return broker;
@@ -92,7 +124,53 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** Creates topics that do not exist yet, with replication factor 1; existing ones are left as they are. */
     public void createTopics(int partitions, String... names) {
         List<NewTopic> topics = Stream.of(names).map(name -> new NewTopic(name, partitions, (short) 1)).toList();
-        TopicSetup.createMissing(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()), topics);
+        TopicSetup.createMissing(superUserSettings(), topics);
+    }
+
+    /**
+     * Client settings with every right: on an open broker just its address; on a secured one the
+     * broker's own identity on its loopback-only internal listener.
+     */
+    public Map<String, Object> superUserSettings() {
+        return security == null ? Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers())
+                : security.superUserSettings(HOST + ":" + internalPort);
+    }
+
+    /** The secured broker's security set-up; fails on an open broker. */
+    public BrokerSecurity security() {
+        if (security == null) {
+            throw new IllegalStateException("this broker was started without security");
+        }
+        return security;
+    }
+
+    /** Client settings of a SCRAM user of this secured broker: SASL_SSL, trusting its certificate. */
+    public Map<String, Object> clientSettings(String user, String password) {
+        return security().clientSettings(bootstrapServers(), user, password);
+    }
+
+    /** Creates (or changes the password of) a SCRAM-SHA-512 user in the cluster's metadata. */
+    public void createUser(String user, String password) {
+        security();
+        adminCall("create SCRAM user " + user, admin -> admin.alterUserScramCredentials(List.of(
+                new UserScramCredentialUpsertion(user, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192),
+                        password))).all());
+    }
+
+    /** Adds ACLs (the authorizer applies them within moments; callers that race it should retry). */
+    public void grant(Collection<AclBinding> acls) {
+        adminCall("create ACLs", admin -> admin.createAcls(acls).all());
+    }
+
+    private void adminCall(String what, Function<Admin, KafkaFuture<Void>> call) {
+        try (Admin admin = Admin.create(superUserSettings())) {
+            call.apply(admin).get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new CarrycastException("cannot " + what + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CarrycastException("interrupted: " + what, e);
+        }
     }
 
     /** Blocks until the broker stops (it stops when {@link #close} is called from another thread). */
@@ -111,8 +189,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private void awaitReady(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        Map<String, Object> settings = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
+        Map<String, Object> settings = new HashMap<>(superUserSettings());
+        settings.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
+        settings.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
         try (Admin admin = Admin.create(settings)) {
             while (true) {
                 try {

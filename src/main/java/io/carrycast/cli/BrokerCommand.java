@@ -1,6 +1,7 @@
 package io.carrycast.cli;
 
 import io.carrycast.broker.EmbeddedKafkaBroker;
+import io.carrycast.config.CarrycastConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -25,12 +26,26 @@ final class BrokerCommand implements Callable<Integer> {
     @Option(names = "--partitions", defaultValue = "6", description = "Partitions of the topics created (default: ${DEFAULT-VALUE}).")
     int partitions;
 
+    @Option(names = "--secure", paramLabel = "DIR", description = "Require SASL_SSL with SCRAM-SHA-512 and enforce ACLs; "
+            + "write the trust store and the settings of user 'carrycast' to DIR (README: Security).")
+    Path secureDir;
+
+    @Option(names = "--grant", paramLabel = "FILE", defaultValue = "config/carrycast.properties",
+            description = "With --secure: user 'carrycast' gets the ACLs the forecaster configured by FILE needs "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Path grantFor;
+
     @Override
     public Integer call() {
-        EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(port, dataDir);
+        CarrycastConfig forecaster = secureDir == null ? null : CarrycastConfig.load(grantFor, System.getenv());
+        EmbeddedKafkaBroker broker = secureDir == null ? EmbeddedKafkaBroker.start(port, dataDir)
+                : EmbeddedKafkaBroker.startSecured(port, dataDir, secureDir.resolve("broker-tls"));
         Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "broker-shutdown"));
         if (topics.length > 0) {
             broker.createTopics(partitions, topics);
+        }
+        if (secureDir != null) {
+            SecuredBrokerFiles.write(broker, secureDir, forecaster, System.out);
         }
         System.out.println("Kafka broker ready: bootstrap.servers=" + broker.bootstrapServers());
         System.out.println("Data in " + broker.dataDir() + ". Stop with Ctrl-C.");
