@@ -4,6 +4,7 @@ import io.carrycast.broker.TopicSetup;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.LiveModel;
+import io.carrycast.http.HttpAccess;
 import io.carrycast.http.HttpEndpoint;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.topology.ForecastTopology;
@@ -22,12 +23,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.slf4j.Logger;
@@ -48,16 +51,18 @@ public final class CarrycastApplication implements AutoCloseable {
     private final ScheduledExecutorService reloads;
     private final PrometheusMeterRegistry registry;
     private final CountDownLatch stopped;
+    private final AtomicReference<Throwable> fatalError;
 
     private CarrycastApplication(LiveModel model, KafkaStreams streams, HttpEndpoint endpoint,
                                  ScheduledExecutorService reloads, PrometheusMeterRegistry registry,
-                                 CountDownLatch stopped) {
+                                 CountDownLatch stopped, AtomicReference<Throwable> fatalError) {
         this.model = model;
         this.streams = streams;
         this.endpoint = endpoint;
         this.reloads = reloads;
         this.registry = registry;
         this.stopped = stopped;
+        this.fatalError = fatalError;
     }
 
     /** Loads and checks the model, creates topics when configured to, and starts Kafka Streams. */
@@ -79,7 +84,9 @@ public final class CarrycastApplication implements AutoCloseable {
             properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
             HostInfo self = null;
             if (config.httpEnabled()) {
-                endpoint = HttpEndpoint.start(config.httpHost(), config.httpPort(), registry);
+                endpoint = HttpEndpoint.start(config.httpHost(), config.httpPort(), registry, HttpAccess.of(config.httpToken(),
+                        config.httpMetricsTokenRequired(), config.httpKeyStore(), config.httpKeyStorePassword(),
+                        config.httpTrustStore(), config.httpTrustStorePassword()));
                 self = new HostInfo(config.httpAdvertisedHost(), endpoint.port());
                 properties.putIfAbsent(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
             }
@@ -103,9 +110,16 @@ public final class CarrycastApplication implements AutoCloseable {
                     stopped.countDown();
                 }
             });
+            AtomicReference<Throwable> fatalError = new AtomicReference<>();
+            // Kept for the caller to explain (KafkaAccessFailure); the client stops rather than replacing the
+            // thread, which would meet the same refusal again and again.
+            streams.setUncaughtExceptionHandler(error -> {
+                fatalError.compareAndSet(null, error);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            });
             ScheduledExecutorService reloads = scheduleReloads(model, config.modelReloadInterval());
             streams.start();
-            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped);
+            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped, fatalError);
         } catch (RuntimeException e) {
             if (endpoint != null) {
                 endpoint.close();
@@ -156,6 +170,11 @@ public final class CarrycastApplication implements AutoCloseable {
     /** The HTTP endpoint's port, or -1 when it is off. */
     public int httpPort() {
         return endpoint == null ? -1 : endpoint.port();
+    }
+
+    /** The first error that stopped a stream thread, if one did. */
+    public Optional<Throwable> fatalError() {
+        return Optional.ofNullable(fatalError.get());
     }
 
     /** Blocks until Kafka Streams has stopped (closed, or failed), and returns the state it stopped in. */

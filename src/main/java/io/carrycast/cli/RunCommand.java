@@ -1,8 +1,10 @@
 package io.carrycast.cli;
 
 import io.carrycast.CarrycastApplication;
+import io.carrycast.KafkaAccessFailure;
 import io.carrycast.config.CarrycastConfig;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
@@ -19,11 +21,17 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        CarrycastApplication application = CarrycastApplication.start(CarrycastConfig.load(config, System.getenv()));
+        CarrycastConfig settings = CarrycastConfig.load(config, System.getenv());
+        CarrycastApplication application = CarrycastApplication.start(settings);
         Runtime.getRuntime().addShutdownHook(new Thread(application::close, "carrycast-shutdown"));
         KafkaStreams.State finalState = application.awaitStop();
         if (finalState == KafkaStreams.State.ERROR) {
             application.close();
+            Optional<KafkaAccessFailure> refused = application.fatalError()
+                    .flatMap(error -> KafkaAccessFailure.explain(error, settings));
+            if (refused.isPresent()) {
+                throw refused.get();
+            }
             return 1;
         }
         return 0;

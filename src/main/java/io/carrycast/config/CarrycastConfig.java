@@ -65,6 +65,12 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String HTTP_HOST_CONFIG = "carrycast.http.host";
     public static final String HTTP_PORT_CONFIG = "carrycast.http.port";
     public static final String HTTP_ADVERTISED_HOST_CONFIG = "carrycast.http.advertised.host";
+    public static final String HTTP_TOKEN_CONFIG = "carrycast.http.token";
+    public static final String HTTP_METRICS_TOKEN_REQUIRED_CONFIG = "carrycast.http.metrics.token.required";
+    public static final String HTTP_SSL_KEYSTORE_LOCATION_CONFIG = "carrycast.http.ssl.keystore.location";
+    public static final String HTTP_SSL_KEYSTORE_PASSWORD_CONFIG = "carrycast.http.ssl.keystore.password";
+    public static final String HTTP_SSL_TRUSTSTORE_LOCATION_CONFIG = "carrycast.http.ssl.truststore.location";
+    public static final String HTTP_SSL_TRUSTSTORE_PASSWORD_CONFIG = "carrycast.http.ssl.truststore.password";
     public static final String TOPICS_CREATE_CONFIG = "carrycast.topics.create";
     public static final String TOPICS_PARTITIONS_CONFIG = "carrycast.topics.partitions";
     public static final String TOPICS_REPLICATION_CONFIG = "carrycast.topics.replication.factor";
@@ -121,6 +127,22 @@ public final class CarrycastConfig extends AbstractConfig {
             .define(HTTP_ADVERTISED_HOST_CONFIG, Type.STRING, "", Importance.LOW,
                     "Host other instances use to reach this one's HTTP endpoint (application.server); empty: "
                             + "the bind address, or the machine's host name when binding to all addresses.")
+            .define(HTTP_TOKEN_CONFIG, Type.PASSWORD, null, Importance.MEDIUM,
+                    "Bearer token the data endpoints (/forecasts) require in an 'Authorization: Bearer' header; "
+                            + "/health never does. Give it as the environment variable CARRYCAST_HTTP_TOKEN, never in "
+                            + "the file. Never logged. Empty: no token required.")
+            .define(HTTP_METRICS_TOKEN_REQUIRED_CONFIG, Type.BOOLEAN, false, Importance.LOW,
+                    "Whether /metrics requires the token too; false leaves it open for scrapers.")
+            .define(HTTP_SSL_KEYSTORE_LOCATION_CONFIG, Type.STRING, "", Importance.MEDIUM,
+                    "Key store (PKCS12 or JKS) with the HTTP endpoint's key and certificate; set: the endpoint "
+                            + "serves HTTPS only. Empty: plain HTTP.")
+            .define(HTTP_SSL_KEYSTORE_PASSWORD_CONFIG, Type.PASSWORD, null, Importance.MEDIUM,
+                    "Password of the key store and its key. Give it as CARRYCAST_HTTP_SSL_KEYSTORE_PASSWORD, never in the file.")
+            .define(HTTP_SSL_TRUSTSTORE_LOCATION_CONFIG, Type.STRING, "", Importance.LOW,
+                    "Trust store with which an instance checks the certificates of the others when it forwards a "
+                            + "query over HTTPS. Empty: the JVM's default trust store.")
+            .define(HTTP_SSL_TRUSTSTORE_PASSWORD_CONFIG, Type.PASSWORD, null, Importance.LOW,
+                    "Password of that trust store. Give it as CARRYCAST_HTTP_SSL_TRUSTSTORE_PASSWORD.")
             .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, false, Importance.LOW,
                     "Create the input, output and dead-letter topics at start when they are missing.")
             .define(TOPICS_PARTITIONS_CONFIG, Type.INT, 6, ConfigDef.Range.atLeast(1), Importance.LOW,
@@ -208,7 +230,7 @@ public final class CarrycastConfig extends AbstractConfig {
     static Object printable(String name, Object value) {
         String lower = name.toLowerCase(Locale.ROOT);
         boolean secret = lower.contains("password") || lower.contains("secret") || lower.contains("jaas")
-                || lower.contains("credentials") || lower.endsWith(".key");
+                || lower.contains("credentials") || lower.contains("token") || lower.endsWith(".key");
         return secret ? "[hidden]" : value;
     }
 
@@ -393,6 +415,40 @@ public final class CarrycastConfig extends AbstractConfig {
         }
     }
 
+    /** The HTTP bearer token, or empty when none is required. */
+    public String httpToken() {
+        return secret(HTTP_TOKEN_CONFIG);
+    }
+
+    public boolean httpMetricsTokenRequired() {
+        return getBoolean(HTTP_METRICS_TOKEN_REQUIRED_CONFIG);
+    }
+
+    /** The HTTP endpoint's key store, or null for plain HTTP. */
+    public Path httpKeyStore() {
+        String location = getString(HTTP_SSL_KEYSTORE_LOCATION_CONFIG);
+        return location.isEmpty() ? null : Path.of(location);
+    }
+
+    public String httpKeyStorePassword() {
+        return secret(HTTP_SSL_KEYSTORE_PASSWORD_CONFIG);
+    }
+
+    /** The trust store for forwarding over HTTPS, or null for the JVM's default. */
+    public Path httpTrustStore() {
+        String location = getString(HTTP_SSL_TRUSTSTORE_LOCATION_CONFIG);
+        return location.isEmpty() ? null : Path.of(location);
+    }
+
+    public String httpTrustStorePassword() {
+        return secret(HTTP_SSL_TRUSTSTORE_PASSWORD_CONFIG);
+    }
+
+    private String secret(String name) {
+        org.apache.kafka.common.config.types.Password password = getPassword(name);
+        return password == null ? "" : password.value();
+    }
+
     public boolean createTopics() {
         return getBoolean(TOPICS_CREATE_CONFIG);
     }
@@ -410,7 +466,7 @@ public final class CarrycastConfig extends AbstractConfig {
         StringBuilder table = new StringBuilder("| setting | type | default | description |\n|---|---|---|---|\n");
         for (ConfigDef.ConfigKey key : new TreeMap<>(DEFINITION.configKeys()).values()) {
             String defaultValue = !key.hasDefault() ? "(required)"
-                    : "".equals(key.defaultValue) ? "(empty)" : "`" + key.defaultValue + "`";
+                    : key.defaultValue == null || "".equals(key.defaultValue) ? "(empty)" : "`" + key.defaultValue + "`";
             table.append("| `").append(key.name).append("` | ").append(key.type.name().toLowerCase(Locale.ROOT))
                     .append(" | ").append(defaultValue).append(" | ").append(key.documentation).append(" |\n");
         }

@@ -43,33 +43,42 @@ public final class HttpEndpoint implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final PrometheusMeterRegistry registry;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpAccess access;
+    private final HttpClient client;
     private volatile KafkaStreams streams;
     private volatile HostInfo self;
 
-    private HttpEndpoint(HttpServer server, ExecutorService executor, PrometheusMeterRegistry registry) {
+    private HttpEndpoint(HttpServer server, ExecutorService executor, PrometheusMeterRegistry registry,
+                         HttpAccess access) {
         this.server = server;
         this.executor = executor;
         this.registry = registry;
+        this.access = access;
+        this.client = access.forwardingClient();
     }
 
     /** Binds and starts serving; {@code /health} says 503 and queries fail until {@link #attach}. */
     public static HttpEndpoint start(String host, int port, PrometheusMeterRegistry registry) {
+        return start(host, port, registry, HttpAccess.open());
+    }
+
+    /** As {@link #start(String, int, PrometheusMeterRegistry)}, with a token and TLS as {@code access} says. */
+    public static HttpEndpoint start(String host, int port, PrometheusMeterRegistry registry, HttpAccess access) {
         try {
-            HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
+            HttpServer server = access.createServer(new InetSocketAddress(host, port), 64);
             ExecutorService executor = Executors.newFixedThreadPool(2, runnable -> {
                 Thread thread = new Thread(runnable, "carrycast-http");
                 thread.setDaemon(true);
                 return thread;
             });
-            HttpEndpoint endpoint = new HttpEndpoint(server, executor, registry);
-            server.createContext("/metrics", endpoint::metrics);
+            HttpEndpoint endpoint = new HttpEndpoint(server, executor, registry, access);
+            access.protectMetrics(server.createContext("/metrics", endpoint::metrics));
             server.createContext("/health", endpoint::health);
-            server.createContext("/forecasts/", endpoint::forecast);
+            access.protect(server.createContext("/forecasts/", endpoint::forecast));
             server.setExecutor(executor);
             server.start();
-            LOG.info("HTTP endpoint on http://{}:{} (/metrics, /health, /forecasts/{{key}})", host,
-                    server.getAddress().getPort());
+            LOG.info("HTTP endpoint on {}://{}:{} (/metrics, /health, /forecasts/{key}){}", access.scheme(), host,
+                    server.getAddress().getPort(), access.requiresToken() ? ", bearer token required" : "");
             return endpoint;
         } catch (IOException e) {
             throw new CarrycastException("cannot bind the HTTP endpoint to " + host + ":" + port + ": " + e.getMessage(), e);
@@ -158,10 +167,10 @@ public final class HttpEndpoint implements AutoCloseable {
     }
 
     private void forward(HttpExchange exchange, HostInfo owner, String key) throws IOException {
-        URI uri = URI.create("http://" + owner.host() + ":" + owner.port() + "/forecasts/"
+        URI uri = URI.create(access.scheme() + "://" + owner.host() + ":" + owner.port() + "/forecasts/"
                 + URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20") + "?" + FORWARDED);
         try {
-            HttpResponse<String> answer = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse<String> answer = client.send(access.authorize(HttpRequest.newBuilder(uri)).timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString());
             respond(exchange, answer.statusCode(), "application/json", answer.body());
         } catch (IOException e) {
