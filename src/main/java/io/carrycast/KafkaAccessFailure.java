@@ -2,6 +2,9 @@ package io.carrycast;
 
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.config.RequiredAcls;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -94,22 +97,29 @@ public final class KafkaAccessFailure extends CarrycastException {
     }
 
     private static String tlsHandshake(CarrycastConfig config, Throwable error) {
+        String broker = setting(config, CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
         Throwable root = error;
+        boolean certificateRefused = false;
         while (root.getCause() != null) {
             root = root.getCause();
+            certificateRefused |= root instanceof CertificateException || root instanceof CertPathValidatorException
+                    || root instanceof CertPathBuilderException;
         }
-        Object trustStore = config.kafkaSettings().get(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG);
-        String trustedBy = trustStore == null ? "the JVM's default trust store (ssl.truststore.location is not set)"
-                : "ssl.truststore.location=" + trustStore;
         String rootMessage = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        if (rootMessage.contains("PKIX") || rootMessage.contains("certification path")) {
-            return "TLS handshake with Kafka at " + setting(config, CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
-                    + " failed: the broker's certificate is not trusted by " + trustedBy
-                    + "; add the certificate of the CA that signed it to that trust store";
+        if (rootMessage.contains("subject alternative name") || rootMessage.contains("No name matching")) {
+            return "TLS handshake with Kafka at " + broker + " failed: the broker's certificate does not name the host "
+                    + "in bootstrap.servers (" + rootMessage + "); connect by a name the certificate holds, or have "
+                    + "the certificate reissued with it";
         }
-        return "TLS handshake with Kafka at " + setting(config, CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
-                + " failed (" + rootMessage + "); check ssl.truststore.location, ssl.keystore.location and "
-                + "ssl.endpoint.identification.algorithm";
+        if (certificateRefused) {
+            Object trustStore = config.kafkaSettings().get(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG);
+            String trustedBy = trustStore == null ? "the JVM's default trust store (ssl.truststore.location is not set)"
+                    : "ssl.truststore.location=" + trustStore;
+            return "TLS handshake with Kafka at " + broker + " failed: the broker's certificate is not trusted by "
+                    + trustedBy + "; add the certificate of the CA that signed it to that trust store";
+        }
+        return "TLS handshake with Kafka at " + broker + " failed (" + rootMessage + "); check "
+                + "ssl.truststore.location, ssl.keystore.location and ssl.endpoint.identification.algorithm";
     }
 
     private static String topicDenied(CarrycastConfig config, String principal, Set<String> topics) {

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.carrycast.config.CarrycastConfig;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -40,7 +43,8 @@ class KafkaAccessFailureTest {
     @Test
     void shouldNameTheTrustStoreWhenTheBrokersCertificateIsNotTrusted() {
         SslAuthenticationException handshake = new SslAuthenticationException("SSL handshake failed",
-                new SSLHandshakeException("PKIX path building failed: unable to find valid certification path to requested target"));
+                new SSLHandshakeException("PKIX path building failed"));
+        handshake.getCause().initCause(new CertPathBuilderException("unable to find valid certification path to requested target"));
 
         assertEquals("TLS handshake with Kafka at kafka:9093 failed: the broker's certificate is not trusted by "
                 + "ssl.truststore.location=/etc/kafka/truststore.p12; add the certificate of the CA that signed it to "
@@ -49,6 +53,28 @@ class KafkaAccessFailureTest {
                 + "JVM's default trust store (ssl.truststore.location is not set); add the certificate of the CA that "
                 + "signed it to that trust store",
                 KafkaAccessFailure.explain(handshake, config(Map.of(), true)).orElseThrow().getMessage());
+    }
+
+    @Test
+    void shouldCallACertificateSignedByAnotherKeyUnderATrustedNameUntrusted() {
+        SslAuthenticationException handshake = new SslAuthenticationException("SSL handshake failed",
+                new SSLHandshakeException("Signature does not match."));
+        handshake.getCause().initCause(new CertPathValidatorException("Signature does not match."));
+
+        assertEquals("TLS handshake with Kafka at kafka:9093 failed: the broker's certificate is not trusted by "
+                + "ssl.truststore.location=/etc/kafka/truststore.p12; add the certificate of the CA that signed it to "
+                + "that trust store", message(handshake));
+    }
+
+    @Test
+    void shouldSayWhenTheCertificateDoesNotNameTheBrokersHost() {
+        SslAuthenticationException handshake = new SslAuthenticationException("SSL handshake failed",
+                new SSLHandshakeException("No subject alternative names matching IP address 10.0.0.7 found"));
+        handshake.getCause().initCause(new CertificateException("No subject alternative names matching IP address 10.0.0.7 found"));
+
+        assertEquals("TLS handshake with Kafka at kafka:9093 failed: the broker's certificate does not name the host in "
+                + "bootstrap.servers (No subject alternative names matching IP address 10.0.0.7 found); connect by a name "
+                + "the certificate holds, or have the certificate reissued with it", message(handshake));
     }
 
     @Test

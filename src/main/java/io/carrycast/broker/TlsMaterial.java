@@ -15,8 +15,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A self-signed TLS identity for 127.0.0.1 and localhost, made with the JDK's own {@code keytool}: a PKCS12
- * key store holding the private key and certificate, and a PKCS12 trust store holding only that certificate.
+ * A self-signed TLS identity for 127.0.0.1 and localhost (subject {@code CN=carrycast <name>}), made with the
+ * JDK's own {@code keytool}: a PKCS12 key store holding the private key and certificate, and a PKCS12 trust
+ * store holding only that certificate.
  * Each has its own random password, held here and never printed. Nothing of it is kept in the source tree;
  * it is made afresh wherever a secured broker or a TLS endpoint needs one.
  *
@@ -43,7 +44,7 @@ public record TlsMaterial(Path keyStore, String keyStorePassword, Path trustStor
             Files.deleteIfExists(keyStore);
             String keyStorePassword = randomSecret();
             String trustStorePassword = randomSecret();
-            runKeytool(keyStore, keyStorePassword);
+            runKeytool(keyStore, keyStorePassword, name);
             writeTrustStore(keyStore, keyStorePassword, trustStore, trustStorePassword);
             return new TlsMaterial(keyStore, keyStorePassword, trustStore, trustStorePassword);
         } catch (IOException | GeneralSecurityException e) {
@@ -63,11 +64,11 @@ public record TlsMaterial(Path keyStore, String keyStorePassword, Path trustStor
      * does it. The password reaches it through an environment variable ({@code -storepass:env}), not the
      * command line, where other users of the machine could read it.
      */
-    private static void runKeytool(Path keyStore, String password) throws IOException {
+    private static void runKeytool(Path keyStore, String password, String name) throws IOException {
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
         ProcessBuilder builder = new ProcessBuilder(List.of(keytool, "-genkeypair", "-alias", ALIAS,
                 "-keyalg", "EC", "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA",
-                "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "30",
+                "-dname", "CN=carrycast " + name, "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "30",
                 "-keystore", keyStore.toString(), "-storetype", STORE_TYPE,
                 "-storepass:env", "CARRYCAST_KEYTOOL_SECRET", "-keypass:env", "CARRYCAST_KEYTOOL_SECRET"));
         builder.environment().put("CARRYCAST_KEYTOOL_SECRET", password);

@@ -6,6 +6,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -27,6 +28,15 @@ public final class AppProcess implements AutoCloseable {
 
     /** Starts {@code carrycast run} with the given settings written to a properties file in {@code dir}. */
     public static AppProcess start(Path dir, String name, Map<String, Object> settings) {
+        return start(dir, name, settings, Map.of(), System.getProperty("kafka.log.level", "WARN"));
+    }
+
+    /**
+     * As {@link #start(Path, String, Map)}, with {@code CARRYCAST_*} environment variables (as secrets are
+     * given) and Kafka's log level ({@code INFO} logs every client's settings).
+     */
+    public static AppProcess start(Path dir, String name, Map<String, Object> settings, Map<String, String> environment,
+                                   String kafkaLogLevel) {
         try {
             Files.createDirectories(dir);
             Path config = dir.resolve(name + ".properties");
@@ -38,11 +48,12 @@ public final class AppProcess implements AutoCloseable {
             Path log = dir.resolve(name + ".log");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xmx512m",
-                    "-Dkafka.log.level=" + System.getProperty("kafka.log.level", "WARN"), "-cp",
+                    "-Dkafka.log.level=" + kafkaLogLevel, "-cp",
                     System.getProperty("java.class.path"), "io.carrycast.cli.CarrycastCommand", "run", "--config",
                     config.toString()));
             builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             builder.environment().keySet().removeIf(variable -> variable.startsWith("CARRYCAST_"));
+            builder.environment().putAll(environment);
             return new AppProcess(builder.start(), log);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -69,6 +80,15 @@ public final class AppProcess implements AutoCloseable {
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
         }
+    }
+
+    /** Waits for the process to end by itself and returns its exit code; kills it and fails after {@code timeout}. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("still running after " + timeout + "; log:\n" + log());
+        }
+        return process.exitValue();
     }
 
     /** SIGTERM, then waits for the clean shutdown. */

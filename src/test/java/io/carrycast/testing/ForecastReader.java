@@ -4,6 +4,7 @@ import io.carrycast.forecast.Forecast;
 import io.carrycast.topology.ForecastSerde;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,12 +21,16 @@ public final class ForecastReader implements AutoCloseable {
     private final List<ConsumerRecord<String, Forecast>> records = new ArrayList<>();
 
     public ForecastReader(String bootstrap, String topic) {
-        consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new StringDeserializer(), new ForecastSerde().deserializer());
+        this(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), topic);
+    }
+
+    /** Reads with the given client settings (address and, on a secured cluster, credentials). */
+    public ForecastReader(Map<String, Object> clientSettings, String topic) {
+        Map<String, Object> settings = new HashMap<>(clientSettings);
+        settings.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
+        settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        consumer = new KafkaConsumer<>(settings, new StringDeserializer(), new ForecastSerde().deserializer());
         consumer.subscribe(List.of(topic));
     }
 
