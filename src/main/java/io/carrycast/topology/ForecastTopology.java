@@ -1,6 +1,7 @@
 package io.carrycast.topology;
 
 import io.carrycast.config.CarrycastConfig;
+import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
@@ -35,7 +36,7 @@ public final class ForecastTopology {
     public static final String WINDOW_STORE = "carrycast-window";
     /**
      * Accepted events waiting for the next micro-batch ({@link io.carrycast.state.PendingEvent}) in a ring of
-     * maxBatch slots plus a marker; only when batching.
+     * maxBatch slots plus a marker ({@link PendingRing}); only when batching.
      */
     public static final String PENDING_STORE = "carrycast-pending";
     /** Per key: the latest forecast's JSON, served by {@code GET /forecasts/{key}}; only with HTTP on. */
@@ -72,8 +73,8 @@ public final class ForecastTopology {
                     .selectKey((key, value) -> EventReader.keyField(reader.parse(value), keyField), Named.as("key-by-field"))
                     .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
         }
-        ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch,
-                config.batchMaxWait(), config.maxGapMs(), config.reprimeAfterGap(), config.httpEnabled());
+        ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
+                new Admission.GapRule(config.maxGapMs(), config.reprimeAfterGap()), config.httpEnabled());
         events.process(() -> new ForecastProcessor(model, settings, metrics), Named.as("forecast"),
                         stores.toArray(String[]::new))
                 .to(config.outputTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("forecasts"));

@@ -89,12 +89,12 @@ class MicroBatchTest {
 
     /** Sequences in the pending store not yet marked as stepped. */
     private static List<Long> waitingSequences(KeyValueStore<Long, byte[]> pending) {
-        byte[] marker = pending.get(ForecastProcessor.STEPPED_BELOW);
+        byte[] marker = pending.get(PendingRing.STEPPED_BELOW);
         long steppedBelow = marker == null ? 0 : java.nio.ByteBuffer.wrap(marker).getLong();
         List<Long> waiting = new java.util.ArrayList<>();
         try (var entries = pending.all()) {
             entries.forEachRemaining(entry -> {
-                if (entry.key != ForecastProcessor.STEPPED_BELOW) {
+                if (entry.key != PendingRing.STEPPED_BELOW) {
                     long sequence = io.carrycast.state.PendingEvent.decode(entry.value).sequence();
                     if (sequence >= steppedBelow) {
                         waiting.add(sequence);
