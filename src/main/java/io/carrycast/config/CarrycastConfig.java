@@ -1,5 +1,6 @@
 package io.carrycast.config;
 
+import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.runner.InferenceDevice;
 import io.carrycast.runner.RunnerOptions;
@@ -348,12 +349,10 @@ public final class CarrycastConfig extends AbstractConfig {
         return java.time.Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS_CONFIG));
     }
 
-    public long maxGapMs() {
-        return getLong(STATE_MAX_GAP_MS_CONFIG);
-    }
-
-    public boolean reprimeAfterGap() {
-        return "reprime".equals(getString(STATE_GAP_POLICY_CONFIG));
+    /** What happens to a key's state after a silence; the stream and the backtest both follow it. */
+    public Admission.GapRule gapRule() {
+        return new Admission.GapRule(getLong(STATE_MAX_GAP_MS_CONFIG),
+                "reprime".equals(getString(STATE_GAP_POLICY_CONFIG)));
     }
 
     public java.time.Duration modelReloadInterval() {

@@ -1,7 +1,6 @@
 package io.carrycast.topology;
 
 import io.carrycast.config.CarrycastConfig;
-import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
@@ -74,7 +73,7 @@ public final class ForecastTopology {
                     .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
         }
         ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
-                new Admission.GapRule(config.maxGapMs(), config.reprimeAfterGap()), config.httpEnabled());
+                config.gapRule(), config.httpEnabled());
         events.process(() -> new ForecastProcessor(model, settings, metrics), Named.as("forecast"),
                         stores.toArray(String[]::new))
                 .to(config.outputTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("forecasts"));
