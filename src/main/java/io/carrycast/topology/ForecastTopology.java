@@ -6,6 +6,7 @@ import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -42,6 +43,19 @@ public final class ForecastTopology {
     public static final String LATEST_STORE = "carrycast-latest";
 
     private ForecastTopology() {
+    }
+
+    /**
+     * The settings Kafka Streams runs this topology with: the configuration's
+     * ({@link CarrycastConfig#streamsProperties}), with {@link DeadLetterReasonHandler} as the processing
+     * exception handler unless the user names another, and the metrics that handler counts into.
+     */
+    public static Properties streamsProperties(CarrycastConfig config, CarrycastMetrics metrics) {
+        Properties properties = config.streamsProperties();
+        properties.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                DeadLetterReasonHandler.class.getName());
+        properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
+        return properties;
     }
 
     public static Topology build(CarrycastConfig config, LiveModel model, CarrycastMetrics metrics) {

@@ -1,6 +1,5 @@
 package io.carrycast.topology;
 
-import static io.carrycast.topology.ForecastTopologyTest.groupByKey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +7,7 @@ import io.carrycast.forecast.Forecast;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
 import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.Forecasts;
 import io.carrycast.testing.SyntheticEvents;
 import java.nio.file.Path;
 import java.util.List;
@@ -110,7 +110,7 @@ class MicroBatchTest {
         try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir.resolve(dir),
                 Map.of("carrycast.batch.max.size", batch))) {
             driver.send(events);
-            return groupByKey(driver.forecasts());
+            return Forecasts.byKey(driver.forecasts());
         }
     }
 }
