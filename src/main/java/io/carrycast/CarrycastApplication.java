@@ -75,8 +75,7 @@ public final class CarrycastApplication implements AutoCloseable {
         });
         HttpEndpoint endpoint = null;
         try {
-            Properties properties = config.streamsProperties();
-            properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
+            Properties properties = ForecastTopology.streamsProperties(config, metrics);
             HostInfo self = null;
             if (config.httpEnabled()) {
                 endpoint = HttpEndpoint.start(config.httpHost(), config.httpPort(), registry);
@@ -143,14 +142,6 @@ public final class CarrycastApplication implements AutoCloseable {
         } catch (RuntimeException notQueryableNow) {
             return Double.NaN;
         }
-    }
-
-    public KafkaStreams streams() {
-        return streams;
-    }
-
-    public LiveModel model() {
-        return model;
     }
 
     /** The HTTP endpoint's port, or -1 when it is off. */

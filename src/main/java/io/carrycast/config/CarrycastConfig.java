@@ -1,9 +1,9 @@
 package io.carrycast.config;
 
+import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.runner.InferenceDevice;
 import io.carrycast.runner.RunnerOptions;
-import io.carrycast.topology.DeadLetterReasonHandler;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -269,8 +269,9 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final int PRODUCER_BATCH_BYTES = 256 * 1024;
 
     /**
-     * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id,
-     * error handlers that log and continue, the dead-letter topic, {@link #PRODUCER_BATCH_BYTES}, and one
+     * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id, a
+     * deserialization handler that logs and continues, processing errors from every node to the dead-letter
+     * topic, {@link #PRODUCER_BATCH_BYTES}, and one
      * stream thread per CPU the JVM sees rather than Kafka's one per instance: the model calls and the state
      * store run on the stream threads, and one thread used one core of two (BENCHMARKS.md, "Levers")).
      */
@@ -279,8 +280,6 @@ public final class CarrycastConfig extends AbstractConfig {
         properties.put(StreamsConfig.APPLICATION_ID_CONFIG, "carrycast");
         properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueExceptionHandler.class.getName());
-        properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                DeadLetterReasonHandler.class.getName());
         properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         properties.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic());
         String producerBatchSize = StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG);
@@ -290,11 +289,6 @@ public final class CarrycastConfig extends AbstractConfig {
         properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Runtime.getRuntime().availableProcessors());
         properties.putAll(kafkaSettings);
         return properties;
-    }
-
-    /** The Kafka settings as given, without carrycast's defaults. */
-    public Map<String, Object> kafkaSettings() {
-        return Map.copyOf(kafkaSettings);
     }
 
     public String inputTopic() {
@@ -348,12 +342,10 @@ public final class CarrycastConfig extends AbstractConfig {
         return java.time.Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS_CONFIG));
     }
 
-    public long maxGapMs() {
-        return getLong(STATE_MAX_GAP_MS_CONFIG);
-    }
-
-    public boolean reprimeAfterGap() {
-        return "reprime".equals(getString(STATE_GAP_POLICY_CONFIG));
+    /** What happens to a key's state after a silence; the stream and the backtest both follow it. */
+    public Admission.GapRule gapRule() {
+        return new Admission.GapRule(getLong(STATE_MAX_GAP_MS_CONFIG),
+                "reprime".equals(getString(STATE_GAP_POLICY_CONFIG)));
     }
 
     public java.time.Duration modelReloadInterval() {

@@ -40,10 +40,6 @@ public final class Forecaster {
         return card;
     }
 
-    public long modelFingerprint() {
-        return fingerprint;
-    }
-
     public RecurrentModelRunner runner() {
         return runner;
     }

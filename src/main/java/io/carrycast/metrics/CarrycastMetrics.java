@@ -57,10 +57,6 @@ public final class CarrycastMetrics {
         return new CarrycastMetrics(new SimpleMeterRegistry());
     }
 
-    public MeterRegistry registry() {
-        return registry;
-    }
-
     public void eventIn() {
         eventsIn.increment();
     }

@@ -76,8 +76,7 @@ public final class ForecastDriver implements AutoCloseable {
         settings.putAll(extraSettings);
         CarrycastConfig config = CarrycastConfig.of(settings);
         CarrycastMetrics metrics = CarrycastMetrics.detached();
-        Properties properties = config.streamsProperties();
-        properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
+        Properties properties = ForecastTopology.streamsProperties(config, metrics);
         return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, metrics), properties),
                 config.batchMaxWait(), metrics);
     }

@@ -1,5 +1,6 @@
 package io.carrycast.topology;
 
+import static io.carrycast.testing.DeadLetters.header;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,10 +101,5 @@ class BadInputTest {
             assertEquals(5, KeyState.decode(driver.driver().<String, byte[]>getKeyValueStore(
                     ForecastTopology.STATE_STORE).get(KEY)).steps(), "state left as it was");
         }
-    }
-
-    static String header(TestRecord<String, byte[]> record, String name) {
-        Header header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }

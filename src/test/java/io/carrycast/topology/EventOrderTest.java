@@ -1,6 +1,7 @@
 package io.carrycast.topology;
 
-import static io.carrycast.topology.BadInputTest.header;
+import static io.carrycast.testing.DeadLetters.header;
+import static io.carrycast.testing.Forecasts.values;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -123,9 +123,5 @@ class EventOrderTest {
         long time = event.timeMs() + byMs;
         return new Fixture.Event(event.key(), time,
                 event.value().deepCopy().put("time", java.time.Instant.ofEpochMilli(time).toString()));
-    }
-
-    private static List<Forecast> values(List<TestRecord<String, Forecast>> records) {
-        return records.stream().map(TestRecord::value).toList();
     }
 }
