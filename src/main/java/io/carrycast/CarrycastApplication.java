@@ -1,5 +1,6 @@
 package io.carrycast;
 
+import io.carrycast.broker.ClusterProbe;
 import io.carrycast.broker.TopicSetup;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.config.CarrycastConfig;
@@ -41,6 +42,7 @@ import org.slf4j.LoggerFactory;
 public final class CarrycastApplication implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(CarrycastApplication.class);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
 
     private final LiveModel model;
     private final KafkaStreams streams;
@@ -48,6 +50,8 @@ public final class CarrycastApplication implements AutoCloseable {
     private final ScheduledExecutorService reloads;
     private final PrometheusMeterRegistry registry;
     private final CountDownLatch stopped;
+    private boolean closed;
+    private boolean closedCleanly;
 
     private CarrycastApplication(LiveModel model, KafkaStreams streams, HttpEndpoint endpoint,
                                  ScheduledExecutorService reloads, PrometheusMeterRegistry registry,
@@ -60,28 +64,35 @@ public final class CarrycastApplication implements AutoCloseable {
         this.stopped = stopped;
     }
 
-    /** Loads and checks the model, creates topics when configured to, and starts Kafka Streams. */
+    /**
+     * Binds the HTTP endpoint, loads and checks the model, waits for the Kafka cluster to answer (up to
+     * {@link CarrycastConfig#clusterWait()}), creates topics when configured to, and starts Kafka Streams. The
+     * endpoint is bound first so that a busy port fails at once, before the model's native memory is taken.
+     */
     public static CarrycastApplication start(CarrycastConfig config) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        CarrycastMetrics metrics = new CarrycastMetrics(registry);
-        LiveModel model = LiveModel.open(config.modelDir(), config.runnerOptions(), served -> {
-            ModelCard card = served.card();
-            metrics.modelServed(card.name(), card.version(), served.runner().bundle().fingerprintHex(),
-                    served.runner().provider());
-            LOG.info("Serving model {} version {} ({}, {} x{} hidden {}, fingerprint {}) from {} on {}", card.name(),
-                    card.version(), card.mode().cardName(), card.network().cell().cardName(), card.network().layers(),
-                    card.network().hidden(), served.runner().bundle().fingerprintHex(), config.modelDir(),
-                    served.runner().provider());
-        });
-        HttpEndpoint endpoint = null;
+        HttpEndpoint endpoint = config.httpEnabled()
+                ? HttpEndpoint.start(config.httpHost(), config.httpPort(), registry) : null;
+        LiveModel model = null;
         try {
+            CarrycastMetrics metrics = new CarrycastMetrics(registry);
+            model = LiveModel.open(config.modelDir(), config.runnerOptions(), served -> {
+                ModelCard card = served.card();
+                metrics.modelServed(card.name(), card.version(), served.runner().bundle().fingerprintHex(),
+                        served.runner().provider());
+                LOG.info("Serving model {} version {} ({}, {} x{} hidden {}, fingerprint {}) from {} on {}", card.name(),
+                        card.version(), card.mode().cardName(), card.network().cell().cardName(), card.network().layers(),
+                        card.network().hidden(), served.runner().bundle().fingerprintHex(), config.modelDir(),
+                        served.runner().provider());
+            });
             Properties properties = ForecastTopology.streamsProperties(config, metrics);
             HostInfo self = null;
-            if (config.httpEnabled()) {
-                endpoint = HttpEndpoint.start(config.httpHost(), config.httpPort(), registry);
+            if (endpoint != null) {
                 self = new HostInfo(config.httpAdvertisedHost(), endpoint.port());
                 properties.putIfAbsent(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
             }
+            ClusterProbe.awaitReachable(new StreamsConfig(properties).getAdminConfigs("carrycast-cluster-probe"),
+                    config.clusterWait());
             if (config.createTopics()) {
                 createTopics(config, properties);
             }
@@ -109,7 +120,10 @@ public final class CarrycastApplication implements AutoCloseable {
             if (endpoint != null) {
                 endpoint.close();
             }
-            model.close();
+            if (model != null) {
+                model.close();
+            }
+            registry.close();
             throw e;
         }
     }
@@ -149,10 +163,13 @@ public final class CarrycastApplication implements AutoCloseable {
         return endpoint == null ? -1 : endpoint.port();
     }
 
-    /** Blocks until Kafka Streams has stopped (closed, or failed), and returns the state it stopped in. */
-    public KafkaStreams.State awaitStop() throws InterruptedException {
-        stopped.await();
-        return streams.state();
+    /**
+     * Waits up to {@code timeout} for Kafka Streams to stop on its own (closed, or failed).
+     *
+     * @return the state it stopped in, or empty when it is still running
+     */
+    public Optional<KafkaStreams.State> awaitStop(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS) ? Optional.of(streams.state()) : Optional.empty();
     }
 
     /** Waits until Streams is RUNNING; fails if it stops or errs first, or on timeout. */
@@ -176,15 +193,26 @@ public final class CarrycastApplication implements AutoCloseable {
         }
     }
 
+    /** True once {@link #close} has stopped Kafka Streams within its timeout. */
+    public synchronized boolean closedCleanly() {
+        return closedCleanly;
+    }
+
+    /** Idempotent: a second call (a shutdown hook after the main thread closed) returns once the first is done. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         reloads.shutdownNow();
         try {
             // Leaving the group hands this instance's partitions to the others at once, instead of after the
             // session timeout: a clean stop should not pause those keys' forecasts for 45 s.
-            if (!streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                    .withTimeout(Duration.ofSeconds(60)))) {
-                LOG.warn("Kafka Streams did not stop within 60 s");
+            closedCleanly = streams.close(CloseOptions.groupMembershipOperation(
+                    CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(CLOSE_TIMEOUT));
+            if (!closedCleanly) {
+                LOG.warn("Kafka Streams did not stop within {}", CLOSE_TIMEOUT);
             }
         } finally {
             if (endpoint != null) {

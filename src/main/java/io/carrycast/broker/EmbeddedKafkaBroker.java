@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -64,7 +65,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         try {
             Path dir = temporary ? Files.createTempDirectory("carrycast-kafka-") : dataDir;
             Files.createDirectories(dir);
-            int clientPort = port == 0 ? freePort() : port;
+            int clientPort = port == 0 ? freePort() : requireFree(port);
             int controllerPort = freePort();
             Properties properties = serverProperties(dir, clientPort, controllerPort);
             if (!Files.exists(dir.resolve("meta.properties"))) {
@@ -173,6 +174,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                     .run();
         } catch (Exception e) {
             throw new CarrycastException("cannot format Kafka storage in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Kafka's own failure to bind logs a long trail of errors and stack traces before it gives up; a port that
+     * is taken is an ordinary mistake and gets one line.
+     */
+    private static int requireFree(int port) throws IOException {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName(HOST))) {
+            return socket.getLocalPort();
+        } catch (BindException e) {
+            throw new CarrycastException("cannot start the Kafka broker: " + HOST + ":" + port
+                    + " is already in use (another broker?); choose another port");
         }
     }
 

@@ -20,8 +20,9 @@ final class DemoCommand implements Callable<Integer> {
             description = "Weather CSV with columns location,date,precipitation,temp_max,temp_min,wind; default: the bundled dataset.")
     Path csv;
 
-    @Option(names = "--model", paramLabel = "DIR", defaultValue = "config/models/weather-lstm",
-            description = "Model bundle (default: ${DEFAULT-VALUE}).")
+    /** The bundled model: beside the launcher when it says where it lives, else under the current directory. */
+    @Option(names = "--model", paramLabel = "DIR", defaultValue = "${sys:carrycast.home:-.}/config/models/weather-lstm",
+            description = "Model bundle (default: the bundled ${DEFAULT-VALUE}).")
     Path model;
 
     @Option(names = "--report-dir", paramLabel = "DIR", defaultValue = "reports/demo",

@@ -6,8 +6,12 @@ import io.carrycast.runner.InferenceDevice;
 import io.carrycast.runner.RunnerOptions;
 import java.io.IOException;
 import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -35,8 +39,9 @@ import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
  * Kafka Streams as it is. Environment variables {@code CARRYCAST_*} override the file: strip the prefix,
  * lower-case, turn {@code _} into {@code .}; the result is {@code carrycast.<name>} when that is an
  * application setting, else a Kafka setting ({@code CARRYCAST_BOOTSTRAP_SERVERS} sets
- * {@code bootstrap.servers}). Unknown names and invalid values fail with a {@link ConfigException} that
- * names the setting, the value and the rule.
+ * {@code bootstrap.servers}); the launcher's own variables ({@link #LAUNCHER_VARIABLES}) are not settings.
+ * Unknown names and invalid values fail with a {@link ConfigException} that names the setting, the value and
+ * the rule.
  */
 public final class CarrycastConfig extends AbstractConfig {
 
@@ -68,6 +73,13 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String TOPICS_CREATE_CONFIG = "carrycast.topics.create";
     public static final String TOPICS_PARTITIONS_CONFIG = "carrycast.topics.partitions";
     public static final String TOPICS_REPLICATION_CONFIG = "carrycast.topics.replication.factor";
+    public static final String CLUSTER_WAIT_MS_CONFIG = "carrycast.cluster.wait.ms";
+
+    /**
+     * Variables the {@code carrycast} launcher script reads itself; they share the {@code CARRYCAST_} prefix
+     * but are not settings, so {@link #load} leaves them out.
+     */
+    public static final Set<String> LAUNCHER_VARIABLES = Set.of("CARRYCAST_JAVA_OPTS");
 
     private static final ConfigDef DEFINITION = new ConfigDef()
             .define(INPUT_TOPIC_CONFIG, Type.STRING, "events", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -126,7 +138,10 @@ public final class CarrycastConfig extends AbstractConfig {
             .define(TOPICS_PARTITIONS_CONFIG, Type.INT, 6, ConfigDef.Range.atLeast(1), Importance.LOW,
                     "Partitions of topics carrycast creates; the upper bound on useful instances.")
             .define(TOPICS_REPLICATION_CONFIG, Type.SHORT, (short) -1, Importance.LOW,
-                    "Replication factor of topics carrycast creates; -1 takes the broker's default.");
+                    "Replication factor of topics carrycast creates; -1 takes the broker's default.")
+            .define(CLUSTER_WAIT_MS_CONFIG, Type.LONG, 60_000L, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
+                    "How long run waits at start for the Kafka cluster in bootstrap.servers to answer (ms). Meanwhile "
+                            + "it logs every few seconds which address it cannot reach; then it stops with exit code 2.");
 
     /** Prefixes under which Kafka Streams accepts client and topic settings. */
     private static final List<String> KAFKA_PREFIXES = List.of(StreamsConfig.MAIN_CONSUMER_PREFIX,
@@ -185,7 +200,8 @@ public final class CarrycastConfig extends AbstractConfig {
             try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 properties.load(reader);
             } catch (IOException e) {
-                throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+                throw new ConfigException("cannot read configuration file " + file
+                        + (file.isAbsolute() ? "" : " (" + file.toAbsolutePath() + ")") + ": " + whyUnreadable(e));
             }
             properties.stringPropertyNames().forEach(name -> settings.put(name, properties.getProperty(name).trim()));
         }
@@ -193,10 +209,25 @@ public final class CarrycastConfig extends AbstractConfig {
         return of(settings);
     }
 
+    /** The JDK's messages for these are only the path; a user needs the reason. */
+    private static String whyUnreadable(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        } else if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        } else if (e instanceof CharacterCodingException) {
+            return "not UTF-8 text";
+        } else if (e instanceof FileSystemException fileSystem && fileSystem.getReason() != null) {
+            return fileSystem.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
     static Map<String, String> fromEnvironment(Map<String, String> environment) {
         Map<String, String> settings = new HashMap<>();
         environment.forEach((variable, value) -> {
-            if (variable.startsWith(ENV_PREFIX) && variable.length() > ENV_PREFIX.length()) {
+            if (variable.startsWith(ENV_PREFIX) && variable.length() > ENV_PREFIX.length()
+                    && !LAUNCHER_VARIABLES.contains(variable)) {
                 String name = variable.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
                 settings.put(DEFINITION.names().contains(PREFIX + name) ? PREFIX + name : name, value);
             }
@@ -395,6 +426,11 @@ public final class CarrycastConfig extends AbstractConfig {
 
     public short topicReplicationFactor() {
         return getShort(TOPICS_REPLICATION_CONFIG);
+    }
+
+    /** How long start-up waits for the Kafka cluster to answer before giving up. */
+    public java.time.Duration clusterWait() {
+        return java.time.Duration.ofMillis(getLong(CLUSTER_WAIT_MS_CONFIG));
     }
 
     /** The settings table for the README, generated from the definitions. */

@@ -69,6 +69,37 @@ class CarrycastConfigTest {
     }
 
     @Test
+    void shouldLeaveTheLaunchersOwnVariablesOutOfTheSettings() {
+        CarrycastConfig config = CarrycastConfig.load(null, Map.of("CARRYCAST_MODEL_DIR", "m",
+                "CARRYCAST_BOOTSTRAP_SERVERS", "kafka:9092", "CARRYCAST_JAVA_OPTS", "-Xmx512m"));
+
+        assertEquals(Path.of("m"), config.modelDir());
+        assertNull(config.streamsProperties().get("java.opts"));
+    }
+
+    @Test
+    void shouldSayWhyTheConfigurationFileCannotBeRead() throws IOException {
+        Path missing = dir.resolve("missing.properties");
+        ConfigException notThere = assertThrows(ConfigException.class, () -> CarrycastConfig.load(missing, Map.of()));
+        assertEquals("cannot read configuration file " + missing + ": no such file", notThere.getMessage());
+
+        Path latin1 = dir.resolve("latin1.properties");
+        Files.write(latin1, "carrycast.input.topic=caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        ConfigException notUtf8 = assertThrows(ConfigException.class, () -> CarrycastConfig.load(latin1, Map.of()));
+        assertEquals("cannot read configuration file " + latin1 + ": not UTF-8 text", notUtf8.getMessage());
+    }
+
+    @Test
+    void shouldRefuseAClusterWaitBelowOneMillisecond() {
+        ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
+                "carrycast.model.dir", "m", "bootstrap.servers", "kafka:9092", "carrycast.cluster.wait.ms", "0")));
+        assertEquals("Invalid value 0 for configuration carrycast.cluster.wait.ms: Value must be at least 1",
+                e.getMessage());
+        assertEquals(java.time.Duration.ofSeconds(60), CarrycastConfig.of(Map.of("carrycast.model.dir", "m",
+                "bootstrap.servers", "kafka:9092")).clusterWait());
+    }
+
+    @Test
     void shouldRefuseAnUnknownCarrycastSetting() {
         ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
                 "carrycast.model.dir", "m", "carrycast.input.topics", "x")));

@@ -6,14 +6,17 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * carrycast's {@code run} command in a separate JVM, so a test can {@code kill -9} it like an operator's
- * crash. Output goes to a log file beside the config, for failure diagnosis.
+ * A carrycast command in a separate JVM, so a test can {@code kill -9} it like an operator's crash, send it
+ * SIGTERM, and read its exit code and output. Output (stdout and stderr) goes to a log file in the given
+ * directory, for assertions and failure diagnosis.
  */
 public final class AppProcess implements AutoCloseable {
 
@@ -27,6 +30,11 @@ public final class AppProcess implements AutoCloseable {
 
     /** Starts {@code carrycast run} with the given settings written to a properties file in {@code dir}. */
     public static AppProcess start(Path dir, String name, Map<String, Object> settings) {
+        return command(dir, name, Map.of(), "run", "--config", writeSettings(dir, name, settings).toString());
+    }
+
+    /** Writes settings to {@code dir/name.properties}, as {@code carrycast run --config} reads them. */
+    public static Path writeSettings(Path dir, String name, Map<String, Object> settings) {
         try {
             Files.createDirectories(dir);
             Path config = dir.resolve(name + ".properties");
@@ -35,14 +43,29 @@ public final class AppProcess implements AutoCloseable {
             try (Writer writer = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
                 properties.store(writer, "test instance " + name);
             }
+            return config;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Starts {@code carrycast ARGS} on the test class path, in {@code dir}, with no {@code CARRYCAST_*}
+     * variables but those in {@code environment}; output goes to {@code dir/name.log}.
+     */
+    public static AppProcess command(Path dir, String name, Map<String, String> environment, String... args) {
+        try {
+            Files.createDirectories(dir);
             Path log = dir.resolve(name + ".log");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xmx512m",
+            List<String> command = new ArrayList<>(List.of(java, "-Xmx512m",
                     "-Dkafka.log.level=" + System.getProperty("kafka.log.level", "WARN"), "-cp",
-                    System.getProperty("java.class.path"), "io.carrycast.cli.CarrycastCommand", "run", "--config",
-                    config.toString()));
+                    System.getProperty("java.class.path"), "io.carrycast.cli.CarrycastCommand"));
+            command.addAll(List.of(args));
+            ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             builder.environment().keySet().removeIf(variable -> variable.startsWith("CARRYCAST_"));
+            builder.environment().putAll(environment);
             return new AppProcess(builder.start(), log);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -53,6 +76,19 @@ public final class AppProcess implements AutoCloseable {
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, without waiting. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the process to end and returns its exit code; fails when it is still running after {@code timeout}. */
+    public int exitCode(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("still running after " + timeout + "; output:\n" + log());
+        }
+        return process.exitValue();
     }
 
     public long pid() {
@@ -68,6 +104,26 @@ public final class AppProcess implements AutoCloseable {
             return Files.readString(log);
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    /** The output's lines, without the blank ones. */
+    public List<String> lines() {
+        return log().lines().filter(line -> !line.isBlank()).toList();
+    }
+
+    /** Waits until a line of output contains {@code text}; fails when the process ends or time runs out first. */
+    public void awaitLine(String text, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!log().contains(text)) {
+            if (!process.isAlive() && !log().contains(text)) {
+                throw new AssertionError("ended (exit " + process.exitValue() + ") before printing '" + text
+                        + "'; output:\n" + log());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no line with '" + text + "' after " + timeout + "; output:\n" + log());
+            }
+            Thread.sleep(100);
         }
     }
 
