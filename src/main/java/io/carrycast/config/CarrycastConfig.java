@@ -4,6 +4,7 @@ import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.runner.InferenceDevice;
 import io.carrycast.runner.RunnerOptions;
 import io.carrycast.topology.DeadLetterReasonHandler;
+import io.carrycast.topology.SendFailureHandler;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -270,7 +271,8 @@ public final class CarrycastConfig extends AbstractConfig {
 
     /**
      * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id,
-     * error handlers that log and continue, the dead-letter topic, {@link #PRODUCER_BATCH_BYTES}, and one
+     * error handlers that dead-letter and continue, a send failure handler that skips failed dead letters,
+     * the dead-letter topic, {@link #PRODUCER_BATCH_BYTES}, and one
      * stream thread per CPU the JVM sees rather than Kafka's one per instance: the model calls and the state
      * store run on the stream threads, and one thread used one core of two (BENCHMARKS.md, "Levers")).
      */
@@ -282,6 +284,7 @@ public final class CarrycastConfig extends AbstractConfig {
         properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetterReasonHandler.class.getName());
         properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+        properties.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, SendFailureHandler.class.getName());
         properties.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic());
         String producerBatchSize = StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG);
         if (!kafkaSettings.containsKey(ProducerConfig.BATCH_SIZE_CONFIG) && !kafkaSettings.containsKey(producerBatchSize)) {

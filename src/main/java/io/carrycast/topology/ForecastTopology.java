@@ -65,7 +65,8 @@ public final class ForecastTopology {
         }
 
         KStream<String, byte[]> events = builder.stream(config.inputTopic(),
-                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"));
+                        Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"))
+                .peek(reader::checkSize, Named.as("size-check"));
         if (config.keyField() != null) {
             String keyField = config.keyField();
             events = events

@@ -7,6 +7,7 @@ import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.runner.RunnerOptions;
+import io.carrycast.topology.DeadLetterLog;
 import io.carrycast.topology.ForecastSerde;
 import io.carrycast.topology.ForecastTopology;
 import java.nio.file.Path;
@@ -78,6 +79,7 @@ public final class ForecastDriver implements AutoCloseable {
         CarrycastMetrics metrics = CarrycastMetrics.detached();
         Properties properties = config.streamsProperties();
         properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
+        properties.put(DeadLetterLog.CONFIG_KEY, DeadLetterLog.create()); // a log budget of its own per test
         return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, metrics), properties),
                 config.batchMaxWait(), metrics);
     }
