@@ -7,6 +7,7 @@ import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.http.HttpEndpoint;
 import io.carrycast.metrics.CarrycastMetrics;
+import io.carrycast.topology.DeadLetterFailures;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -113,6 +114,7 @@ public final class CarrycastApplication implements AutoCloseable {
                     stopped.countDown();
                 }
             });
+            streams.setUncaughtExceptionHandler(DeadLetterFailures.shared());
             ScheduledExecutorService reloads = scheduleReloads(model, config.modelReloadInterval());
             streams.start();
             return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped);

@@ -48,12 +48,15 @@ public final class ForecastTopology {
     /**
      * The settings Kafka Streams runs this topology with: the configuration's
      * ({@link CarrycastConfig#streamsProperties}), with {@link DeadLetterReasonHandler} as the processing
-     * exception handler unless the user names another, and the metrics that handler counts into.
+     * exception handler and {@link SendFailureHandler} as the production exception handler unless the user
+     * names others, and the metrics those handlers count into.
      */
     public static Properties streamsProperties(CarrycastConfig config, CarrycastMetrics metrics) {
         Properties properties = config.streamsProperties();
         properties.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetterReasonHandler.class.getName());
+        properties.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                SendFailureHandler.class.getName());
         properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
         return properties;
     }
@@ -79,7 +82,8 @@ public final class ForecastTopology {
         }
 
         KStream<String, byte[]> events = builder.stream(config.inputTopic(),
-                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"));
+                        Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"))
+                .peek(reader::checkSize, Named.as("size-check"));
         if (config.keyField() != null) {
             String keyField = config.keyField();
             events = events

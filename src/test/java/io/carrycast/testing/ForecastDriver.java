@@ -7,6 +7,7 @@ import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.runner.RunnerOptions;
+import io.carrycast.topology.DeadLetterLog;
 import io.carrycast.topology.ForecastSerde;
 import io.carrycast.topology.ForecastTopology;
 import java.nio.file.Path;
@@ -77,6 +78,7 @@ public final class ForecastDriver implements AutoCloseable {
         CarrycastConfig config = CarrycastConfig.of(settings);
         CarrycastMetrics metrics = CarrycastMetrics.detached();
         Properties properties = ForecastTopology.streamsProperties(config, metrics);
+        properties.put(DeadLetterLog.CONFIG_KEY, DeadLetterLog.create()); // a log budget of its own per test
         return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, metrics), properties),
                 config.batchMaxWait(), metrics);
     }

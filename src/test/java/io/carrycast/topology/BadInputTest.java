@@ -52,7 +52,9 @@ class BadInputTest {
                 Arguments.of("empty key", "", "{\"time\":\"2024-03-30T21:01:30Z\",\"level\":1,\"flow\":2,\"pressure\":3}",
                         "no_key"),
                 Arguments.of("over the size limit", KEY, "{\"time\":\"2024-03-30T21:01:30Z\",\"level\":1,\"flow\":2,"
-                        + "\"pressure\":3,\"note\":\"" + "x".repeat(300) + "\"}", "too_large"));
+                        + "\"pressure\":3,\"note\":\"" + "x".repeat(300) + "\"}", "too_large"),
+                Arguments.of("key over the size limit", "k".repeat(150),
+                        "{\"time\":\"2024-03-30T21:01:30Z\",\"level\":1,\"flow\":2,\"pressure\":3}", "too_large"));
     }
 
     @ParameterizedTest(name = "{0}")
