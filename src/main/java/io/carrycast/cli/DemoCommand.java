@@ -35,9 +35,15 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "0", description = "Broker client port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 
+    @Option(names = "--rollout-steps", defaultValue = "" + Demo.DEFAULT_ROLLOUT_STEPS, paramLabel = "N",
+            description = "Forecast steps (days) to roll out to, each scored on its own, when the model's card has "
+                    + "no rollout block: targets fed back, other fields held, calendar advanced; 0 turns it off "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int rolloutSteps;
+
     @Override
     public Integer call() throws Exception {
-        Demo.Options options = new Demo.Options(csv, model, reportDir, eventsPerSecond, keepBroker, port);
+        Demo.Options options = new Demo.Options(csv, model, reportDir, eventsPerSecond, keepBroker, port, rolloutSteps);
         return new Demo(options).run().modelBeatsPersistenceEverywhere() ? 0 : 1;
     }
 }

@@ -72,8 +72,8 @@ class BacktestCommandTest {
             }
             JsonNode scores = reference.get("cities").get(city);
             String row = out.toString().lines().filter(line -> line.startsWith(city)).findFirst().orElseThrow();
-            String expectedRow = String.format(Locale.ROOT, "%-16s %-12s %6d %10.3f %10.3f %10.3f %10.3f", city,
-                    "temp_max", 365, scores.get("mae_model").doubleValue(), scores.get("mae_persistence").doubleValue(),
+            String expectedRow = String.format(Locale.ROOT, "%-16s %-12s %4d %6d %10.3f %10.3f %10.3f %10.3f", city,
+                    "temp_max", 1, 365, scores.get("mae_model").doubleValue(), scores.get("mae_persistence").doubleValue(),
                     scores.get("rmse_model").doubleValue(), scores.get("rmse_persistence").doubleValue());
             assertEquals(expectedRow, row);
         }
