@@ -269,10 +269,19 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final int PRODUCER_BATCH_BYTES = 256 * 1024;
 
     /**
+     * How long the application's producer waits for a batch to fill unless the user sets {@code linger.ms}
+     * or {@code producer.linger.ms}. Kafka Streams raises the producer's linger to 100 ms, which at light
+     * load made every forecast wait up to 100 ms before it was sent (BENCHMARKS.md, "Latency"); under full
+     * load batches fill by size long before 5 ms, so throughput does not depend on it.
+     */
+    public static final int PRODUCER_LINGER_MS = 5;
+
+    /**
      * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id,
-     * error handlers that log and continue, the dead-letter topic, {@link #PRODUCER_BATCH_BYTES}, and one
-     * stream thread per CPU the JVM sees rather than Kafka's one per instance: the model calls and the state
-     * store run on the stream threads, and one thread used one core of two (BENCHMARKS.md, "Levers")).
+     * error handlers that log and continue, the dead-letter topic, {@link #PRODUCER_BATCH_BYTES},
+     * {@link #PRODUCER_LINGER_MS}, and one stream thread per CPU the JVM sees rather than Kafka's one per
+     * instance: the model calls and the state store run on the stream threads, and one thread used one core
+     * of two (BENCHMARKS.md, "Levers")).
      */
     public Properties streamsProperties() {
         Properties properties = new Properties();
@@ -283,13 +292,22 @@ public final class CarrycastConfig extends AbstractConfig {
                 DeadLetterReasonHandler.class.getName());
         properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         properties.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic());
-        String producerBatchSize = StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG);
-        if (!kafkaSettings.containsKey(ProducerConfig.BATCH_SIZE_CONFIG) && !kafkaSettings.containsKey(producerBatchSize)) {
-            properties.put(producerBatchSize, PRODUCER_BATCH_BYTES);
-        }
+        putProducerDefault(properties, ProducerConfig.BATCH_SIZE_CONFIG, PRODUCER_BATCH_BYTES);
+        putProducerDefault(properties, ProducerConfig.LINGER_MS_CONFIG, PRODUCER_LINGER_MS);
         properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Runtime.getRuntime().availableProcessors());
         properties.putAll(kafkaSettings);
         return properties;
+    }
+
+    /**
+     * Sets a producer default under {@code producer.}, unless the user set it with or without the prefix: a
+     * prefixed default would override the user's plain setting.
+     */
+    private void putProducerDefault(Properties properties, String name, Object value) {
+        String prefixed = StreamsConfig.producerPrefix(name);
+        if (!kafkaSettings.containsKey(name) && !kafkaSettings.containsKey(prefixed)) {
+            properties.put(prefixed, value);
+        }
     }
 
     /** The Kafka settings as given, without carrycast's defaults. */

@@ -56,6 +56,22 @@ class CarrycastConfigTest {
     }
 
     @Test
+    void shouldDefaultToAShortProducerLingerUnlessTheUserSetsIt() {
+        Map<String, Object> base = Map.of("carrycast.model.dir", "models/x", "bootstrap.servers", "kafka:9092");
+        assertEquals(5, CarrycastConfig.of(base).streamsProperties().get("producer.linger.ms"));
+
+        Map<String, Object> plain = new java.util.HashMap<>(base);
+        plain.put("linger.ms", "100");
+        Properties streams = CarrycastConfig.of(plain).streamsProperties();
+        assertNull(streams.get("producer.linger.ms"), "a prefixed default would override the user's linger.ms");
+        assertEquals("100", streams.get("linger.ms"));
+
+        Map<String, Object> prefixed = new java.util.HashMap<>(base);
+        prefixed.put("producer.linger.ms", "20");
+        assertEquals("20", CarrycastConfig.of(prefixed).streamsProperties().get("producer.linger.ms"));
+    }
+
+    @Test
     void shouldLetEnvironmentOverrideTheFile() throws IOException {
         Path file = dir.resolve("carrycast.properties");
         Files.writeString(file, "carrycast.model.dir=from-file\nbootstrap.servers=file:9092\ncarrycast.input.topic=a\n");
