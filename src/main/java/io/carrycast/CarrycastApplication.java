@@ -6,6 +6,7 @@ import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.http.HttpEndpoint;
 import io.carrycast.metrics.CarrycastMetrics;
+import io.carrycast.state.rocksdb.RocksDbMemory;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -35,8 +36,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running forecaster: the live model, the Kafka Streams client around the topology, the HTTP
- * endpoint and the model reload schedule. Owns them all; {@link #close} stops the reloads and Streams
- * first (which commits and flushes the stores), then the endpoint, then releases the models' native memory.
+ * endpoint, the model reload schedule and the RocksDB memory its stores share. Owns them all; {@link #close}
+ * stops the reloads and Streams first (which commits and flushes the stores), then the endpoint, then
+ * releases the models' and RocksDB's native memory.
  */
 public final class CarrycastApplication implements AutoCloseable {
 
@@ -48,16 +50,18 @@ public final class CarrycastApplication implements AutoCloseable {
     private final ScheduledExecutorService reloads;
     private final PrometheusMeterRegistry registry;
     private final CountDownLatch stopped;
+    private final RocksDbMemory rocksDbMemory;
 
     private CarrycastApplication(LiveModel model, KafkaStreams streams, HttpEndpoint endpoint,
                                  ScheduledExecutorService reloads, PrometheusMeterRegistry registry,
-                                 CountDownLatch stopped) {
+                                 CountDownLatch stopped, RocksDbMemory rocksDbMemory) {
         this.model = model;
         this.streams = streams;
         this.endpoint = endpoint;
         this.reloads = reloads;
         this.registry = registry;
         this.stopped = stopped;
+        this.rocksDbMemory = rocksDbMemory;
     }
 
     /** Loads and checks the model, creates topics when configured to, and starts Kafka Streams. */
@@ -74,9 +78,14 @@ public final class CarrycastApplication implements AutoCloseable {
                     served.runner().provider());
         });
         HttpEndpoint endpoint = null;
+        RocksDbMemory rocksDbMemory = null;
         try {
             Properties properties = config.streamsProperties();
             properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
+            if (config.boundsRocksDbMemory()) {
+                rocksDbMemory = new RocksDbMemory(config.rocksDbMemoryBytes());
+                properties.put(RocksDbMemory.CONFIG_KEY, rocksDbMemory);
+            }
             HostInfo self = null;
             if (config.httpEnabled()) {
                 endpoint = HttpEndpoint.start(config.httpHost(), config.httpPort(), registry);
@@ -105,10 +114,13 @@ public final class CarrycastApplication implements AutoCloseable {
             });
             ScheduledExecutorService reloads = scheduleReloads(model, config.modelReloadInterval());
             streams.start();
-            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped);
+            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped, rocksDbMemory);
         } catch (RuntimeException e) {
             if (endpoint != null) {
                 endpoint.close();
+            }
+            if (rocksDbMemory != null) {
+                rocksDbMemory.close();
             }
             model.close();
             throw e;
@@ -188,11 +200,13 @@ public final class CarrycastApplication implements AutoCloseable {
     @Override
     public void close() {
         reloads.shutdownNow();
+        boolean streamsClosed = false;
         try {
             // Leaving the group hands this instance's partitions to the others at once, instead of after the
             // session timeout: a clean stop should not pause those keys' forecasts for 45 s.
-            if (!streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                    .withTimeout(Duration.ofSeconds(60)))) {
+            streamsClosed = streams.close(CloseOptions.groupMembershipOperation(
+                    CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(60)));
+            if (!streamsClosed) {
                 LOG.warn("Kafka Streams did not stop within 60 s");
             }
         } finally {
@@ -201,6 +215,11 @@ public final class CarrycastApplication implements AutoCloseable {
             }
             model.close();
             registry.close();
+            // Only once Streams has closed its stores, which use the cache until then; a store still open
+            // over a freed cache would crash the JVM, so a Streams that did not stop keeps it.
+            if (rocksDbMemory != null && streamsClosed) {
+                rocksDbMemory.close();
+            }
         }
     }
 

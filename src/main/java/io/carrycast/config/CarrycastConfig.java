@@ -3,6 +3,7 @@ package io.carrycast.config;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.runner.InferenceDevice;
 import io.carrycast.runner.RunnerOptions;
+import io.carrycast.state.rocksdb.BoundedMemoryConfigSetter;
 import io.carrycast.topology.DeadLetterReasonHandler;
 import java.io.IOException;
 import java.io.Reader;
@@ -68,6 +69,10 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String TOPICS_CREATE_CONFIG = "carrycast.topics.create";
     public static final String TOPICS_PARTITIONS_CONFIG = "carrycast.topics.partitions";
     public static final String TOPICS_REPLICATION_CONFIG = "carrycast.topics.replication.factor";
+    public static final String ROCKSDB_MEMORY_BYTES_CONFIG = "carrycast.rocksdb.memory.bytes";
+
+    /** The smallest RocksDB memory bound accepted: below it the memtables flush almost every write. */
+    static final long ROCKSDB_MEMORY_MIN_BYTES = 16L << 20;
 
     private static final ConfigDef DEFINITION = new ConfigDef()
             .define(INPUT_TOPIC_CONFIG, Type.STRING, "events", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -126,7 +131,13 @@ public final class CarrycastConfig extends AbstractConfig {
             .define(TOPICS_PARTITIONS_CONFIG, Type.INT, 6, ConfigDef.Range.atLeast(1), Importance.LOW,
                     "Partitions of topics carrycast creates; the upper bound on useful instances.")
             .define(TOPICS_REPLICATION_CONFIG, Type.SHORT, (short) -1, Importance.LOW,
-                    "Replication factor of topics carrycast creates; -1 takes the broker's default.");
+                    "Replication factor of topics carrycast creates; -1 takes the broker's default.")
+            .define(ROCKSDB_MEMORY_BYTES_CONFIG, Type.LONG, 256L << 20, rocksDbMemoryValidator(), Importance.MEDIUM,
+                    "Off-heap memory (bytes) RocksDB may use for all of this instance's state stores together: one "
+                            + "block cache with a strict capacity, holding data, index and filter blocks, with the "
+                            + "memtables (at most half of it) charged to the same cache. 0: Kafka Streams' own "
+                            + "defaults, a cache and memtables per store, so memory grows with the task count. "
+                            + "Ignored when rocksdb.config.setter is set.");
 
     /** Prefixes under which Kafka Streams accepts client and topic settings. */
     private static final List<String> KAFKA_PREFIXES = List.of(StreamsConfig.MAIN_CONSUMER_PREFIX,
@@ -249,6 +260,16 @@ public final class CarrycastConfig extends AbstractConfig {
         };
     }
 
+    private static ConfigDef.Validator rocksDbMemoryValidator() {
+        return (name, value) -> {
+            long bytes = (Long) value;
+            if (bytes != 0 && bytes < ROCKSDB_MEMORY_MIN_BYTES) {
+                throw new ConfigException(name, value, "must be 0 (no bound) or at least " + ROCKSDB_MEMORY_MIN_BYTES
+                        + " (16 MiB)");
+            }
+        };
+    }
+
     private static ConfigDef.Validator timestampFormatValidator() {
         return (name, value) -> {
             try {
@@ -279,9 +300,11 @@ public final class CarrycastConfig extends AbstractConfig {
     /**
      * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id,
      * error handlers that log and continue, the dead-letter topic, {@link #PRODUCER_BATCH_BYTES},
-     * {@link #PRODUCER_LINGER_MS}, and one stream thread per CPU the JVM sees rather than Kafka's one per
+     * {@link #PRODUCER_LINGER_MS}, one stream thread per CPU the JVM sees rather than Kafka's one per
      * instance: the model calls and the state store run on the stream threads, and one thread used one core
-     * of two (BENCHMARKS.md, "Levers")).
+     * of two (BENCHMARKS.md, "Levers"), and {@link BoundedMemoryConfigSetter} as the RocksDB config setter when
+     * {@link #boundsRocksDbMemory()}: it needs the instance's {@link io.carrycast.state.rocksdb.RocksDbMemory}
+     * in the properties under its {@code CONFIG_KEY}).
      */
     public Properties streamsProperties() {
         Properties properties = new Properties();
@@ -295,6 +318,9 @@ public final class CarrycastConfig extends AbstractConfig {
         putProducerDefault(properties, ProducerConfig.BATCH_SIZE_CONFIG, PRODUCER_BATCH_BYTES);
         putProducerDefault(properties, ProducerConfig.LINGER_MS_CONFIG, PRODUCER_LINGER_MS);
         properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Runtime.getRuntime().availableProcessors());
+        if (boundsRocksDbMemory()) {
+            properties.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryConfigSetter.class);
+        }
         properties.putAll(kafkaSettings);
         return properties;
     }
@@ -421,6 +447,19 @@ public final class CarrycastConfig extends AbstractConfig {
 
     public short topicReplicationFactor() {
         return getShort(TOPICS_REPLICATION_CONFIG);
+    }
+
+    /**
+     * Whether carrycast bounds RocksDB's memory: a bound is set and the user brought no
+     * {@code rocksdb.config.setter} of their own.
+     */
+    public boolean boundsRocksDbMemory() {
+        return rocksDbMemoryBytes() > 0 && !kafkaSettings.containsKey(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG);
+    }
+
+    /** The bound on all RocksDB stores' off-heap memory together, in bytes; 0 when there is none. */
+    public long rocksDbMemoryBytes() {
+        return getLong(ROCKSDB_MEMORY_BYTES_CONFIG);
     }
 
     /** The settings table for the README, generated from the definitions. */
