@@ -55,6 +55,16 @@ public final class AppProcess implements AutoCloseable {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
+    /** SIGTERM without waiting: the instance runs its clean shutdown while the caller goes on. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the process to end; false when it still runs after {@code timeout}. */
+    public boolean awaitExit(java.time.Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     public long pid() {
         return process.pid();
     }
