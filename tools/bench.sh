@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (never part of the tests). Quick set: ./tools/bench.sh ; everything: ./tools/bench.sh full
 # Failover with and without standby replicas: ./tools/bench.sh failover [keys] [repeats]
+# Resident memory of one instance with and without the RocksDB bound (MiB, 0 = none):
+#   ./tools/bench.sh memory [keys] [events-per-key] [bounds...]     e.g. ./tools/bench.sh memory 1000000 2 256 0
 #   1. JMH: one model step through the runner, batch 1..1024, LSTM/GRU/SimpleRNN with 64 hidden units.
 #   2. End to end on the embedded broker: passthrough, naive, batched, window mode; EOS and at-least-once;
 #      the levers (record cache, stored window, latest store, producer batches, commit interval, threads).
@@ -16,6 +18,9 @@ mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.includeScop
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 if [[ $mode == failover ]]; then
   java -cp "$cp" io.carrycast.bench.FailoverBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
+fi
+if [[ $mode == memory ]]; then
+  java -cp "$cp" io.carrycast.bench.MemoryBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
 if [[ $mode == full ]]; then jmh=(-wi 3 -i 5 -w 2 -r 2); else jmh=(-wi 2 -i 3 -w 1 -r 1); fi
 if [[ $mode == e2e ]]; then

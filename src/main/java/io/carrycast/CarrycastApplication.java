@@ -8,6 +8,7 @@ import io.carrycast.forecast.LiveModel;
 import io.carrycast.http.HttpEndpoint;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.topology.DeadLetterFailures;
+import io.carrycast.state.rocksdb.RocksDbMemory;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -37,8 +38,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running forecaster: the live model, the Kafka Streams client around the topology, the HTTP
- * endpoint and the model reload schedule. Owns them all; {@link #close} stops the reloads and Streams
- * first (which commits and flushes the stores), then the endpoint, then releases the models' native memory.
+ * endpoint, the model reload schedule and the RocksDB memory its stores share. Owns them all; {@link #close}
+ * stops the reloads and Streams first (which commits and flushes the stores), then the endpoint, then
+ * releases the models' and RocksDB's native memory.
  */
 public final class CarrycastApplication implements AutoCloseable {
 
@@ -53,16 +55,18 @@ public final class CarrycastApplication implements AutoCloseable {
     private final CountDownLatch stopped;
     private boolean closed;
     private boolean closedCleanly;
+    private final RocksDbMemory rocksDbMemory;
 
     private CarrycastApplication(LiveModel model, KafkaStreams streams, HttpEndpoint endpoint,
                                  ScheduledExecutorService reloads, PrometheusMeterRegistry registry,
-                                 CountDownLatch stopped) {
+                                 CountDownLatch stopped, RocksDbMemory rocksDbMemory) {
         this.model = model;
         this.streams = streams;
         this.endpoint = endpoint;
         this.reloads = reloads;
         this.registry = registry;
         this.stopped = stopped;
+        this.rocksDbMemory = rocksDbMemory;
     }
 
     /**
@@ -75,6 +79,7 @@ public final class CarrycastApplication implements AutoCloseable {
         HttpEndpoint endpoint = config.httpEnabled()
                 ? HttpEndpoint.start(config.httpHost(), config.httpPort(), registry) : null;
         LiveModel model = null;
+        RocksDbMemory rocksDbMemory = null;
         try {
             CarrycastMetrics metrics = new CarrycastMetrics(registry);
             model = LiveModel.open(config.modelDir(), config.runnerOptions(), served -> {
@@ -87,6 +92,10 @@ public final class CarrycastApplication implements AutoCloseable {
                         served.runner().provider());
             });
             Properties properties = ForecastTopology.streamsProperties(config, metrics);
+            if (config.boundsRocksDbMemory()) {
+                rocksDbMemory = new RocksDbMemory(config.rocksDbMemoryBytes());
+                properties.put(RocksDbMemory.CONFIG_KEY, rocksDbMemory);
+            }
             HostInfo self = null;
             if (endpoint != null) {
                 self = new HostInfo(config.httpAdvertisedHost(), endpoint.port());
@@ -117,10 +126,13 @@ public final class CarrycastApplication implements AutoCloseable {
             streams.setUncaughtExceptionHandler(DeadLetterFailures.shared());
             ScheduledExecutorService reloads = scheduleReloads(model, config.modelReloadInterval());
             streams.start();
-            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped);
+            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped, rocksDbMemory);
         } catch (RuntimeException e) {
             if (endpoint != null) {
                 endpoint.close();
+            }
+            if (rocksDbMemory != null) {
+                rocksDbMemory.close();
             }
             if (model != null) {
                 model.close();
@@ -158,6 +170,11 @@ public final class CarrycastApplication implements AutoCloseable {
         } catch (RuntimeException notQueryableNow) {
             return Double.NaN;
         }
+    }
+
+    /** The Kafka Streams client, for its state and its metrics. */
+    public KafkaStreams streams() {
+        return streams;
     }
 
     /** The HTTP endpoint's port, or -1 when it is off. */
@@ -222,6 +239,11 @@ public final class CarrycastApplication implements AutoCloseable {
             }
             model.close();
             registry.close();
+            // Only once Streams has closed its stores, which use the cache until then; a store still open
+            // over a freed cache would crash the JVM, so a Streams that did not stop keeps it.
+            if (rocksDbMemory != null && closedCleanly) {
+                rocksDbMemory.close();
+            }
         }
     }
 

@@ -61,6 +61,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @param dataDir where the logs live, or null for a temporary directory deleted on close
      */
     public static EmbeddedKafkaBroker start(int port, Path dataDir) {
+        return start(port, dataDir, Map.of());
+    }
+
+    /**
+     * Formats (when new) and starts a broker with some server settings changed, and waits until it answers.
+     *
+     * @param overrides server settings that replace or add to the embedded broker's own
+     */
+    public static EmbeddedKafkaBroker start(int port, Path dataDir, Map<String, String> overrides) {
         boolean temporary = dataDir == null;
         try {
             Path dir = temporary ? Files.createTempDirectory("carrycast-kafka-") : dataDir;
@@ -68,6 +77,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             int clientPort = port == 0 ? freePort() : requireFree(port);
             int controllerPort = freePort();
             Properties properties = serverProperties(dir, clientPort, controllerPort);
+            properties.putAll(overrides);
             if (!Files.exists(dir.resolve("meta.properties"))) {
                 format(dir);
             }

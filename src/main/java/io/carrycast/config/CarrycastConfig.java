@@ -4,6 +4,7 @@ import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.runner.InferenceDevice;
 import io.carrycast.runner.RunnerOptions;
+import io.carrycast.state.rocksdb.BoundedMemoryConfigSetter;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.CharacterCodingException;
@@ -80,6 +81,10 @@ public final class CarrycastConfig extends AbstractConfig {
      * but are not settings, so {@link #load} leaves them out.
      */
     public static final Set<String> LAUNCHER_VARIABLES = Set.of("CARRYCAST_JAVA_OPTS");
+    public static final String ROCKSDB_MEMORY_BYTES_CONFIG = "carrycast.rocksdb.memory.bytes";
+
+    /** The smallest RocksDB memory bound accepted: below it the memtables flush almost every write. */
+    static final long ROCKSDB_MEMORY_MIN_BYTES = 16L << 20;
 
     private static final ConfigDef DEFINITION = new ConfigDef()
             .define(INPUT_TOPIC_CONFIG, Type.STRING, "events", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -141,7 +146,13 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Replication factor of topics carrycast creates; -1 takes the broker's default.")
             .define(CLUSTER_WAIT_MS_CONFIG, Type.LONG, 60_000L, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
                     "How long run waits at start for the Kafka cluster in bootstrap.servers to answer (ms). Meanwhile "
-                            + "it logs every few seconds which address it cannot reach; then it stops with exit code 2.");
+                            + "it logs every few seconds which address it cannot reach; then it stops with exit code 2.")
+            .define(ROCKSDB_MEMORY_BYTES_CONFIG, Type.LONG, 256L << 20, rocksDbMemoryValidator(), Importance.MEDIUM,
+                    "Off-heap memory (bytes) RocksDB may use for all of this instance's state stores together: one "
+                            + "block cache with a strict capacity, holding data, index and filter blocks, with the "
+                            + "memtables (at most half of it) charged to the same cache. 0: Kafka Streams' own "
+                            + "defaults, a cache and memtables per store, so memory grows with the task count. "
+                            + "Ignored when rocksdb.config.setter is set.");
 
     /** Prefixes under which Kafka Streams accepts client and topic settings. */
     private static final List<String> KAFKA_PREFIXES = List.of(StreamsConfig.MAIN_CONSUMER_PREFIX,
@@ -280,6 +291,16 @@ public final class CarrycastConfig extends AbstractConfig {
         };
     }
 
+    private static ConfigDef.Validator rocksDbMemoryValidator() {
+        return (name, value) -> {
+            long bytes = (Long) value;
+            if (bytes != 0 && bytes < ROCKSDB_MEMORY_MIN_BYTES) {
+                throw new ConfigException(name, value, "must be 0 (no bound) or at least " + ROCKSDB_MEMORY_MIN_BYTES
+                        + " (16 MiB)");
+            }
+        };
+    }
+
     private static ConfigDef.Validator timestampFormatValidator() {
         return (name, value) -> {
             try {
@@ -300,11 +321,22 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final int PRODUCER_BATCH_BYTES = 256 * 1024;
 
     /**
-     * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id, a
-     * deserialization handler that logs and continues, processing errors from every node to the dead-letter
-     * topic, {@link #PRODUCER_BATCH_BYTES}, and one
-     * stream thread per CPU the JVM sees rather than Kafka's one per instance: the model calls and the state
-     * store run on the stream threads, and one thread used one core of two (BENCHMARKS.md, "Levers")).
+     * How long the application's producer waits for a batch to fill unless the user sets {@code linger.ms}
+     * or {@code producer.linger.ms}. Kafka Streams raises the producer's linger to 100 ms, which at light
+     * load made every forecast wait up to 100 ms before it was sent (BENCHMARKS.md, "Latency"); under full
+     * load batches fill by size long before 5 ms, so throughput does not depend on it.
+     */
+    public static final int PRODUCER_LINGER_MS = 5;
+
+    /**
+     * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id,
+     * a deserialization handler that logs and continues, processing errors from every node to the dead-letter
+     * topic, {@link #PRODUCER_BATCH_BYTES},
+     * {@link #PRODUCER_LINGER_MS}, one stream thread per CPU the JVM sees rather than Kafka's one per
+     * instance: the model calls and the state store run on the stream threads, and one thread used one core
+     * of two (BENCHMARKS.md, "Levers"), and {@link BoundedMemoryConfigSetter} as the RocksDB config setter when
+     * {@link #boundsRocksDbMemory()}: it needs the instance's {@link io.carrycast.state.rocksdb.RocksDbMemory}
+     * in the properties under its {@code CONFIG_KEY}).
      */
     public Properties streamsProperties() {
         Properties properties = new Properties();
@@ -313,13 +345,25 @@ public final class CarrycastConfig extends AbstractConfig {
                 LogAndContinueExceptionHandler.class.getName());
         properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         properties.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic());
-        String producerBatchSize = StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG);
-        if (!kafkaSettings.containsKey(ProducerConfig.BATCH_SIZE_CONFIG) && !kafkaSettings.containsKey(producerBatchSize)) {
-            properties.put(producerBatchSize, PRODUCER_BATCH_BYTES);
-        }
+        putProducerDefault(properties, ProducerConfig.BATCH_SIZE_CONFIG, PRODUCER_BATCH_BYTES);
+        putProducerDefault(properties, ProducerConfig.LINGER_MS_CONFIG, PRODUCER_LINGER_MS);
         properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Runtime.getRuntime().availableProcessors());
+        if (boundsRocksDbMemory()) {
+            properties.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryConfigSetter.class);
+        }
         properties.putAll(kafkaSettings);
         return properties;
+    }
+
+    /**
+     * Sets a producer default under {@code producer.}, unless the user set it with or without the prefix: a
+     * prefixed default would override the user's plain setting.
+     */
+    private void putProducerDefault(Properties properties, String name, Object value) {
+        String prefixed = StreamsConfig.producerPrefix(name);
+        if (!kafkaSettings.containsKey(name) && !kafkaSettings.containsKey(prefixed)) {
+            properties.put(prefixed, value);
+        }
     }
 
     public String inputTopic() {
@@ -431,6 +475,19 @@ public final class CarrycastConfig extends AbstractConfig {
     /** How long start-up waits for the Kafka cluster to answer before giving up. */
     public java.time.Duration clusterWait() {
         return java.time.Duration.ofMillis(getLong(CLUSTER_WAIT_MS_CONFIG));
+    }
+
+    /**
+     * Whether carrycast bounds RocksDB's memory: a bound is set and the user brought no
+     * {@code rocksdb.config.setter} of their own.
+     */
+    public boolean boundsRocksDbMemory() {
+        return rocksDbMemoryBytes() > 0 && !kafkaSettings.containsKey(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG);
+    }
+
+    /** The bound on all RocksDB stores' off-heap memory together, in bytes; 0 when there is none. */
+    public long rocksDbMemoryBytes() {
+        return getLong(ROCKSDB_MEMORY_BYTES_CONFIG);
     }
 
     /** The settings table for the README, generated from the definitions. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.bundle.ModelBundle;
+import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.Forecaster;
@@ -53,7 +54,7 @@ class WeatherRolloutTest {
             Forecaster forecaster = new Forecaster(runner);
             Evaluation evaluation = new Evaluation(forecaster.card(), t -> t >= from && t < until);
             result = new Backtest(forecaster, new EventReader("date", TimestampFormat.of("iso"), Integer.MAX_VALUE),
-                    "location").run(EventFile.read(weatherCsv()), evaluation, forecasts::add);
+                    "location", Admission.GapRule.NONE).run(EventFile.read(weatherCsv()), evaluation, forecasts::add);
         }
 
         assertEquals(2 * 1461, forecasts.size());

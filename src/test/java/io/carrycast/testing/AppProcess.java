@@ -91,6 +91,11 @@ public final class AppProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Waits for the process to end; false when it still runs after {@code timeout}. */
+    public boolean awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     public long pid() {
         return process.pid();
     }
