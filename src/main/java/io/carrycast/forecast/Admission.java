@@ -1,5 +1,6 @@
 package io.carrycast.forecast;
 
+import io.carrycast.bundle.Mode;
 import io.carrycast.forecast.InvalidEventException.Reason;
 import io.carrycast.state.FeatureWindow;
 import io.carrycast.state.KeyState;
@@ -22,9 +23,9 @@ import java.util.function.Supplier;
  *   <li>a stored state the model cannot continue (another state layout, after a model swap) is rebuilt
  *       from the key's stored window ({@link StatePreparation#REBUILD_FOR_MODEL}), or refused as
  *       {@link Reason#INCOMPATIBLE_STATE} when no window is stored;</li>
- *   <li>an event more than the maximum gap after the key's last one starts from a zero state
- *       ({@link StatePreparation#RESET_AFTER_GAP}) or, under the reprime policy and with a window kept by
- *       the card, from the state the model reaches over that window
+ *   <li>an event more than the maximum gap after the key's last one (models that carry a state only)
+ *       starts from a zero state ({@link StatePreparation#RESET_AFTER_GAP}) or, under the reprime policy
+ *       and with a window kept by the card, from the state the model reaches over that window
  *       ({@link StatePreparation#REPRIME_AFTER_GAP}).</li>
  * </ul>
  * Refusals are thrown as {@link InvalidEventException}, like every other reason an event cannot be used.
@@ -128,9 +129,10 @@ public final class Admission {
         this.windowKept = windowKept;
     }
 
-    /** The rules for the model {@code model} serves. */
+    /** The rules for the model {@code model} serves. A window-mode model carries no state, so gaps do not apply. */
     public static Admission forModel(Forecaster model, GapRule gapRule) {
-        return new Admission(gapRule, model::fitsState, model.card().keepsWindow());
+        boolean carriesState = model.card().mode() == Mode.STATEFUL;
+        return new Admission(carriesState ? gapRule : GapRule.NONE, model::fitsState, model.card().keepsWindow());
     }
 
     /**

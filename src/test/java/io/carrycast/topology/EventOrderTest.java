@@ -119,6 +119,29 @@ class EventOrderTest {
                 reprimed, fixture.card(), 1e-5, "re-primed forecast");
     }
 
+    @Test
+    void shouldIgnoreGapsForAWindowModeModel() {
+        Fixture fixture = Fixture.load("bilstm_window");
+        int window = fixture.card().window();
+        List<Fixture.Event> events = new ArrayList<>(fixture.events(KEY).subList(0, window + 2));
+        events.set(window + 1, shifted(events.get(window + 1), 86_400_000L));
+        List<Forecast> withGapRule;
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir.resolve("gap"),
+                Map.of("carrycast.state.max.gap.ms", "3600000"))) {
+            driver.send(events);
+            withGapRule = values(driver.forecasts());
+        }
+        List<Forecast> without;
+        try (ForecastDriver driver = ForecastDriver.open(fixture, stateDir.resolve("none"))) {
+            driver.send(events);
+            without = values(driver.forecasts());
+        }
+
+        assertEquals(3, withGapRule.size(), "from the W-th event on");
+        assertNull(withGapRule.get(2).stateNote(), "a window model has no state to reset");
+        assertEquals(without, withGapRule);
+    }
+
     private static Fixture.Event shifted(Fixture.Event event, long byMs) {
         long time = event.timeMs() + byMs;
         return new Fixture.Event(event.key(), time,
