@@ -104,7 +104,7 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Format of the timestamp field: iso (instant, date-time or date; no offset means UTC), "
                             + "epoch_millis, epoch_seconds, or a java.time DateTimeFormatter pattern.")
             .define(EVENT_MAX_BYTES_CONFIG, Type.INT, 65536, ConfigDef.Range.atLeast(16), Importance.LOW,
-                    "Events larger than this many bytes go to the dead-letter topic unparsed.")
+                    "Events larger than this many bytes (key and value together) go to the dead-letter topic unparsed.")
             .define(INFERENCE_THREADS_CONFIG, Type.INT, 1, ConfigDef.Range.between(1, 64), Importance.LOW,
                     "ONNX Runtime intra-op threads per model call. 1 suits one stream thread per core.")
             .define(INFERENCE_DEVICE_CONFIG, Type.STRING, "cpu", deviceValidator(), Importance.MEDIUM,

@@ -23,7 +23,12 @@ import org.apache.kafka.streams.errors.internals.ExceptionHandlerUtils;
  * {@code KafkaProducer.send}, so {@code RecordCollectorImpl.recordSendError} and {@code send} called each
  * other until the stack overflowed. Here a failed dead letter never makes another.</li>
  * <li>A record over the producer's size limit on any other topic but a changelog (a forecast, an event
- * re-keyed by {@code carrycast.key.field}): logged, counted, skipped; the stream goes on.</li>
+ * re-keyed by {@code carrycast.key.field}): logged, counted, skipped; under {@code at_least_once} the stream
+ * goes on. Under {@code exactly_once_v2} the refused send has already doomed the transaction and the thread
+ * stops: such a record's size comes from the configuration (model card, key limit), so a replay would fail
+ * the same way.</li>
+ * <li>Under {@code exactly_once_v2}, while a transaction a failed dead letter ended waits for its replay:
+ * the other records aborted with it are let go quietly; they are written again on the replay.</li>
  * <li>Everything else, changelogs included: Kafka's default (retry what is retriable, else fail), since
  * skipping a state write would break the state's durability.</li>
  * </ul>
