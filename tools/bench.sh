@@ -21,6 +21,7 @@ if [[ $mode == failover ]]; then
 fi
 if [[ $mode == rollout ]]; then
   java -cp "$cp" org.openjdk.jmh.Main RolloutBenchmark -wi 2 -i 3 -w 1 -r 1 -f 1 2>&1 | sed -n '/^Benchmark/,$p'
+  java -cp "$cp" io.carrycast.bench.RolloutBenchmark   # the same batches by thread CPU time
   java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick 'only=^batched(\+rollout24)? 100K keys alos$' \
     no-latency "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi

@@ -102,4 +102,35 @@ public class RolloutBenchmark {
         runner.close();
         EndToEndBenchmark.deleteRecursively(bundle);
     }
+
+    /**
+     * The same batches timed by the calling thread's CPU time instead of the wall clock (ONNX Runtime with
+     * one intra-op thread computes on the caller): on a busy, shared machine the wall clock mostly measures
+     * waiting for a core. Prints one row per step count: CPU microseconds per event, and per event and step.
+     */
+    public static void main(String[] args) throws IOException, URISyntaxException {
+        int calls = args.length > 0 ? Integer.parseInt(args[0]) : 400;
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        System.out.println("| steps | CPU us per event (batch 256) | CPU us per event and step |");
+        System.out.println("|---|---|---|");
+        for (int steps : new int[] {1, 2, 6, 12, 24}) {
+            RolloutBenchmark bench = new RolloutBenchmark();
+            bench.steps = steps;
+            bench.batch = 256;
+            bench.open();
+            try {
+                for (int i = 0; i < calls / 2; i++) {
+                    bench.process();
+                }
+                long started = threads.getCurrentThreadCpuTime();
+                for (int i = 0; i < calls; i++) {
+                    bench.process();
+                }
+                double perEvent = (threads.getCurrentThreadCpuTime() - started) / 1e3 / calls / bench.batch;
+                System.out.printf(java.util.Locale.ROOT, "| %d | %.2f | %.2f |%n", steps, perEvent, perEvent / steps);
+            } finally {
+                bench.close();
+            }
+        }
+    }
 }
