@@ -137,10 +137,9 @@ final class DemoReport {
         html.append("<h2>Rollout: ").append(target).append(" up to ")
                 .append(stepScores.stream().mapToInt(Evaluation.Score::step).max().orElse(1))
                 .append(" days ahead, 2015</h2>\n")
-                .append("<p>After each day's forecast the model was stepped on, on a copy of the city's state, with its ")
-                .append("own forecast fed back as the next day's input, the other measured inputs held at the day's ")
-                .append("values and the calendar advanced. Each step is scored on its own; persistence for step k: ")
-                .append("the value k days later equals today's.</p>\n")
+                .append("<p>After each day's forecast the model was stepped on, on a copy of the city's state, with ")
+                .append("inputs built as the card's rollout block says (its own forecasts fed back). Each step is ")
+                .append("scored on its own; persistence for step k: the value k days later equals today's.</p>\n")
                 .append("<table><tr><th>city</th><th>step (days ahead)</th><th>n</th><th>MAE model</th>")
                 .append("<th>MAE persistence</th><th>RMSE model</th><th>RMSE persistence</th></tr>\n");
         for (Evaluation.Score s : stepScores) {

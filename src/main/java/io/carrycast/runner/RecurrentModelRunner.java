@@ -159,19 +159,7 @@ public final class RecurrentModelRunner implements AutoCloseable {
      * @param statesOut    one array per state tensor, receives {@code batch * S} floats each
      */
     public void step(int batch, float[] features, float[][] statesIn, float[] forecastsOut, float[][] statesOut) {
-        ensureOpen();
-        Buffers scratch = buffers.get();
-        FloatBuffer input = scratch.get(binding.featureInput(), batch * featureCount);
-        // One time step: [1, B, F] and [B, 1, F] are the same bytes.
-        input.put(features, 0, batch * featureCount).flip();
-        Map<String, FloatBuffer> stateBuffers = new HashMap<>();
-        for (int s = 0; s < binding.state().size(); s++) {
-            String name = binding.state().get(s).input();
-            stateBuffers.put(name, toGraphStateLayout(scratch.get(name, batch * stateSizePerKey()), statesIn[s], batch));
-        }
-        long[] inputShape = bundle.card().tensors().layout() == TensorLayout.TIME_MAJOR
-                ? new long[] {1, batch, featureCount} : new long[] {batch, 1, featureCount};
-        run(batch, input, inputShape, stateBuffers, forecastsOut, 1, statesOut);
+        stepSequence(batch, 1, features, statesIn, forecastsOut, statesOut);
     }
 
     /**
@@ -216,19 +204,19 @@ public final class RecurrentModelRunner implements AutoCloseable {
     private void runSequence(Buffers scratch, int batch, int length, float[] sequences,
                              Map<String, FloatBuffer> stateBuffers, float[] forecastsOut, float[][] statesOut) {
         FloatBuffer input = scratch.get(binding.featureInput(), batch * length * featureCount);
-        long[] inputShape;
-        if (bundle.card().tensors().layout() == TensorLayout.BATCH_MAJOR) {
+        boolean batchMajor = bundle.card().tensors().layout() == TensorLayout.BATCH_MAJOR;
+        // One time step: [1, B, F] and [B, 1, F] are the same bytes as the key-major array.
+        if (batchMajor || length == 1) {
             input.put(sequences, 0, batch * length * featureCount);
-            inputShape = new long[] {batch, length, featureCount};
         } else {
             for (int t = 0; t < length; t++) {
                 for (int b = 0; b < batch; b++) {
                     input.put(sequences, (b * length + t) * featureCount, featureCount);
                 }
             }
-            inputShape = new long[] {length, batch, featureCount};
         }
         input.flip();
+        long[] inputShape = batchMajor ? new long[] {batch, length, featureCount} : new long[] {length, batch, featureCount};
         run(batch, input, inputShape, stateBuffers, forecastsOut, length, statesOut);
     }
 

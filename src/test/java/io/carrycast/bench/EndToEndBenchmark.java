@@ -208,6 +208,8 @@ public final class EndToEndBenchmark {
         }
         list.add(new Scenario("batched 100K keys alos 10MB cache", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, Map.of()));
         list.add(new Scenario("batched+window60 100K keys alos", "batched-window-kept", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
+        // Rollout to 24 steps: 23 more batched model calls per batch, and 24 points in every forecast.
+        list.add(new Scenario("batched+rollout24 100K keys alos", "batched-rollout24", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
         list.add(new Scenario("batched+HTTP latest store 100K keys alos", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE,
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, CarrycastConfig.HTTP_PORT_CONFIG, 0)));
         list.add(new Scenario("batched 100K keys eos 16KB producer batches", "batched", 100_000, perKey, StreamsConfig.EXACTLY_ONCE_V2,
@@ -439,6 +441,7 @@ public final class EndToEndBenchmark {
                 card.put("window", WINDOW);
             }
             case "batched-window-kept" -> card.put("window", 60);
+            case "batched-rollout24" -> card.put("window", 0).set("rollout", RolloutBenchmark.rolloutBlock(24));
             default -> card.put("window", 0);
         }
         Files.writeString(dir.resolve("model.json"), JSON.writeValueAsString(card));
