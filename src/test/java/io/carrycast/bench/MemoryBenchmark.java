@@ -149,7 +149,7 @@ public final class MemoryBenchmark {
     }
 
     private static void awaitRunning(AppProcess app, int httpPort) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
         while (System.nanoTime() < deadline && app.isAlive()) {
             try {
                 if (get(httpPort, "/health").statusCode() == 200) {
@@ -160,7 +160,8 @@ public final class MemoryBenchmark {
             }
             Thread.sleep(200);
         }
-        throw new IllegalStateException("instance not RUNNING within 2 minutes; log:\n" + app.log());
+        throw new IllegalStateException((app.isAlive() ? "instance not RUNNING within 10 minutes"
+                : "instance exited before it was RUNNING") + "; log:\n" + app.log());
     }
 
     private static Sample sample(AppProcess app, int httpPort) throws Exception {
