@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (never part of the tests). Quick set: ./tools/bench.sh ; everything: ./tools/bench.sh full
 # Failover with and without standby replicas: ./tools/bench.sh failover [keys] [repeats]
+# Resident memory of one instance with and without the RocksDB bound (MiB, 0 = none):
+#   ./tools/bench.sh memory [keys] [events-per-key] [bounds...]     e.g. ./tools/bench.sh memory 1000000 2 256 0
 #   1. JMH: one model step through the runner, batch 1..1024, LSTM/GRU/SimpleRNN with 64 hidden units.
 #   2. End to end on the embedded broker: passthrough, naive, batched, window mode; EOS and at-least-once;
 #      the levers (record cache, stored window, latest store, producer batches, commit interval, threads).
@@ -9,6 +11,8 @@
 # recording of each run's measured stretch), e.g.
 #   ./tools/bench.sh quick "only=100K keys eos" repeats=5 profile=/tmp/jfr
 # ./tools/bench.sh e2e [options] runs the end-to-end quick set alone, without JMH.
+# ./tools/bench.sh rollout: the model's cost per event as rollout steps grow (JMH), and 24-step rollout end to
+#   end at 100K keys against the same run without rollout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
@@ -16,6 +20,15 @@ mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.includeScop
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 if [[ $mode == failover ]]; then
   java -cp "$cp" io.carrycast.bench.FailoverBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
+fi
+if [[ $mode == memory ]]; then
+  java -cp "$cp" io.carrycast.bench.MemoryBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
+fi
+if [[ $mode == rollout ]]; then
+  java -cp "$cp" org.openjdk.jmh.Main RolloutBenchmark -wi 2 -i 3 -w 1 -r 1 -f 1 2>&1 | sed -n '/^Benchmark/,$p'
+  java -cp "$cp" io.carrycast.bench.RolloutBenchmark   # the same batches by thread CPU time
+  java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick 'only=^batched(\+rollout24)? 100K keys alos$' \
+    no-latency "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
 if [[ $mode == full ]]; then jmh=(-wi 3 -i 5 -w 2 -r 2); else jmh=(-wi 2 -i 3 -w 1 -r 1); fi
 if [[ $mode == e2e ]]; then

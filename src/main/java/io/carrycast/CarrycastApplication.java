@@ -1,5 +1,6 @@
 package io.carrycast;
 
+import io.carrycast.broker.ClusterProbe;
 import io.carrycast.broker.TopicSetup;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.config.CarrycastConfig;
@@ -7,6 +8,8 @@ import io.carrycast.forecast.LiveModel;
 import io.carrycast.http.HttpAccess;
 import io.carrycast.http.HttpEndpoint;
 import io.carrycast.metrics.CarrycastMetrics;
+import io.carrycast.topology.DeadLetterFailures;
+import io.carrycast.state.rocksdb.RocksDbMemory;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -30,7 +33,7 @@ import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.slf4j.Logger;
@@ -38,12 +41,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running forecaster: the live model, the Kafka Streams client around the topology, the HTTP
- * endpoint and the model reload schedule. Owns them all; {@link #close} stops the reloads and Streams
- * first (which commits and flushes the stores), then the endpoint, then releases the models' native memory.
+ * endpoint, the model reload schedule and the RocksDB memory its stores share. Owns them all; {@link #close}
+ * stops the reloads and Streams first (which commits and flushes the stores), then the endpoint, then
+ * releases the models' and RocksDB's native memory.
  */
 public final class CarrycastApplication implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(CarrycastApplication.class);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
 
     private final LiveModel model;
     private final KafkaStreams streams;
@@ -51,44 +56,64 @@ public final class CarrycastApplication implements AutoCloseable {
     private final ScheduledExecutorService reloads;
     private final PrometheusMeterRegistry registry;
     private final CountDownLatch stopped;
+    private boolean closed;
+    private boolean closedCleanly;
+    private final RocksDbMemory rocksDbMemory;
     private final AtomicReference<Throwable> fatalError;
 
     private CarrycastApplication(LiveModel model, KafkaStreams streams, HttpEndpoint endpoint,
                                  ScheduledExecutorService reloads, PrometheusMeterRegistry registry,
-                                 CountDownLatch stopped, AtomicReference<Throwable> fatalError) {
+                                 CountDownLatch stopped, RocksDbMemory rocksDbMemory,
+                                 AtomicReference<Throwable> fatalError) {
         this.model = model;
         this.streams = streams;
         this.endpoint = endpoint;
         this.reloads = reloads;
         this.registry = registry;
         this.stopped = stopped;
+        this.rocksDbMemory = rocksDbMemory;
         this.fatalError = fatalError;
     }
 
-    /** Loads and checks the model, creates topics when configured to, and starts Kafka Streams. */
+    /**
+     * Binds the HTTP endpoint, loads and checks the model, waits for the Kafka cluster to answer (up to
+     * {@link CarrycastConfig#clusterWait()}), creates topics when configured to, and starts Kafka Streams. The
+     * endpoint is bound first so that a busy port fails at once, before the model's native memory is taken.
+     */
     public static CarrycastApplication start(CarrycastConfig config) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        CarrycastMetrics metrics = new CarrycastMetrics(registry);
-        LiveModel model = LiveModel.open(config.modelDir(), config.runnerOptions(), served -> {
-            ModelCard card = served.card();
-            metrics.modelServed(card.name(), card.version(), served.runner().bundle().fingerprintHex(),
-                    served.runner().provider());
-            LOG.info("Serving model {} version {} ({}, {} x{} hidden {}, fingerprint {}) from {} on {}", card.name(),
-                    card.version(), card.mode().cardName(), card.network().cell().cardName(), card.network().layers(),
-                    card.network().hidden(), served.runner().bundle().fingerprintHex(), config.modelDir(),
-                    served.runner().provider());
-        });
-        HttpEndpoint endpoint = null;
-        try {
-            Properties properties = config.streamsProperties();
-            properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
-            HostInfo self = null;
-            if (config.httpEnabled()) {
-                endpoint = HttpEndpoint.start(config.httpHost(), config.httpPort(), registry, HttpAccess.of(config.httpToken(),
+        HttpEndpoint endpoint = config.httpEnabled()
+                ? HttpEndpoint.start(config.httpHost(), config.httpPort(), registry, HttpAccess.of(config.httpToken(),
                         config.httpMetricsTokenRequired(), config.httpKeyStore(), config.httpKeyStorePassword(),
-                        config.httpTrustStore(), config.httpTrustStorePassword()));
+                        config.httpTrustStore(), config.httpTrustStorePassword())) : null;
+        LiveModel model = null;
+        RocksDbMemory rocksDbMemory = null;
+        try {
+            CarrycastMetrics metrics = new CarrycastMetrics(registry);
+            model = LiveModel.open(config.modelDir(), config.runnerOptions(), served -> {
+                ModelCard card = served.card();
+                metrics.modelServed(card.name(), card.version(), served.runner().bundle().fingerprintHex(),
+                        served.runner().provider());
+                LOG.info("Serving model {} version {} ({}, {} x{} hidden {}, fingerprint {}) from {} on {}", card.name(),
+                        card.version(), card.mode().cardName(), card.network().cell().cardName(), card.network().layers(),
+                        card.network().hidden(), served.runner().bundle().fingerprintHex(), config.modelDir(),
+                        served.runner().provider());
+            });
+            Properties properties = ForecastTopology.streamsProperties(config, metrics);
+            if (config.boundsRocksDbMemory()) {
+                rocksDbMemory = new RocksDbMemory(config.rocksDbMemoryBytes());
+                properties.put(RocksDbMemory.CONFIG_KEY, rocksDbMemory);
+            }
+            HostInfo self = null;
+            if (endpoint != null) {
                 self = new HostInfo(config.httpAdvertisedHost(), endpoint.port());
                 properties.putIfAbsent(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+            }
+            try {
+                ClusterProbe.awaitReachable(new StreamsConfig(properties).getAdminConfigs("carrycast-cluster-probe"),
+                        config.clusterWait());
+            } catch (CarrycastException refusedOrUnreachable) {
+                throw KafkaAccessFailure.explainedOr(refusedOrUnreachable, config);
             }
             if (config.createTopics()) {
                 createTopics(config, properties);
@@ -111,20 +136,28 @@ public final class CarrycastApplication implements AutoCloseable {
                 }
             });
             AtomicReference<Throwable> fatalError = new AtomicReference<>();
-            // Kept for the caller to explain (KafkaAccessFailure); the client stops rather than replacing the
-            // thread, which would meet the same refusal again and again.
             streams.setUncaughtExceptionHandler(error -> {
-                fatalError.compareAndSet(null, error);
-                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+                StreamThreadExceptionResponse response = DeadLetterFailures.shared().handle(error);
+                if (response == StreamThreadExceptionResponse.SHUTDOWN_CLIENT) {
+                    fatalError.compareAndSet(null, error); // for the caller to explain (KafkaAccessFailure)
+                }
+                return response;
             });
             ScheduledExecutorService reloads = scheduleReloads(model, config.modelReloadInterval());
             streams.start();
-            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped, fatalError);
+            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped, rocksDbMemory,
+                    fatalError);
         } catch (RuntimeException e) {
             if (endpoint != null) {
                 endpoint.close();
             }
-            model.close();
+            if (rocksDbMemory != null) {
+                rocksDbMemory.close();
+            }
+            if (model != null) {
+                model.close();
+            }
+            registry.close();
             throw e;
         }
     }
@@ -159,12 +192,9 @@ public final class CarrycastApplication implements AutoCloseable {
         }
     }
 
+    /** The Kafka Streams client, for its state and its metrics. */
     public KafkaStreams streams() {
         return streams;
-    }
-
-    public LiveModel model() {
-        return model;
     }
 
     /** The HTTP endpoint's port, or -1 when it is off. */
@@ -172,15 +202,18 @@ public final class CarrycastApplication implements AutoCloseable {
         return endpoint == null ? -1 : endpoint.port();
     }
 
-    /** The first error that stopped a stream thread, if one did. */
+    /** The error that stopped Kafka Streams, if one did. */
     public Optional<Throwable> fatalError() {
         return Optional.ofNullable(fatalError.get());
     }
 
-    /** Blocks until Kafka Streams has stopped (closed, or failed), and returns the state it stopped in. */
-    public KafkaStreams.State awaitStop() throws InterruptedException {
-        stopped.await();
-        return streams.state();
+    /**
+     * Waits up to {@code timeout} for Kafka Streams to stop on its own (closed, or failed).
+     *
+     * @return the state it stopped in, or empty when it is still running
+     */
+    public Optional<KafkaStreams.State> awaitStop(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS) ? Optional.of(streams.state()) : Optional.empty();
     }
 
     /** Waits until Streams is RUNNING; fails if it stops or errs first, or on timeout. */
@@ -204,15 +237,26 @@ public final class CarrycastApplication implements AutoCloseable {
         }
     }
 
+    /** True once {@link #close} has stopped Kafka Streams within its timeout. */
+    public synchronized boolean closedCleanly() {
+        return closedCleanly;
+    }
+
+    /** Idempotent: a second call (a shutdown hook after the main thread closed) returns once the first is done. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         reloads.shutdownNow();
         try {
             // Leaving the group hands this instance's partitions to the others at once, instead of after the
             // session timeout: a clean stop should not pause those keys' forecasts for 45 s.
-            if (!streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                    .withTimeout(Duration.ofSeconds(60)))) {
-                LOG.warn("Kafka Streams did not stop within 60 s");
+            closedCleanly = streams.close(CloseOptions.groupMembershipOperation(
+                    CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(CLOSE_TIMEOUT));
+            if (!closedCleanly) {
+                LOG.warn("Kafka Streams did not stop within {}", CLOSE_TIMEOUT);
             }
         } finally {
             if (endpoint != null) {
@@ -220,6 +264,11 @@ public final class CarrycastApplication implements AutoCloseable {
             }
             model.close();
             registry.close();
+            // Only once Streams has closed its stores, which use the cache until then; a store still open
+            // over a freed cache would crash the JVM, so a Streams that did not stop keeps it.
+            if (rocksDbMemory != null && closedCleanly) {
+                rocksDbMemory.close();
+            }
         }
     }
 

@@ -58,6 +58,12 @@ public final class KafkaAccessFailure extends CarrycastException {
         return Optional.empty();
     }
 
+    /** {@code error} explained when the cluster refused access, else {@code error} itself. */
+    public static RuntimeException explainedOr(RuntimeException error, CarrycastConfig config) {
+        Optional<KafkaAccessFailure> refused = explain(error, config);
+        return refused.isPresent() ? refused.get() : error;
+    }
+
     private static Optional<String> describe(Throwable error, Throwable whole, CarrycastConfig config) {
         String principal = RequiredAcls.saslPrincipal(config).orElse("<principal>");
         if (error instanceof SaslAuthenticationException) {

@@ -4,17 +4,18 @@ import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
 import io.carrycast.forecast.Forecast;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.LongPredicate;
 
 /**
  * Scores forecasts against what happened: for every forecast point whose target time has an observed
  * value, the model's error and the persistence baseline's (the value at the forecast's event time carried
- * forward). Only points whose target time passes the filter count.
+ * forward to the point's step). Each step is scored on its own, so the scores show how the error grows
+ * with the distance ahead. Only points whose target time passes the filter count.
  */
 public final class Evaluation {
 
@@ -37,9 +38,12 @@ public final class Evaluation {
         forecasts.add(forecast);
     }
 
-    /** Per key and target: the model's and the baseline's MAE and RMSE over the same points. */
+    /**
+     * Per key, target and step: the model's and the baseline's MAE and RMSE over the same points, ordered
+     * by key, target and step.
+     */
     public List<Score> scores() {
-        Map<String, Accumulator> byKeyAndTarget = new TreeMap<>();
+        Map<List<Object>, Accumulator> byKeyTargetAndStep = new HashMap<>();
         for (Forecast forecast : forecasts) {
             Map<Long, Map<String, Double>> observed = actuals.getOrDefault(forecast.key(), Map.of());
             Map<String, Double> atForecastTime = observed.get(forecast.eventTimeMs());
@@ -54,28 +58,36 @@ public final class Evaluation {
                     if (actual == null || persistence == null) {
                         continue;
                     }
-                    byKeyAndTarget.computeIfAbsent(forecast.key() + "\u0000" + target.field(),
-                                    k -> new Accumulator(forecast.key(), target.field()))
+                    byKeyTargetAndStep.computeIfAbsent(List.of(forecast.key(), target.field(), point.step()),
+                                    k -> new Accumulator(forecast.key(), target.field(), point.step()))
                             .add(point.values().get(target.field()) - actual, persistence - actual);
                 }
             }
         }
-        return byKeyAndTarget.values().stream().map(Accumulator::score).toList();
+        return byKeyTargetAndStep.values().stream().map(Accumulator::score)
+                .sorted(Comparator.comparing(Score::key).thenComparing(Score::target).thenComparingInt(Score::step))
+                .toList();
     }
 
-    /** A text table of the scores. */
+    /** A text table of the scores, one row per key, target and step. */
     public static String table(List<Score> scores) {
-        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-16s %-12s %6s %10s %10s %10s %10s%n",
-                "key", "target", "n", "MAE model", "MAE pers.", "RMSE model", "RMSE pers."));
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-16s %-12s %4s %6s %10s %10s %10s %10s%n",
+                "key", "target", "step", "n", "MAE model", "MAE pers.", "RMSE model", "RMSE pers."));
         for (Score s : scores) {
-            out.append(String.format(Locale.ROOT, "%-16s %-12s %6d %10.3f %10.3f %10.3f %10.3f%n", s.key(), s.target(),
-                    s.count(), s.maeModel(), s.maePersistence(), s.rmseModel(), s.rmsePersistence()));
+            out.append(String.format(Locale.ROOT, "%-16s %-12s %4d %6d %10.3f %10.3f %10.3f %10.3f%n", s.key(),
+                    s.target(), s.step(), s.count(), s.maeModel(), s.maePersistence(), s.rmseModel(),
+                    s.rmsePersistence()));
         }
         return out.toString();
     }
 
-    /** One key's and target's errors, model against persistence, over {@code count} points. */
-    public record Score(String key, String target, int count, double maeModel, double rmseModel,
+    /** The scores of one step: for step 1, the next-event forecasts. */
+    public static List<Score> atStep(List<Score> scores, int step) {
+        return scores.stream().filter(score -> score.step() == step).toList();
+    }
+
+    /** One key's, target's and step's errors, model against persistence, over {@code count} points. */
+    public record Score(String key, String target, int step, int count, double maeModel, double rmseModel,
                         double maePersistence, double rmsePersistence) {
         public boolean modelBeatsPersistence() {
             return maeModel < maePersistence;
@@ -85,15 +97,17 @@ public final class Evaluation {
     private static final class Accumulator {
         private final String key;
         private final String target;
+        private final int step;
         private int count;
         private double absModel;
         private double squaredModel;
         private double absPersistence;
         private double squaredPersistence;
 
-        Accumulator(String key, String target) {
+        Accumulator(String key, String target, int step) {
             this.key = key;
             this.target = target;
+            this.step = step;
         }
 
         void add(double modelError, double persistenceError) {
@@ -105,7 +119,7 @@ public final class Evaluation {
         }
 
         Score score() {
-            return new Score(key, target, count, absModel / count, Math.sqrt(squaredModel / count),
+            return new Score(key, target, step, count, absModel / count, Math.sqrt(squaredModel / count),
                     absPersistence / count, Math.sqrt(squaredPersistence / count));
         }
     }

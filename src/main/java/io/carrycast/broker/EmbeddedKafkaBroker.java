@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -73,7 +74,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @param dataDir where the logs live, or null for a temporary directory deleted on close
      */
     public static EmbeddedKafkaBroker start(int port, Path dataDir) {
-        return start(port, dataDir, null);
+        return start(port, dataDir, Map.of());
+    }
+
+    /**
+     * Formats (when new) and starts a broker with some server settings changed, and waits until it answers.
+     *
+     * @param overrides server settings that replace or add to the embedded broker's own
+     */
+    public static EmbeddedKafkaBroker start(int port, Path dataDir, Map<String, String> overrides) {
+        return start(port, dataDir, overrides, null);
     }
 
     /**
@@ -83,21 +93,23 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * {@link #grant}.
      */
     public static EmbeddedKafkaBroker startSecured(int port, Path dataDir, Path securityDir) {
-        return start(port, dataDir, BrokerSecurity.generate(securityDir));
+        return start(port, dataDir, Map.of(), BrokerSecurity.generate(securityDir));
     }
 
-    private static EmbeddedKafkaBroker start(int port, Path dataDir, BrokerSecurity security) {
+    private static EmbeddedKafkaBroker start(int port, Path dataDir, Map<String, String> overrides,
+                                             BrokerSecurity security) {
         boolean temporary = dataDir == null;
         try {
             Path dir = temporary ? Files.createTempDirectory("carrycast-kafka-") : dataDir;
             Files.createDirectories(dir);
-            int clientPort = port == 0 ? freePort() : port;
+            int clientPort = port == 0 ? freePort() : requireFree(port);
             int controllerPort = freePort();
             int internalPort = security == null ? clientPort : freePort();
             Properties properties = serverProperties(dir, clientPort, controllerPort);
             if (security != null) {
                 security.applyTo(properties, HOST, clientPort, internalPort, controllerPort);
             }
+            properties.putAll(overrides);
             if (!Files.exists(dir.resolve("meta.properties"))) {
                 format(dir);
             }
@@ -252,6 +264,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                     .run();
         } catch (Exception e) {
             throw new CarrycastException("cannot format Kafka storage in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Kafka's own failure to bind logs a long trail of errors and stack traces before it gives up; a port that
+     * is taken is an ordinary mistake and gets one line.
+     */
+    private static int requireFree(int port) throws IOException {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName(HOST))) {
+            return socket.getLocalPort();
+        } catch (BindException e) {
+            throw new CarrycastException("cannot start the Kafka broker: " + HOST + ":" + port
+                    + " is already in use (another broker?); choose another port");
         }
     }
 

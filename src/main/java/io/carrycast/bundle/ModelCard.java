@@ -13,6 +13,7 @@ import java.util.List;
  * @param cadence  the time between a key's events; forecast step k is stamped event time + k * cadence
  * @param timezone the zone calendar features are computed in
  * @param horizon  steps ahead forecast per event; the output holds horizon * targets values, step-major
+ * @param rollout  how to forecast past the horizon by feeding predictions back, or null for no rollout
  */
 public record ModelCard(
         String name,
@@ -25,11 +26,24 @@ public record ModelCard(
         List<TargetSpec> targets,
         int horizon,
         NetworkSpec network,
-        TensorSpec tensors) {
+        TensorSpec tensors,
+        Rollout rollout) {
 
     public ModelCard {
         features = List.copyOf(features);
         targets = List.copyOf(targets);
+    }
+
+    /** A card without a rollout block. */
+    public ModelCard(String name, String version, Mode mode, int window, Duration cadence, ZoneId timezone,
+                     List<FeatureSpec> features, List<TargetSpec> targets, int horizon, NetworkSpec network,
+                     TensorSpec tensors) {
+        this(name, version, mode, window, cadence, timezone, features, targets, horizon, network, tensors, null);
+    }
+
+    /** Steps in each forecast: the rollout's steps, or the horizon without a rollout. */
+    public int forecastSteps() {
+        return rollout == null ? horizon : rollout.steps();
     }
 
     /** Values in one forecast output row: {@code horizon * targets}, ordered step by step. */

@@ -28,12 +28,15 @@ public final class ModelCardParser {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> CARD_FIELDS = Set.of("name", "version", "mode", "window", "cadence",
-            "timezone", "features", "targets", "horizon", "network", "tensors", "description");
+            "timezone", "features", "targets", "horizon", "network", "tensors", "rollout", "description");
     private static final Set<String> FEATURE_FIELDS = Set.of("field", "calendar", "mean", "std");
     private static final Set<String> TARGET_FIELDS = Set.of("field", "mean", "std");
     private static final Set<String> NETWORK_FIELDS = Set.of("cell", "layers", "hidden", "bidirectional");
     private static final Set<String> TENSOR_FIELDS = Set.of("input", "output", "layout", "state");
     private static final Set<String> PAIR_FIELDS = Set.of("input", "output");
+    private static final Set<String> ROLLOUT_FIELDS = Set.of("steps", "inputs");
+    private static final Set<String> FROM_TARGET_FIELDS = Set.of("from_target");
+    private static final String FIELD_INPUT_FORMS = "\"hold\" or {\"from_target\": TARGET}";
 
     private final Path file;
 
@@ -72,9 +75,73 @@ public final class ModelCardParser {
             throw invalid("tensors.state", root.get("tensors").get("state"), "a stateful "
                     + network.cell().cardName() + " carries " + network.cell().stateTensors() + " state tensor(s)");
         }
+        List<FeatureSpec> features = list(root, "features", i -> feature(root.get("features").get(i), i));
+        List<TargetSpec> targets = list(root, "targets", i -> target(root.get("targets").get(i), i));
+        Rollout rollout = root.has("rollout") ? rollout(root.get("rollout"), horizon, features, targets) : null;
         return new ModelCard(text(root, "name"), text(root, "version"), mode, window, cadence(root),
-                timezone(root), list(root, "features", i -> feature(root.get("features").get(i), i)),
-                list(root, "targets", i -> target(root.get("targets").get(i), i)), horizon, network, tensors);
+                timezone(root), features, targets, horizon, network, tensors, rollout);
+    }
+
+    /**
+     * The rollout block. Every field feature must say how it is filled on future steps; calendar features
+     * are computed for the future step's time and may be left out.
+     */
+    private Rollout rollout(JsonNode node, int horizon, List<FeatureSpec> features, List<TargetSpec> targets) {
+        requireObject(node, "rollout", ROLLOUT_FIELDS);
+        int steps = integer(node, "rollout.steps", "steps");
+        if (steps <= horizon || steps % horizon != 0) {
+            throw invalid("rollout.steps", node.get("steps"), "must be a multiple of the horizon (" + horizon
+                    + ") greater than it: the model rolls out in blocks of its horizon");
+        }
+        JsonNode inputs = node.get("inputs");
+        if (inputs == null || !inputs.isObject()) {
+            throw invalid("rollout.inputs", inputs, "must be a JSON object from feature names to \"calendar\", "
+                    + FIELD_INPUT_FORMS);
+        }
+        List<String> featureNames = features.stream().map(FeatureSpec::name).toList();
+        for (Iterator<String> names = inputs.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!featureNames.contains(name)) {
+                throw invalid("rollout.inputs." + name, inputs.get(name), "names no feature of the card; features: "
+                        + featureNames);
+            }
+        }
+        List<Rollout.Input> result = new ArrayList<>(features.size());
+        for (FeatureSpec feature : features) {
+            JsonNode declared = inputs.get(feature.name());
+            if (declared == null && feature.isField()) {
+                throw invalid("rollout.inputs", inputs, "has no entry for field feature '" + feature.name()
+                        + "'; each field feature needs " + FIELD_INPUT_FORMS);
+            }
+            result.add(declared == null ? Rollout.Input.CALENDAR : rolloutInput(feature, declared, targets));
+        }
+        return new Rollout(steps, result);
+    }
+
+    private Rollout.Input rolloutInput(FeatureSpec feature, JsonNode declared, List<TargetSpec> targets) {
+        String path = "rollout.inputs." + feature.name();
+        if (!feature.isField()) {
+            if (!declared.isTextual() || !declared.textValue().equals("calendar")) {
+                throw invalid(path, declared, "must be \"calendar\": a calendar feature is computed for each future "
+                        + "step's time");
+            }
+            return Rollout.Input.CALENDAR;
+        }
+        if (declared.isTextual() && declared.textValue().equals("hold")) {
+            return Rollout.Input.HOLD;
+        }
+        if (!declared.isObject()) {
+            throw invalid(path, declared, "must be " + FIELD_INPUT_FORMS + " for a field feature (\"calendar\" is "
+                    + "for calendar features)");
+        }
+        requireObject(declared, path, FROM_TARGET_FIELDS);
+        String target = text(declared, path + ".from_target", "from_target");
+        List<String> targetNames = targets.stream().map(TargetSpec::field).toList();
+        if (!targetNames.contains(target)) {
+            throw invalid(path + ".from_target", declared.get("from_target"), "must name a target of the card "
+                    + targetNames);
+        }
+        return Rollout.Input.fromTarget(targetNames.indexOf(target));
     }
 
     private Duration cadence(JsonNode root) {

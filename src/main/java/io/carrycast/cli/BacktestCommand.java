@@ -1,9 +1,12 @@
 package io.carrycast.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.backtest.Backtest;
 import io.carrycast.backtest.EventFile;
 import io.carrycast.backtest.Evaluation;
 import io.carrycast.bundle.ModelBundle;
+import io.carrycast.config.CarrycastConfig;
+import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.ForecastJson;
 import io.carrycast.forecast.Forecaster;
@@ -13,19 +16,36 @@ import io.carrycast.runner.RunnerOptions;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The forecasting core over a file, no Kafka: forecasts as JSON lines, scores on stdout. */
+/**
+ * The forecasting core over a file, no Kafka: forecasts as JSON lines, scores on stdout. Events pass the
+ * stream's own admission rules; refused events are reported with their reasons.
+ */
 @Command(name = "backtest", mixinStandardHelpOptions = true,
-        description = "Forecast every event of a CSV or JSON-lines file and score the model against persistence.")
+        description = "Forecast every event of a CSV or JSON-lines file and score the model against persistence.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:forecasts written and scored",
+                "2:bad options, unreadable file or model",
+                "3:events were refused (their reasons are printed); --allow-refused makes this 0",
+                "4:no score can be computed: a target of the model is not a field of the events, or no "
+                        + "forecast's target time in the scoring range has an observed value"})
 final class BacktestCommand implements Callable<Integer> {
+
+    static final int EXIT_REFUSED = 3;
+    static final int EXIT_NO_SCORES = 4;
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model bundle directory.")
     Path model;
@@ -53,34 +73,112 @@ final class BacktestCommand implements Callable<Integer> {
     @Option(names = "--score-until", paramLabel = "DATE", description = "Score only targets before this date (UTC).")
     LocalDate scoreUntil;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    @Option(names = "--config", paramLabel = "FILE", description = "The forecaster's configuration (as for run; "
+            + "CARRYCAST_* variables apply): its carrycast.state.max.gap.ms and carrycast.state.gap.policy are "
+            + "the backtest's gap rule.")
+    Path config;
+
+    @Option(names = "--max-gap-ms", paramLabel = "MS", description = "Longest silence of a key, in event time, "
+            + "after which its state no longer follows on; 0: no limit (default: --config's, else 0).")
+    Long maxGapMs;
+
+    @Option(names = "--gap-policy", paramLabel = "POLICY", description = "After a longer silence: reset or reprime "
+            + "(default: --config's, else reset).")
+    String gapPolicy;
+
+    @Option(names = "--allow-refused", description = "Exit 0 even when events were refused.")
+    boolean allowRefused;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        java.io.PrintWriter console = spec.commandLine().getOut();
+        PrintWriter console = spec.commandLine().getOut();
+        Admission.GapRule gapRule = gapRule();
         long from = scoreFrom == null ? Long.MIN_VALUE : scoreFrom.atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
         long until = scoreUntil == null ? Long.MAX_VALUE : scoreUntil.atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
         EventReader reader = new EventReader(timestampField, TimestampFormat.of(timestampFormat), Integer.MAX_VALUE);
+        List<ObjectNode> events = EventFile.read(input);
+        Backtest.Result result;
+        List<String> missingTargets;
         try (RecurrentModelRunner runner = RecurrentModelRunner.open(ModelBundle.load(model), RunnerOptions.defaults());
              OutputStream out = new BufferedOutputStream(Files.newOutputStream(output))) {
             Forecaster forecaster = new Forecaster(runner);
+            missingTargets = Backtest.targetsMissingFrom(forecaster.card(), events);
             Evaluation evaluation = new Evaluation(forecaster.card(), t -> t >= from && t < until);
-            Backtest.Result result = new Backtest(forecaster, reader, keyField).run(EventFile.read(input), evaluation,
-                    forecast -> {
-                        try {
-                            out.write(ForecastJson.write(forecast));
-                            out.write('\n');
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                    });
-            console.printf("%d forecasts written to %s; %d events refused%n", result.forecasts(), output,
-                    result.refused());
-            result.firstRefusals().forEach(line -> console.println("  refused " + line));
-            console.print(Evaluation.table(result.scores()));
-            console.flush();
+            result = new Backtest(forecaster, reader, keyField, gapRule).run(events, evaluation, forecast -> {
+                try {
+                    out.write(ForecastJson.write(forecast));
+                    out.write('\n');
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
         }
-        return 0;
+        console.printf("%d forecasts written to %s%n", result.forecasts(), output);
+        if (result.redeliveries() > 0) {
+            console.printf("%s dropped (same key, time and features as the key's last event)%n",
+                    count(result.redeliveries(), "exact redelivery", "exact redeliveries"));
+        }
+        reportRefusals(console, result);
+        boolean scored = reportScores(console, result, missingTargets);
+        console.flush();
+        if (result.refused() > 0 && !allowRefused) {
+            spec.commandLine().getErr().printf("carrycast: %d of %s refused; --allow-refused accepts that%n",
+                    result.refused(), count(events.size(), "event", "events"));
+            return EXIT_REFUSED;
+        }
+        return scored ? 0 : EXIT_NO_SCORES;
+    }
+
+    /** The gap rule from the options, else from the configuration file, else none. */
+    private Admission.GapRule gapRule() {
+        Admission.GapRule base = config == null ? Admission.GapRule.NONE
+                : CarrycastConfig.load(config, System.getenv()).gapRule();
+        if (gapPolicy != null && !gapPolicy.equals("reset") && !gapPolicy.equals("reprime")) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--gap-policy must be reset or reprime, found " + gapPolicy);
+        }
+        if (maxGapMs != null && maxGapMs < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--max-gap-ms must be >= 0, found " + maxGapMs);
+        }
+        return new Admission.GapRule(maxGapMs != null ? maxGapMs : base.maxGapMs(),
+                gapPolicy != null ? gapPolicy.equals("reprime") : base.reprime());
+    }
+
+    private static void reportRefusals(PrintWriter console, Backtest.Result result) {
+        if (result.refused() == 0) {
+            return;
+        }
+        console.printf("%s refused, as the stream would dead-letter them: %s%n",
+                count(result.refused(), "event", "events"),
+                result.refusedByReason().entrySet().stream()
+                        .map(entry -> entry.getKey().label() + " " + entry.getValue())
+                        .collect(Collectors.joining(", ")));
+        result.firstRefusals().forEach(refusal -> console.println("  " + refusal));
+        if (result.refused() > result.firstRefusals().size()) {
+            console.printf("  ... and %d more%n", result.refused() - result.firstRefusals().size());
+        }
+    }
+
+    /** Prints the scores, or why there are none; @return whether every target could be scored. */
+    private boolean reportScores(PrintWriter console, Backtest.Result result, List<String> missingTargets) {
+        for (String target : missingTargets) {
+            console.printf(Locale.ROOT, "Target '%s' of the model is not a field of the events in %s: no scores "
+                    + "can be computed for it.%n", target, input);
+        }
+        if (result.scores().isEmpty()) {
+            if (missingTargets.isEmpty()) {
+                console.println("No scores: no forecast's target time in the scoring range has an observed value.");
+            }
+            return false;
+        }
+        console.print(Evaluation.table(result.scores()));
+        return missingTargets.isEmpty();
+    }
+
+    private static String count(int n, String one, String many) {
+        return n + " " + (n == 1 ? one : many);
     }
 }

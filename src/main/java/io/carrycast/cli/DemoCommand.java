@@ -20,8 +20,9 @@ final class DemoCommand implements Callable<Integer> {
             description = "Weather CSV with columns location,date,precipitation,temp_max,temp_min,wind; default: the bundled dataset.")
     Path csv;
 
-    @Option(names = "--model", paramLabel = "DIR", defaultValue = "config/models/weather-lstm",
-            description = "Model bundle (default: ${DEFAULT-VALUE}).")
+    /** The bundled model: beside the launcher when it says where it lives, else under the current directory. */
+    @Option(names = "--model", paramLabel = "DIR", defaultValue = "${sys:carrycast.home:-.}/config/models/weather-lstm",
+            description = "Model bundle (default: the bundled ${DEFAULT-VALUE}).")
     Path model;
 
     @Option(names = "--report-dir", paramLabel = "DIR", defaultValue = "reports/demo",
@@ -34,9 +35,15 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "0", description = "Broker client port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 
+    @Option(names = "--rollout-steps", defaultValue = "" + Demo.DEFAULT_ROLLOUT_STEPS, paramLabel = "N",
+            description = "Forecast steps (days) to roll out to, each scored on its own, when the model's card has "
+                    + "no rollout block: targets fed back, other fields held, calendar advanced; 0 turns it off "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int rolloutSteps;
+
     @Override
     public Integer call() throws Exception {
-        Demo.Options options = new Demo.Options(csv, model, reportDir, eventsPerSecond, keepBroker, port);
+        Demo.Options options = new Demo.Options(csv, model, reportDir, eventsPerSecond, keepBroker, port, rolloutSteps);
         return new Demo(options).run().modelBeatsPersistenceEverywhere() ? 0 : 1;
     }
 }

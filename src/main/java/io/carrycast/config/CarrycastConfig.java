@@ -1,13 +1,18 @@
 package io.carrycast.config;
 
+import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.runner.InferenceDevice;
 import io.carrycast.runner.RunnerOptions;
-import io.carrycast.topology.DeadLetterReasonHandler;
+import io.carrycast.state.rocksdb.BoundedMemoryConfigSetter;
 import java.io.IOException;
 import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -35,8 +40,9 @@ import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
  * Kafka Streams as it is. Environment variables {@code CARRYCAST_*} override the file: strip the prefix,
  * lower-case, turn {@code _} into {@code .}; the result is {@code carrycast.<name>} when that is an
  * application setting, else a Kafka setting ({@code CARRYCAST_BOOTSTRAP_SERVERS} sets
- * {@code bootstrap.servers}). Unknown names and invalid values fail with a {@link ConfigException} that
- * names the setting, the value and the rule.
+ * {@code bootstrap.servers}); the launcher's own variables ({@link #LAUNCHER_VARIABLES}) are not settings.
+ * Unknown names and invalid values fail with a {@link ConfigException} that names the setting, the value and
+ * the rule.
  */
 public final class CarrycastConfig extends AbstractConfig {
 
@@ -74,6 +80,17 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String TOPICS_CREATE_CONFIG = "carrycast.topics.create";
     public static final String TOPICS_PARTITIONS_CONFIG = "carrycast.topics.partitions";
     public static final String TOPICS_REPLICATION_CONFIG = "carrycast.topics.replication.factor";
+    public static final String CLUSTER_WAIT_MS_CONFIG = "carrycast.cluster.wait.ms";
+
+    /**
+     * Variables the {@code carrycast} launcher script reads itself; they share the {@code CARRYCAST_} prefix
+     * but are not settings, so {@link #load} leaves them out.
+     */
+    public static final Set<String> LAUNCHER_VARIABLES = Set.of("CARRYCAST_JAVA_OPTS");
+    public static final String ROCKSDB_MEMORY_BYTES_CONFIG = "carrycast.rocksdb.memory.bytes";
+
+    /** The smallest RocksDB memory bound accepted: below it the memtables flush almost every write. */
+    static final long ROCKSDB_MEMORY_MIN_BYTES = 16L << 20;
 
     private static final ConfigDef DEFINITION = new ConfigDef()
             .define(INPUT_TOPIC_CONFIG, Type.STRING, "events", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -93,7 +110,7 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Format of the timestamp field: iso (instant, date-time or date; no offset means UTC), "
                             + "epoch_millis, epoch_seconds, or a java.time DateTimeFormatter pattern.")
             .define(EVENT_MAX_BYTES_CONFIG, Type.INT, 65536, ConfigDef.Range.atLeast(16), Importance.LOW,
-                    "Events larger than this many bytes go to the dead-letter topic unparsed.")
+                    "Events larger than this many bytes (key and value together) go to the dead-letter topic unparsed.")
             .define(INFERENCE_THREADS_CONFIG, Type.INT, 1, ConfigDef.Range.between(1, 64), Importance.LOW,
                     "ONNX Runtime intra-op threads per model call. 1 suits one stream thread per core.")
             .define(INFERENCE_DEVICE_CONFIG, Type.STRING, "cpu", deviceValidator(), Importance.MEDIUM,
@@ -148,7 +165,16 @@ public final class CarrycastConfig extends AbstractConfig {
             .define(TOPICS_PARTITIONS_CONFIG, Type.INT, 6, ConfigDef.Range.atLeast(1), Importance.LOW,
                     "Partitions of topics carrycast creates; the upper bound on useful instances.")
             .define(TOPICS_REPLICATION_CONFIG, Type.SHORT, (short) -1, Importance.LOW,
-                    "Replication factor of topics carrycast creates; -1 takes the broker's default.");
+                    "Replication factor of topics carrycast creates; -1 takes the broker's default.")
+            .define(CLUSTER_WAIT_MS_CONFIG, Type.LONG, 60_000L, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
+                    "How long run waits at start for the Kafka cluster in bootstrap.servers to answer (ms). Meanwhile "
+                            + "it logs every few seconds which address it cannot reach; then it stops with exit code 2.")
+            .define(ROCKSDB_MEMORY_BYTES_CONFIG, Type.LONG, 256L << 20, rocksDbMemoryValidator(), Importance.MEDIUM,
+                    "Off-heap memory (bytes) RocksDB may use for all of this instance's state stores together: one "
+                            + "block cache with a strict capacity, holding data, index and filter blocks, with the "
+                            + "memtables (at most half of it) charged to the same cache. 0: Kafka Streams' own "
+                            + "defaults, a cache and memtables per store, so memory grows with the task count. "
+                            + "Ignored when rocksdb.config.setter is set.");
 
     /** Prefixes under which Kafka Streams accepts client and topic settings. */
     private static final List<String> KAFKA_PREFIXES = List.of(StreamsConfig.MAIN_CONSUMER_PREFIX,
@@ -207,7 +233,8 @@ public final class CarrycastConfig extends AbstractConfig {
             try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 properties.load(reader);
             } catch (IOException e) {
-                throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+                throw new ConfigException("cannot read configuration file " + file
+                        + (file.isAbsolute() ? "" : " (" + file.toAbsolutePath() + ")") + ": " + whyUnreadable(e));
             }
             properties.stringPropertyNames().forEach(name -> settings.put(name, properties.getProperty(name).trim()));
         }
@@ -215,10 +242,25 @@ public final class CarrycastConfig extends AbstractConfig {
         return of(settings);
     }
 
+    /** The JDK's messages for these are only the path; a user needs the reason. */
+    private static String whyUnreadable(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        } else if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        } else if (e instanceof CharacterCodingException) {
+            return "not UTF-8 text";
+        } else if (e instanceof FileSystemException fileSystem && fileSystem.getReason() != null) {
+            return fileSystem.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
     static Map<String, String> fromEnvironment(Map<String, String> environment) {
         Map<String, String> settings = new HashMap<>();
         environment.forEach((variable, value) -> {
-            if (variable.startsWith(ENV_PREFIX) && variable.length() > ENV_PREFIX.length()) {
+            if (variable.startsWith(ENV_PREFIX) && variable.length() > ENV_PREFIX.length()
+                    && !LAUNCHER_VARIABLES.contains(variable)) {
                 String name = variable.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
                 settings.put(DEFINITION.names().contains(PREFIX + name) ? PREFIX + name : name, value);
             }
@@ -271,6 +313,16 @@ public final class CarrycastConfig extends AbstractConfig {
         };
     }
 
+    private static ConfigDef.Validator rocksDbMemoryValidator() {
+        return (name, value) -> {
+            long bytes = (Long) value;
+            if (bytes != 0 && bytes < ROCKSDB_MEMORY_MIN_BYTES) {
+                throw new ConfigException(name, value, "must be 0 (no bound) or at least " + ROCKSDB_MEMORY_MIN_BYTES
+                        + " (16 MiB)");
+            }
+        };
+    }
+
     private static ConfigDef.Validator timestampFormatValidator() {
         return (name, value) -> {
             try {
@@ -291,32 +343,49 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final int PRODUCER_BATCH_BYTES = 256 * 1024;
 
     /**
+     * How long the application's producer waits for a batch to fill unless the user sets {@code linger.ms}
+     * or {@code producer.linger.ms}. Kafka Streams raises the producer's linger to 100 ms, which at light
+     * load made every forecast wait up to 100 ms before it was sent (BENCHMARKS.md, "Latency"); under full
+     * load batches fill by size long before 5 ms, so throughput does not depend on it.
+     */
+    public static final int PRODUCER_LINGER_MS = 5;
+
+    /**
      * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id,
-     * error handlers that log and continue, the dead-letter topic, {@link #PRODUCER_BATCH_BYTES}, and one
-     * stream thread per CPU the JVM sees rather than Kafka's one per instance: the model calls and the state
-     * store run on the stream threads, and one thread used one core of two (BENCHMARKS.md, "Levers")).
+     * a deserialization handler that logs and continues, processing errors from every node to the dead-letter
+     * topic, {@link #PRODUCER_BATCH_BYTES},
+     * {@link #PRODUCER_LINGER_MS}, one stream thread per CPU the JVM sees rather than Kafka's one per
+     * instance: the model calls and the state store run on the stream threads, and one thread used one core
+     * of two (BENCHMARKS.md, "Levers"), and {@link BoundedMemoryConfigSetter} as the RocksDB config setter when
+     * {@link #boundsRocksDbMemory()}: it needs the instance's {@link io.carrycast.state.rocksdb.RocksDbMemory}
+     * in the properties under its {@code CONFIG_KEY}).
      */
     public Properties streamsProperties() {
         Properties properties = new Properties();
         properties.put(StreamsConfig.APPLICATION_ID_CONFIG, "carrycast");
         properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueExceptionHandler.class.getName());
-        properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                DeadLetterReasonHandler.class.getName());
         properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         properties.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic());
-        String producerBatchSize = StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG);
-        if (!kafkaSettings.containsKey(ProducerConfig.BATCH_SIZE_CONFIG) && !kafkaSettings.containsKey(producerBatchSize)) {
-            properties.put(producerBatchSize, PRODUCER_BATCH_BYTES);
-        }
+        putProducerDefault(properties, ProducerConfig.BATCH_SIZE_CONFIG, PRODUCER_BATCH_BYTES);
+        putProducerDefault(properties, ProducerConfig.LINGER_MS_CONFIG, PRODUCER_LINGER_MS);
         properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Runtime.getRuntime().availableProcessors());
+        if (boundsRocksDbMemory()) {
+            properties.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryConfigSetter.class);
+        }
         properties.putAll(kafkaSettings);
         return properties;
     }
 
-    /** The Kafka settings as given, without carrycast's defaults. */
-    public Map<String, Object> kafkaSettings() {
-        return Map.copyOf(kafkaSettings);
+    /**
+     * Sets a producer default under {@code producer.}, unless the user set it with or without the prefix: a
+     * prefixed default would override the user's plain setting.
+     */
+    private void putProducerDefault(Properties properties, String name, Object value) {
+        String prefixed = StreamsConfig.producerPrefix(name);
+        if (!kafkaSettings.containsKey(name) && !kafkaSettings.containsKey(prefixed)) {
+            properties.put(prefixed, value);
+        }
     }
 
     public String inputTopic() {
@@ -370,12 +439,10 @@ public final class CarrycastConfig extends AbstractConfig {
         return java.time.Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS_CONFIG));
     }
 
-    public long maxGapMs() {
-        return getLong(STATE_MAX_GAP_MS_CONFIG);
-    }
-
-    public boolean reprimeAfterGap() {
-        return "reprime".equals(getString(STATE_GAP_POLICY_CONFIG));
+    /** What happens to a key's state after a silence; the stream and the backtest both follow it. */
+    public Admission.GapRule gapRule() {
+        return new Admission.GapRule(getLong(STATE_MAX_GAP_MS_CONFIG),
+                "reprime".equals(getString(STATE_GAP_POLICY_CONFIG)));
     }
 
     public java.time.Duration modelReloadInterval() {
@@ -459,6 +526,24 @@ public final class CarrycastConfig extends AbstractConfig {
 
     public short topicReplicationFactor() {
         return getShort(TOPICS_REPLICATION_CONFIG);
+    }
+
+    /** How long start-up waits for the Kafka cluster to answer before giving up. */
+    public java.time.Duration clusterWait() {
+        return java.time.Duration.ofMillis(getLong(CLUSTER_WAIT_MS_CONFIG));
+    }
+
+    /**
+     * Whether carrycast bounds RocksDB's memory: a bound is set and the user brought no
+     * {@code rocksdb.config.setter} of their own.
+     */
+    public boolean boundsRocksDbMemory() {
+        return rocksDbMemoryBytes() > 0 && !kafkaSettings.containsKey(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG);
+    }
+
+    /** The bound on all RocksDB stores' off-heap memory together, in bytes; 0 when there is none. */
+    public long rocksDbMemoryBytes() {
+        return getLong(ROCKSDB_MEMORY_BYTES_CONFIG);
     }
 
     /** The settings table for the README, generated from the definitions. */

@@ -1,5 +1,7 @@
 package io.carrycast.demo;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.CarrycastApplication;
 import io.carrycast.CarrycastException;
@@ -9,6 +11,7 @@ import io.carrycast.backtest.Evaluation;
 import io.carrycast.broker.EmbeddedKafkaBroker;
 import io.carrycast.bundle.ModelBundle;
 import io.carrycast.bundle.ModelCard;
+import io.carrycast.bundle.Rollout;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.TimestampFormat;
@@ -24,10 +27,13 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -44,6 +50,7 @@ import org.apache.kafka.streams.StreamsConfig;
 /**
  * The demo: embedded broker, topics, forecaster; the weather CSV replayed as JSON events keyed by city;
  * forecasts consumed back from Kafka (read_committed) and scored on 2015 against persistence; a report.
+ * Unless told otherwise, the model also rolls out a week ahead (see {@link #withRollout}), scored step by step.
  */
 public final class Demo {
 
@@ -56,13 +63,30 @@ public final class Demo {
     private static final long SCORE_FROM = LocalDate.of(2015, 1, 1).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
     private static final long SCORE_UNTIL = LocalDate.of(2016, 1, 1).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What the {@code demo} command was asked for; a null csv means the bundled dataset. */
-    public record Options(Path csv, Path model, Path reportDir, int eventsPerSecond, boolean keepBroker, int port) {
+    /** Days rolled out past the model's next-day forecast unless the {@code demo} command is told otherwise. */
+    public static final int DEFAULT_ROLLOUT_STEPS = 7;
+
+    /**
+     * What the {@code demo} command was asked for; a null csv means the bundled dataset.
+     *
+     * @param rolloutSteps forecast steps to roll out to when the model's card has no rollout block; 0 for none
+     */
+    public record Options(Path csv, Path model, Path reportDir, int eventsPerSecond, boolean keepBroker, int port,
+                          int rolloutSteps) {
+        public Options(Path csv, Path model, Path reportDir, int eventsPerSecond, boolean keepBroker, int port) {
+            this(csv, model, reportDir, eventsPerSecond, keepBroker, port, DEFAULT_ROLLOUT_STEPS);
+        }
     }
 
-    /** What the demo found: the 2015 scores per city, from the forecasts consumed, and where the report is. */
-    public record Result(List<Evaluation.Score> scores, int forecastsConsumed, Path html, Path png) {
+    /**
+     * What the demo found, from the forecasts consumed: the 2015 next-day scores per city, the scores of
+     * every forecast step (the rollout's; only step 1 when the model does not roll out), and where the
+     * report is.
+     */
+    public record Result(List<Evaluation.Score> scores, List<Evaluation.Score> stepScores, int forecastsConsumed,
+                         Path html, Path png) {
         public boolean modelBeatsPersistenceEverywhere() {
             return !scores.isEmpty() && scores.stream().allMatch(Evaluation.Score::modelBeatsPersistence);
         }
@@ -75,11 +99,15 @@ public final class Demo {
     }
 
     public Result run() throws IOException, InterruptedException {
-        ModelCard card = ModelBundle.load(options.model()).card();
         List<ObjectNode> events = chronological(EventFile.read(datasetPath()));
         Path workDir = Files.createTempDirectory("carrycast-demo-");
+        Path model = withRollout(options.model(), workDir.resolve("model"), options.rolloutSteps());
+        ModelCard card = ModelBundle.load(model).card();
         System.out.printf("carrycast demo: %d daily weather events, model %s v%s%n", events.size(), card.name(),
                 card.version());
+        if (card.rollout() != null) {
+            System.out.println(describeRollout(card));
+        }
         System.out.print("Starting Kafka broker ... ");
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(options.port(), workDir.resolve("kafka"));
         System.out.println(broker.bootstrapServers());
@@ -87,7 +115,7 @@ public final class Demo {
             broker.createTopics(PARTITIONS, EVENTS_TOPIC, FORECASTS_TOPIC);
             broker.createTopics(1, DEAD_LETTER_TOPIC);
             List<Forecast> forecasts;
-            try (CarrycastApplication application = CarrycastApplication.start(config(broker, workDir))) {
+            try (CarrycastApplication application = CarrycastApplication.start(config(broker, workDir, model))) {
                 application.awaitRunning(Duration.ofSeconds(60));
                 forecasts = replayAndCollect(broker, events);
             }
@@ -102,13 +130,56 @@ public final class Demo {
         }
     }
 
-    private CarrycastConfig config(EmbeddedKafkaBroker broker, Path workDir) {
+    /**
+     * The model to serve: the given bundle as it is when its card has a rollout block or none is asked for;
+     * otherwise a copy in {@code copyDir} whose card adds one: each field feature that is also a target is
+     * fed its own forecast, every other field is held at the day's value, calendar features are computed
+     * for each future day.
+     */
+    static Path withRollout(Path model, Path copyDir, int steps) throws IOException {
+        ObjectNode card = (ObjectNode) JSON.readTree(model.resolve(ModelBundle.CARD_FILE).toFile());
+        if (steps <= 0 || card.has("rollout")) {
+            return model;
+        }
+        Set<String> targets = new HashSet<>();
+        card.get("targets").forEach(target -> targets.add(target.path("field").asText()));
+        ObjectNode rollout = card.putObject("rollout").put("steps", steps);
+        ObjectNode inputs = rollout.putObject("inputs");
+        for (JsonNode feature : card.get("features")) {
+            String field = feature.path("field").asText(null);
+            if (field != null) {
+                inputs.set(field, targets.contains(field)
+                        ? JSON.createObjectNode().put("from_target", field) : inputs.textNode("hold"));
+            }
+        }
+        Files.createDirectories(copyDir);
+        Files.copy(model.resolve(ModelBundle.MODEL_FILE), copyDir.resolve(ModelBundle.MODEL_FILE));
+        Files.write(copyDir.resolve(ModelBundle.CARD_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(card));
+        return copyDir;
+    }
+
+    /** One line saying how the forecaster rolls out, e.g. which inputs are fed back and which are held. */
+    private static String describeRollout(ModelCard card) {
+        Map<Rollout.Source, List<String>> bySource = new EnumMap<>(Rollout.Source.class);
+        for (int f = 0; f < card.features().size(); f++) {
+            Rollout.Input input = card.rollout().inputs().get(f);
+            String name = card.features().get(f).name();
+            bySource.computeIfAbsent(input.source(), s -> new ArrayList<>()).add(input.source() == Rollout.Source.FROM_TARGET
+                    ? name + " <- " + card.targets().get(input.target()).field() + " forecast" : name);
+        }
+        return String.format(Locale.ROOT, "Rollout to %d steps: fed back %s; held %s; calendar %s",
+                card.rollout().steps(), bySource.getOrDefault(Rollout.Source.FROM_TARGET, List.of()),
+                bySource.getOrDefault(Rollout.Source.HOLD, List.of()),
+                bySource.getOrDefault(Rollout.Source.CALENDAR, List.of()));
+    }
+
+    private CarrycastConfig config(EmbeddedKafkaBroker broker, Path workDir, Path model) {
         Map<String, Object> settings = new HashMap<>();
         settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "carrycast-demo");
         settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         settings.put(StreamsConfig.STATE_DIR_CONFIG, workDir.resolve("state").toString());
-        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, options.model().toString());
+        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, model.toString());
         settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, EVENTS_TOPIC);
         settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, FORECASTS_TOPIC);
         settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, DEAD_LETTER_TOPIC);
@@ -185,7 +256,8 @@ public final class Demo {
                     Backtest.targetValues(card, event));
         }
         forecasts.forEach(evaluation::addForecast);
-        List<Evaluation.Score> scores = evaluation.scores();
+        List<Evaluation.Score> stepScores = evaluation.scores();
+        List<Evaluation.Score> scores = Evaluation.atStep(stepScores, 1);
 
         System.out.println();
         System.out.printf("Next-day %s forecasts for 2015, from %d forecasts consumed from topic %s:%n",
@@ -197,12 +269,17 @@ public final class Demo {
                     score.maeModel(), score.maePersistence(), change,
                     score.modelBeatsPersistence() ? "model better" : "persistence better");
         }
+        if (card.rollout() != null) {
+            System.out.printf("%n%d-step rollout, each step scored on its own (steps past 1 fed the model its own "
+                    + "forecasts):%n", card.forecastSteps());
+            System.out.print(Evaluation.table(stepScores));
+        }
         Files.createDirectories(options.reportDir());
-        DemoReport report = DemoReport.of(card, events, forecasts, scores, SCORE_FROM, SCORE_UNTIL);
+        DemoReport report = DemoReport.of(card, events, forecasts, scores, stepScores, SCORE_FROM, SCORE_UNTIL);
         Path png = report.writePng(options.reportDir().resolve("report.png"));
         Path html = report.writeHtml(options.reportDir().resolve("report.html"));
         System.out.println("Report: " + html.toAbsolutePath() + "\nChart:  " + png.toAbsolutePath());
-        return new Result(scores, forecasts.size(), html, png);
+        return new Result(scores, stepScores, forecasts.size(), html, png);
     }
 
     private static void keepBrokerRunning(EmbeddedKafkaBroker broker) throws InterruptedException {

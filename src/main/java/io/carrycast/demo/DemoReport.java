@@ -52,16 +52,24 @@ final class DemoReport {
     private final String target;
     private final List<Series> series;
     private final List<Evaluation.Score> scores;
+    private final List<Evaluation.Score> stepScores;
     private BufferedImage image;
 
-    private DemoReport(String target, List<Series> series, List<Evaluation.Score> scores) {
+    private DemoReport(String target, List<Series> series, List<Evaluation.Score> scores,
+                       List<Evaluation.Score> stepScores) {
         this.target = target;
         this.series = series;
         this.scores = scores;
+        this.stepScores = stepScores;
     }
 
+    /**
+     * @param scores     the next-day scores per city
+     * @param stepScores the scores per city and forecast step; a rollout section is written when they go
+     *                   past step 1
+     */
     static DemoReport of(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts,
-                         List<Evaluation.Score> scores, long from, long until) {
+                         List<Evaluation.Score> scores, List<Evaluation.Score> stepScores, long from, long until) {
         String target = card.targets().get(0).field();
         TimestampFormat iso = TimestampFormat.of("iso");
         Map<String, TreeMap<Long, Double>> actual = new TreeMap<>();
@@ -86,7 +94,7 @@ final class DemoReport {
             }
             series.add(new Series(city.getKey(), observed, model, persistence));
         }
-        return new DemoReport(target, series, scores);
+        return new DemoReport(target, series, scores, stepScores);
     }
 
     Path writePng(Path file) throws IOException {
@@ -112,11 +120,35 @@ final class DemoReport {
                     "<tr><td>%s</td><td>%d</td><td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>%n",
                     escape(s.key()), s.count(), s.maeModel(), s.maePersistence(), s.rmseModel(), s.rmsePersistence()));
         }
-        html.append("</table>\n<p><img alt=\"actual, forecast and persistence per city\" src=\"data:image/png;base64,")
+        html.append("</table>\n");
+        appendRollout(html);
+        html.append("<p><img alt=\"actual, forecast and persistence per city\" src=\"data:image/png;base64,")
                 .append(Base64.getEncoder().encodeToString(png.toByteArray()))
                 .append("\"></p>\n</body></html>\n");
         Files.writeString(file, html, StandardCharsets.UTF_8);
         return file;
+    }
+
+    /** MAE per forecast step and city, model against persistence: how the error grows with the days ahead. */
+    private void appendRollout(StringBuilder html) {
+        if (stepScores.stream().noneMatch(s -> s.step() > 1)) {
+            return;
+        }
+        html.append("<h2>Rollout: ").append(target).append(" up to ")
+                .append(stepScores.stream().mapToInt(Evaluation.Score::step).max().orElse(1))
+                .append(" days ahead, 2015</h2>\n")
+                .append("<p>After each day's forecast the model was stepped on, on a copy of the city's state, with ")
+                .append("inputs built as the card's rollout block says (its own forecasts fed back). Each step is ")
+                .append("scored on its own; persistence for step k: the value k days later equals today's.</p>\n")
+                .append("<table><tr><th>city</th><th>step (days ahead)</th><th>n</th><th>MAE model</th>")
+                .append("<th>MAE persistence</th><th>RMSE model</th><th>RMSE persistence</th></tr>\n");
+        for (Evaluation.Score s : stepScores) {
+            html.append(String.format(Locale.ROOT,
+                    "<tr><td>%s</td><td>%d</td><td>%d</td><td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>%n",
+                    escape(s.key()), s.step(), s.count(), s.maeModel(), s.maePersistence(), s.rmseModel(),
+                    s.rmsePersistence()));
+        }
+        html.append("</table>\n");
     }
 
     private BufferedImage image() {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.forecast.InvalidEventException.Reason;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 
 /**
@@ -35,6 +36,25 @@ public final class EventReader {
         this.timestampField = timestampField == null || timestampField.isEmpty() ? null : timestampField;
         this.timestampFormat = timestampFormat;
         this.maxEventBytes = maxEventBytes;
+    }
+
+    /**
+     * Refuses a record whose key and value together are over the limit, before anything is stored or sent
+     * under its key: a key of a megabyte would otherwise reach the state changelog and the forecast topic,
+     * where the producer refuses it.
+     */
+    public void checkSize(String key, byte[] value) {
+        int valueBytes = value == null ? 0 : value.length;
+        // UTF-8 takes at most 3 bytes per Java char, so most keys need no encoding to be checked.
+        if ((key == null ? 0L : 3L * key.length()) + valueBytes <= maxEventBytes) {
+            return;
+        }
+        int keyBytes = key == null ? 0 : key.getBytes(StandardCharsets.UTF_8).length;
+        if ((long) keyBytes + valueBytes > maxEventBytes) {
+            throw new InvalidEventException(Reason.TOO_LARGE, "event has " + ((long) keyBytes + valueBytes)
+                    + " bytes (key " + keyBytes + ", value " + valueBytes + "), over the limit of " + maxEventBytes
+                    + " (carrycast.event.max.bytes)");
+        }
     }
 
     public ObjectNode parse(byte[] value) {

@@ -10,7 +10,8 @@ import java.util.Map;
  * @param stepsSeen    events this key's state has been stepped with, this one included
  * @param stateNote    null, or what happened to the key's state before this step: {@link #RESET_AFTER_GAP},
  *                     {@link #REPRIMED_AFTER_GAP}, {@link #REBUILT_FOR_MODEL}
- * @param points       one per horizon step, nearest first
+ * @param points       one per forecast step, nearest first: the horizon's, then the rollout's (if the card
+ *                     has a rollout block)
  */
 public record Forecast(String key, long eventTimeMs, String modelName, String modelVersion, String mode,
                        long stepsSeen, String stateNote, List<Point> points) {
@@ -27,10 +28,17 @@ public record Forecast(String key, long eventTimeMs, String modelName, String mo
     }
 
     /**
-     * @param step         1 for the next event, up to the horizon
+     * @param step         1 for the next event, up to the horizon, or up to the rollout's steps
      * @param targetTimeMs event time + step * cadence
      * @param values       de-normalised value per target field, in the card's target order
+     * @param rollout      whether the model was fed its own forecasts to reach this step (steps past the
+     *                     horizon); false for the steps of the event's own model call
      */
-    public record Point(int step, long targetTimeMs, Map<String, Double> values) {
+    public record Point(int step, long targetTimeMs, Map<String, Double> values, boolean rollout) {
+
+        /** A step of the event's own model call. */
+        public Point(int step, long targetTimeMs, Map<String, Double> values) {
+            this(step, targetTimeMs, values, false);
+        }
     }
 }

@@ -21,8 +21,11 @@ import java.util.Map;
  * {"key":"Seattle","event_time":"2015-03-01T00:00:00Z",
  *  "model":{"name":"weather-lstm","version":"1"},"mode":"stateful","steps_seen":1156,
  *  "state_note":"reprimed_after_gap",   (only when the state was reset or rebuilt before this step)
- *  "forecast":[{"step":1,"target_time":"2015-03-02T00:00:00Z","values":{"temp_max":9.84}}]}
+ *  "forecast":[{"step":1,"target_time":"2015-03-02T00:00:00Z","values":{"temp_max":9.84}},
+ *              {"step":2,"target_time":"2015-03-03T00:00:00Z","rollout":true,"values":{"temp_max":8.9}}]}
  * }</pre>
+ * A point says {@code "rollout":true} when it lies past the model's horizon, reached by feeding the model
+ * its own forecasts; points of the event's own model call carry no such field.
  */
 public final class ForecastJson {
 
@@ -53,6 +56,9 @@ public final class ForecastJson {
         for (Forecast.Point point : forecast.points()) {
             out.ascii(firstPoint ? "{\"step\":" : ",{\"step\":").number(point.step());
             out.ascii(",\"target_time\":").instant(point.targetTimeMs());
+            if (point.rollout()) {
+                out.ascii(",\"rollout\":true");
+            }
             out.ascii(",\"values\":{");
             boolean firstValue = true;
             for (Map.Entry<String, Double> value : point.values().entrySet()) {
@@ -195,7 +201,8 @@ public final class ForecastJson {
                     values.put(value.getKey(), value.getValue().doubleValue());
                 }
                 points.add(new Forecast.Point(point.get("step").intValue(),
-                        Instant.parse(point.get("target_time").textValue()).toEpochMilli(), values));
+                        Instant.parse(point.get("target_time").textValue()).toEpochMilli(), values,
+                        point.path("rollout").booleanValue()));
             }
             return new Forecast(root.get("key").textValue(),
                     Instant.parse(root.get("event_time").textValue()).toEpochMilli(),

@@ -17,6 +17,10 @@ import java.util.Map;
  * Turns one event per key into that key's next state, window and forecast, for a batch of distinct keys
  * in one model call. Holds no per-key data itself: callers pass each key's stored state and window in and
  * store what comes out. Does not own the runner.
+ *
+ * <p>When the card has a rollout block, the forecast goes on past the horizon ({@link ForecastRollout}):
+ * after the real step, on copies of the new states or windows, in further batched calls. The outcome's
+ * state and window are the real step's only.
  */
 public final class Forecaster {
 
@@ -26,6 +30,8 @@ public final class Forecaster {
     private final int featureCount;
     private final int outputsPerForecast;
     private final String modeName;
+    /** Null when the card has no rollout block. */
+    private final ForecastRollout rollout;
 
     public Forecaster(RecurrentModelRunner runner) {
         this.runner = runner;
@@ -34,14 +40,11 @@ public final class Forecaster {
         this.featureCount = card.features().size();
         this.outputsPerForecast = card.outputsPerForecast();
         this.modeName = card.mode().cardName();
+        this.rollout = card.rollout() == null ? null : new ForecastRollout(runner, card);
     }
 
     public ModelCard card() {
         return card;
-    }
-
-    public long modelFingerprint() {
-        return fingerprint;
     }
 
     public RecurrentModelRunner runner() {
@@ -103,6 +106,10 @@ public final class Forecaster {
         float[] forecasts = new float[batch * outputsPerForecast];
         float[][] statesOut = new float[tensors][batch * stateSize];
         runner.step(batch, features, statesIn, forecasts, statesOut);
+        if (rollout != null) {
+            long[] eventTimes = requests.stream().mapToLong(Request::eventTimeMs).toArray();
+            forecasts = rollout.rollStateful(batch, eventTimes, features, forecasts, statesOut);
+        }
 
         List<Outcome> outcomes = new ArrayList<>(batch);
         for (int b = 0; b < batch; b++) {
@@ -152,6 +159,16 @@ public final class Forecaster {
                 windows.get(full.get(i)).copyTo(input, i * card.window() * featureCount);
             }
             runner.runWindows(full.size(), card.window(), input, forecasts, null);
+            if (rollout != null) {
+                long[] eventTimes = new long[full.size()];
+                float[] features = new float[full.size() * featureCount];
+                for (int i = 0; i < full.size(); i++) {
+                    Request request = requests.get(full.get(i));
+                    eventTimes[i] = request.eventTimeMs();
+                    System.arraycopy(request.features(), 0, features, i * featureCount, featureCount);
+                }
+                forecasts = rollout.rollWindows(full.size(), eventTimes, input, features, forecasts);
+            }
         }
         List<Outcome> outcomes = new ArrayList<>(requests.size());
         for (int b = 0, row = 0; b < requests.size(); b++) {
@@ -177,17 +194,20 @@ public final class Forecaster {
         return window.capacity() == card.window() ? window : window.withCapacity(card.window());
     }
 
+    /** @param outputs normalised forecasts, {@code forecastSteps * targets} per row, step by step */
     private Forecast forecast(Request request, long stepsSeen, float[] outputs, int row) {
         List<TargetSpec> targets = card.targets();
-        List<Forecast.Point> points = new ArrayList<>(card.horizon());
+        int steps = card.forecastSteps();
+        List<Forecast.Point> points = new ArrayList<>(steps);
         long cadenceMs = card.cadence().toMillis();
-        for (int step = 0; step < card.horizon(); step++) {
+        for (int step = 0; step < steps; step++) {
             Map<String, Double> values = new LinkedHashMap<>();
             for (int t = 0; t < targets.size(); t++) {
-                float normalised = outputs[row * outputsPerForecast + step * targets.size() + t];
+                float normalised = outputs[(row * steps + step) * targets.size() + t];
                 values.put(targets.get(t).field(), targets.get(t).denormalise(normalised));
             }
-            points.add(new Forecast.Point(step + 1, request.eventTimeMs() + (step + 1) * cadenceMs, values));
+            points.add(new Forecast.Point(step + 1, request.eventTimeMs() + (step + 1) * cadenceMs, values,
+                    step >= card.horizon()));
         }
         return new Forecast(request.key(), request.eventTimeMs(), card.name(), card.version(), modeName, stepsSeen,
                 noteFor(request.preparation()), points);

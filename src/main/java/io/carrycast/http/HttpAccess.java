@@ -88,8 +88,8 @@ public final class HttpAccess {
     }
 
     /** The client for forwarding to other instances, which serve the same scheme. */
-    HttpClient forwardingClient() {
-        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    HttpClient forwardingClient(Duration connectTimeout) {
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(connectTimeout);
         if (clientTls != null) {
             builder.sslContext(clientTls);
         }

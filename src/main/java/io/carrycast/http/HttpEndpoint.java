@@ -1,12 +1,14 @@
 package io.carrycast.http;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.carrycast.CarrycastException;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -16,7 +18,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Set;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.kafka.common.serialization.Serdes;
@@ -32,13 +35,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code GET /metrics} (Prometheus text), {@code GET /health} (200 only while Kafka Streams is RUNNING)
- * and {@code GET /forecasts/{key}} (the key's latest forecast, 404 if none, answered by whichever
- * instance's task owns the key). Owns its HTTP server; {@link #close} stops it.
+ * and {@code GET /forecasts/{key}} (the key's latest forecast, 404 if none). HEAD is answered like GET; other
+ * methods get 405 with an {@code Allow} header. Owns its HTTP server; {@link #close} stops it.
+ *
+ * <p>A forecast comes from the freshest copy that can be reached: this instance's active task (when its
+ * stream thread is running), else the owner's, asked over HTTP, else any local copy (a standby replica, or
+ * an active task paused by a rebalance), else a standby elsewhere. Answers from anything but a running
+ * active task carry {@value #STALE_HEADER}{@code : true}: they may trail the latest event by what the copy
+ * has not read yet. Only when no copy answers is it 503 with {@code Retry-After}. Every scale-out and deploy
+ * rebalances, so "not running" would otherwise be the answer exactly when operators look.
  */
 public final class HttpEndpoint implements AutoCloseable {
 
+    /** Response header: {@code true} when the forecast may trail the key's latest event (not from a running active task). */
+    public static final String STALE_HEADER = "X-Carrycast-Stale";
     private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
+    /** Query parameter on a request one instance passes to another: answer from local copies only. */
     private static final String FORWARDED = "forwarded";
+    private static final String RETRY_AFTER_SECONDS = "2";
+    private static final String JSON = "application/json";
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -54,7 +69,7 @@ public final class HttpEndpoint implements AutoCloseable {
         this.executor = executor;
         this.registry = registry;
         this.access = access;
-        this.client = access.forwardingClient();
+        this.client = access.forwardingClient(Duration.ofSeconds(3));
     }
 
     /** Binds and starts serving; {@code /health} says 503 and queries fail until {@link #attach}. */
@@ -64,25 +79,29 @@ public final class HttpEndpoint implements AutoCloseable {
 
     /** As {@link #start(String, int, PrometheusMeterRegistry)}, with a token and TLS as {@code access} says. */
     public static HttpEndpoint start(String host, int port, PrometheusMeterRegistry registry, HttpAccess access) {
+        HttpServer server;
         try {
-            HttpServer server = access.createServer(new InetSocketAddress(host, port), 64);
-            ExecutorService executor = Executors.newFixedThreadPool(2, runnable -> {
-                Thread thread = new Thread(runnable, "carrycast-http");
-                thread.setDaemon(true);
-                return thread;
-            });
-            HttpEndpoint endpoint = new HttpEndpoint(server, executor, registry, access);
-            access.protectMetrics(server.createContext("/metrics", endpoint::metrics));
-            server.createContext("/health", endpoint::health);
-            access.protect(server.createContext("/forecasts/", endpoint::forecast));
-            server.setExecutor(executor);
-            server.start();
-            LOG.info("HTTP endpoint on {}://{}:{} (/metrics, /health, /forecasts/{key}){}", access.scheme(), host,
-                    server.getAddress().getPort(), access.requiresToken() ? ", bearer token required" : "");
-            return endpoint;
+            server = access.createServer(new InetSocketAddress(host, port), 64);
+        } catch (BindException e) {
+            throw new CarrycastException("cannot start the HTTP endpoint: " + host + ":" + port
+                    + " is already in use (carrycast.http.port: another port, 0 for any free one, -1 for none)", e);
         } catch (IOException e) {
-            throw new CarrycastException("cannot bind the HTTP endpoint to " + host + ":" + port + ": " + e.getMessage(), e);
+            throw new CarrycastException("cannot start the HTTP endpoint on " + host + ":" + port + ": " + e.getMessage(), e);
         }
+        ExecutorService executor = Executors.newFixedThreadPool(2, runnable -> {
+            Thread thread = new Thread(runnable, "carrycast-http");
+            thread.setDaemon(true);
+            return thread;
+        });
+        HttpEndpoint endpoint = new HttpEndpoint(server, executor, registry, access);
+        access.protectMetrics(server.createContext("/metrics", exchange -> endpoint.serve(exchange, "/metrics", endpoint::metrics)));
+        server.createContext("/health", exchange -> endpoint.serve(exchange, "/health", endpoint::health));
+        access.protect(server.createContext("/forecasts/", exchange -> endpoint.serve(exchange, null, endpoint::forecast)));
+        server.setExecutor(executor);
+        server.start();
+        LOG.info("HTTP endpoint on {}://{}:{} (/metrics, /health, /forecasts/<key>){}", access.scheme(), host,
+                server.getAddress().getPort(), access.requiresToken() ? ", bearer token required" : "");
+        return endpoint;
     }
 
     public int port() {
@@ -95,6 +114,19 @@ public final class HttpEndpoint implements AutoCloseable {
         this.streams = streams;
     }
 
+    /** Reads only: GET and HEAD; {@code exactPath}, when given, must match (contexts match by prefix). */
+    private void serve(HttpExchange exchange, String exactPath, HttpHandler handler) throws IOException {
+        String method = exchange.getRequestMethod();
+        if (exactPath != null && !exactPath.equals(exchange.getRequestURI().getPath())) {
+            respond(exchange, 404, JSON, "{\"error\":\"no such resource\"}");
+        } else if (!"GET".equals(method) && !"HEAD".equals(method)) {
+            exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+            respond(exchange, 405, JSON, "{\"error\":\"method " + method + " not allowed; use GET or HEAD\"}");
+        } else {
+            handler.handle(exchange);
+        }
+    }
+
     private void metrics(HttpExchange exchange) throws IOException {
         respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
     }
@@ -103,87 +135,155 @@ public final class HttpEndpoint implements AutoCloseable {
         KafkaStreams current = streams;
         KafkaStreams.State state = current == null ? KafkaStreams.State.CREATED : current.state();
         boolean ready = state == KafkaStreams.State.RUNNING;
-        respond(exchange, ready ? 200 : 503, "application/json", "{\"status\":\"" + state + "\"}");
+        respond(exchange, ready ? 200 : 503, JSON, "{\"status\":\"" + state + "\"}");
     }
 
     private void forecast(HttpExchange exchange) throws IOException {
-        if (!"GET".equals(exchange.getRequestMethod())) {
-            respond(exchange, 405, "application/json", "{\"error\":\"only GET\"}");
-            return;
-        }
         String key = URLDecoder.decode(exchange.getRequestURI().getRawPath().substring("/forecasts/".length()),
                 StandardCharsets.UTF_8);
-        KafkaStreams current = streams;
-        if (key.isEmpty() || current == null || current.state() != KafkaStreams.State.RUNNING) {
-            respond(exchange, key.isEmpty() ? 400 : 503, "application/json",
-                    key.isEmpty() ? "{\"error\":\"no key\"}" : "{\"error\":\"not running\"}");
+        if (key.isEmpty()) {
+            respond(exchange, 400, JSON, "{\"error\":\"no key\"}");
             return;
         }
-        KeyQueryMetadata owner = current.queryMetadataForKey(ForecastTopology.LATEST_STORE, key,
-                Serdes.String().serializer());
-        if (owner == null || owner.equals(KeyQueryMetadata.NOT_AVAILABLE)) {
-            respond(exchange, 503, "application/json", "{\"error\":\"key's partition not assigned yet\"}");
-        } else if (owner.activeHost().equals(self)) {
-            answerLocally(exchange, current, key, owner.partition());
-        } else if (exchange.getRequestURI().getQuery() != null && exchange.getRequestURI().getQuery().contains(FORWARDED)) {
-            respond(exchange, 503, "application/json", "{\"error\":\"ownership moving, retry\"}");
+        KafkaStreams current = streams;
+        KafkaStreams.State state = current == null ? KafkaStreams.State.CREATED : current.state();
+        if (!state.isRunningOrRebalancing()) {
+            unavailable(exchange, "Kafka Streams is " + state);
+            return;
+        }
+        boolean forwarded = exchange.getRequestURI().getQuery() != null
+                && exchange.getRequestURI().getQuery().contains(FORWARDED);
+        KeyQueryMetadata owner = ownerOf(current, key);
+        int partition = owner == null ? -1 : owner.partition();
+
+        LocalCopy active = lookUpLocally(current, key, partition, true);
+        if (active.value() != null || active.answeredKeyPartition()) {
+            answer(exchange, active.value(), false);
+            return;
+        }
+        if (!forwarded && owner != null && isElsewhere(owner.activeHost())) {
+            Optional<HttpResponse<String>> fromOwner = ask(owner.activeHost(), key);
+            if (fromOwner.isPresent()) {
+                relay(exchange, fromOwner.get(), false);
+                return;
+            }
+        }
+        LocalCopy copy = lookUpLocally(current, key, partition, false);
+        if (copy.value() != null) {
+            answer(exchange, copy.value(), true);
+            return;
+        }
+        if (!forwarded && owner != null) {
+            for (HostInfo standby : owner.standbyHosts()) {
+                Optional<HttpResponse<String>> fromStandby = isElsewhere(standby) ? ask(standby, key) : Optional.empty();
+                if (fromStandby.isPresent()) {
+                    relay(exchange, fromStandby.get(), true);
+                    return;
+                }
+            }
+        }
+        if (copy.answeredKeyPartition()) {
+            answer(exchange, null, true);
         } else {
-            forward(exchange, owner.activeHost(), key);
+            unavailable(exchange, "no copy of this key's partition is reachable now; Kafka Streams is " + state);
         }
     }
 
-    private void answerLocally(HttpExchange exchange, KafkaStreams current, String key, int partition)
-            throws IOException {
-        StateQueryRequest<byte[]> request = StateQueryRequest.inStore(ForecastTopology.LATEST_STORE)
-                .withQuery(KeyQuery.<String, byte[]>withKey(key)).withPartitions(Set.of(partition));
-        StateQueryResult<byte[]> result = current.query(request);
-        QueryResult<byte[]> partitionResult = result.getPartitionResults().get(partition);
-        if (partitionResult == null || partitionResult.isFailure()) {
-            respond(exchange, 503, "application/json", "{\"error\":\"store not queryable: "
-                    + (partitionResult == null ? "no result" : partitionResult.getFailureReason()) + "\"}");
-        } else if (partitionResult.getResult() != null) {
-            respond(exchange, 200, "application/json", new String(partitionResult.getResult(), StandardCharsets.UTF_8));
-        } else {
-            byte[] elsewhere = anyLocalPartition(current, key);
-            if (elsewhere == null) {
-                respond(exchange, 404, "application/json", "{\"error\":\"no forecast for this key\"}");
-            } else {
-                respond(exchange, 200, "application/json", new String(elsewhere, StandardCharsets.UTF_8));
-            }
+    /** The key's partition and the hosts of its active and standby copies, or null while unknown. */
+    private static KeyQueryMetadata ownerOf(KafkaStreams current, String key) {
+        try {
+            KeyQueryMetadata owner = current.queryMetadataForKey(ForecastTopology.LATEST_STORE, key,
+                    Serdes.String().serializer());
+            return owner == null || owner.equals(KeyQueryMetadata.NOT_AVAILABLE) ? null : owner;
+        } catch (RuntimeException stoppedMeanwhile) {
+            return null;
         }
+    }
+
+    private boolean isElsewhere(HostInfo host) {
+        return host != null && host.port() > 0 && !host.equals(self);
+    }
+
+    /** What this instance's copies of the store hold for a key. */
+    private record LocalCopy(byte[] value, boolean answeredKeyPartition) {
     }
 
     /**
-     * A producer with another partitioner than Kafka's default (librdkafka's, as kcat uses unless told
-     * {@code -X partitioner=murmur2_random}) puts a key where the metadata does not look for it; the key is
-     * still in one of this instance's partitions if it is local at all.
+     * Looks the key up in every local copy of the latest-forecast store: only active tasks of running threads
+     * when {@code activeOnly}, else any (standby replicas, and active tasks during a rebalance). The key's own
+     * partition wins; another partition counts too, because a producer with another partitioner than Kafka's
+     * (librdkafka's, as kcat uses unless told {@code -X partitioner=murmur2_random}) puts a key where the
+     * metadata does not look for it.
      */
-    private static byte[] anyLocalPartition(KafkaStreams current, String key) {
-        StateQueryResult<byte[]> all = current.query(StateQueryRequest.inStore(ForecastTopology.LATEST_STORE)
-                .withQuery(KeyQuery.<String, byte[]>withKey(key)));
-        return all.getPartitionResults().values().stream()
-                .filter(result -> result.isSuccess() && result.getResult() != null)
-                .map(QueryResult::getResult).findFirst().orElse(null);
+    private static LocalCopy lookUpLocally(KafkaStreams current, String key, int partition, boolean activeOnly) {
+        StateQueryRequest<byte[]> request = StateQueryRequest.inStore(ForecastTopology.LATEST_STORE)
+                .withQuery(KeyQuery.<String, byte[]>withKey(key));
+        StateQueryResult<byte[]> result;
+        try {
+            result = current.query(activeOnly ? request.requireActive() : request);
+        } catch (RuntimeException notQueryableNow) {
+            return new LocalCopy(null, false);
+        }
+        byte[] value = null;
+        boolean answered = false;
+        for (Map.Entry<Integer, QueryResult<byte[]>> entry : result.getPartitionResults().entrySet()) {
+            QueryResult<byte[]> partitionResult = entry.getValue();
+            if (partitionResult.isSuccess()) {
+                boolean keyPartition = entry.getKey() == partition;
+                answered |= keyPartition;
+                if (partitionResult.getResult() != null && (value == null || keyPartition)) {
+                    value = partitionResult.getResult();
+                }
+            }
+        }
+        return new LocalCopy(value, answered);
     }
 
-    private void forward(HttpExchange exchange, HostInfo owner, String key) throws IOException {
-        URI uri = URI.create(access.scheme() + "://" + owner.host() + ":" + owner.port() + "/forecasts/"
+    /** Another instance's answer from its local copies, when it had one (200 or 404). */
+    private Optional<HttpResponse<String>> ask(HostInfo host, String key) {
+        URI uri = URI.create(access.scheme() + "://" + host.host() + ":" + host.port() + "/forecasts/"
                 + URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20") + "?" + FORWARDED);
         try {
-            HttpResponse<String> answer = client.send(access.authorize(HttpRequest.newBuilder(uri)).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse<String> answer = client.send(access.authorize(HttpRequest.newBuilder(uri)).timeout(Duration.ofSeconds(5)).build(),
                     HttpResponse.BodyHandlers.ofString());
-            respond(exchange, answer.statusCode(), "application/json", answer.body());
-        } catch (IOException e) {
-            respond(exchange, 502, "application/json", "{\"error\":\"owner " + owner + " unreachable\"}");
+            return answer.statusCode() == 200 || answer.statusCode() == 404 ? Optional.of(answer) : Optional.empty();
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.debug("Instance {} did not answer for key {}: {}", host, key, e.toString());
+            return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            respond(exchange, 503, "application/json", "{\"error\":\"interrupted\"}");
+            return Optional.empty();
         }
+    }
+
+    private static void answer(HttpExchange exchange, byte[] forecast, boolean stale) throws IOException {
+        exchange.getResponseHeaders().set(STALE_HEADER, String.valueOf(stale));
+        if (forecast == null) {
+            respond(exchange, 404, JSON, "{\"error\":\"no forecast for this key\"}");
+        } else {
+            respond(exchange, 200, JSON, new String(forecast, StandardCharsets.UTF_8));
+        }
+    }
+
+    private static void relay(HttpExchange exchange, HttpResponse<String> answer, boolean stale) throws IOException {
+        boolean staleThere = answer.headers().firstValue(STALE_HEADER).map(Boolean::parseBoolean).orElse(false);
+        exchange.getResponseHeaders().set(STALE_HEADER, String.valueOf(stale || staleThere));
+        respond(exchange, answer.statusCode(), JSON, answer.body());
+    }
+
+    private static void unavailable(HttpExchange exchange, String why) throws IOException {
+        exchange.getResponseHeaders().set("Retry-After", RETRY_AFTER_SECONDS);
+        respond(exchange, 503, JSON, "{\"error\":\"" + why + "\"}");
     }
 
     private static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", contentType);
+        if ("HEAD".equals(exchange.getRequestMethod())) {
+            exchange.sendResponseHeaders(status, -1);
+            exchange.close();
+            return;
+        }
         exchange.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);

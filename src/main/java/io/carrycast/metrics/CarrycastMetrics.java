@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +30,7 @@ public final class CarrycastMetrics {
     private final Timer forecastLag;
     private final Map<String, Counter> deadLettered = new ConcurrentHashMap<>();
     private final Map<String, Counter> stateRebuilds = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> recordsDropped = new ConcurrentHashMap<>();
 
     public CarrycastMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -57,10 +59,6 @@ public final class CarrycastMetrics {
         return new CarrycastMetrics(new SimpleMeterRegistry());
     }
 
-    public MeterRegistry registry() {
-        return registry;
-    }
-
     public void eventIn() {
         eventsIn.increment();
     }
@@ -83,6 +81,23 @@ public final class CarrycastMetrics {
     public void deadLettered(String reason) {
         deadLettered.computeIfAbsent(reason, r -> Counter.builder("carrycast.events.dead.lettered")
                 .description("Events sent to the dead-letter topic").tag("reason", r).register(registry)).increment();
+    }
+
+    /**
+     * Counts a record the producer could not write and that was skipped (a dead letter, or a record over the
+     * producer's size limit), by topic and error.
+     */
+    public void recordDropped(String topic, Exception error) {
+        String errorName = error.getClass().getSimpleName();
+        recordsDropped.computeIfAbsent(List.of(topic, errorName), k -> Counter.builder("carrycast.records.dropped")
+                .description("Records carrycast could not write and skipped (dead letters, records over max.request.size)")
+                .tag("topic", topic).tag("error", errorName).register(registry)).increment();
+    }
+
+    /** Records dropped for {@code topic}, all errors together. */
+    public double droppedCount(String topic) {
+        return recordsDropped.entrySet().stream().filter(e -> e.getKey().get(0).equals(topic))
+                .mapToDouble(e -> e.getValue().count()).sum();
     }
 
     /** Counts a state reset or rebuild, by kind (a {@link io.carrycast.state.StatePreparation}). */

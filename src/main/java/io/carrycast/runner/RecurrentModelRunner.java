@@ -159,19 +159,7 @@ public final class RecurrentModelRunner implements AutoCloseable {
      * @param statesOut    one array per state tensor, receives {@code batch * S} floats each
      */
     public void step(int batch, float[] features, float[][] statesIn, float[] forecastsOut, float[][] statesOut) {
-        ensureOpen();
-        Buffers scratch = buffers.get();
-        FloatBuffer input = scratch.get(binding.featureInput(), batch * featureCount);
-        // One time step: [1, B, F] and [B, 1, F] are the same bytes.
-        input.put(features, 0, batch * featureCount).flip();
-        Map<String, FloatBuffer> stateBuffers = new HashMap<>();
-        for (int s = 0; s < binding.state().size(); s++) {
-            String name = binding.state().get(s).input();
-            stateBuffers.put(name, toGraphStateLayout(scratch.get(name, batch * stateSizePerKey()), statesIn[s], batch));
-        }
-        long[] inputShape = bundle.card().tensors().layout() == TensorLayout.TIME_MAJOR
-                ? new long[] {1, batch, featureCount} : new long[] {batch, 1, featureCount};
-        run(batch, input, inputShape, stateBuffers, forecastsOut, 1, statesOut);
+        stepSequence(batch, 1, features, statesIn, forecastsOut, statesOut);
     }
 
     /**
@@ -185,27 +173,51 @@ public final class RecurrentModelRunner implements AutoCloseable {
     public void runWindows(int batch, int length, float[] windows, float[] forecastsOut, float[][] statesOut) {
         ensureOpen();
         Buffers scratch = buffers.get();
-        FloatBuffer input = scratch.get(binding.featureInput(), batch * length * featureCount);
-        long[] inputShape;
-        if (bundle.card().tensors().layout() == TensorLayout.BATCH_MAJOR) {
-            input.put(windows, 0, batch * length * featureCount);
-            inputShape = new long[] {batch, length, featureCount};
-        } else {
-            for (int t = 0; t < length; t++) {
-                for (int b = 0; b < batch; b++) {
-                    input.put(windows, (b * length + t) * featureCount, featureCount);
-                }
-            }
-            inputShape = new long[] {length, batch, featureCount};
-        }
-        input.flip();
         Map<String, FloatBuffer> zeroStates = new HashMap<>();
         for (StatePair pair : binding.state()) {
             FloatBuffer zeros = scratch.get(pair.input(), batch * stateSizePerKey());
             zeros.put(new float[batch * stateSizePerKey()]).flip();
             zeroStates.put(pair.input(), zeros);
         }
-        run(batch, input, inputShape, zeroStates, forecastsOut, length, statesOut);
+        runSequence(scratch, batch, length, windows, zeroStates, forecastsOut, statesOut);
+    }
+
+    /**
+     * Steps {@code batch} keys by {@code length} events each from the given states and returns the forecast
+     * after each key's last event: {@link #step} over several events in one call.
+     *
+     * @param sequences {@code batch * length * F} normalised features, oldest event first within each key
+     * @param statesIn  one array per state tensor, {@code batch * S} floats each
+     */
+    public void stepSequence(int batch, int length, float[] sequences, float[][] statesIn, float[] forecastsOut,
+                             float[][] statesOut) {
+        ensureOpen();
+        Buffers scratch = buffers.get();
+        Map<String, FloatBuffer> stateBuffers = new HashMap<>();
+        for (int s = 0; s < binding.state().size(); s++) {
+            String name = binding.state().get(s).input();
+            stateBuffers.put(name, toGraphStateLayout(scratch.get(name, batch * stateSizePerKey()), statesIn[s], batch));
+        }
+        runSequence(scratch, batch, length, sequences, stateBuffers, forecastsOut, statesOut);
+    }
+
+    private void runSequence(Buffers scratch, int batch, int length, float[] sequences,
+                             Map<String, FloatBuffer> stateBuffers, float[] forecastsOut, float[][] statesOut) {
+        FloatBuffer input = scratch.get(binding.featureInput(), batch * length * featureCount);
+        boolean batchMajor = bundle.card().tensors().layout() == TensorLayout.BATCH_MAJOR;
+        // One time step: [1, B, F] and [B, 1, F] are the same bytes as the key-major array.
+        if (batchMajor || length == 1) {
+            input.put(sequences, 0, batch * length * featureCount);
+        } else {
+            for (int t = 0; t < length; t++) {
+                for (int b = 0; b < batch; b++) {
+                    input.put(sequences, (b * length + t) * featureCount, featureCount);
+                }
+            }
+        }
+        input.flip();
+        long[] inputShape = batchMajor ? new long[] {batch, length, featureCount} : new long[] {length, batch, featureCount};
+        run(batch, input, inputShape, stateBuffers, forecastsOut, length, statesOut);
     }
 
     private void run(int batch, FloatBuffer input, long[] inputShape, Map<String, FloatBuffer> stateBuffers,

@@ -1,6 +1,7 @@
 package io.carrycast.topology;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.FeatureExtractor;
 import io.carrycast.forecast.Forecast;
@@ -20,44 +21,32 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Forecasts per event, keeping each key's state, window and latest forecast in state stores. Forwards
  * each forecast as its JSON ({@link ForecastJson}), serialized once for the topic and the latest store.
  *
- * <p><b>Acceptance.</b> Each event is checked and turned into features first. An event that cannot be
- * used raises {@link InvalidEventException} before anything is stored, so the key's state and window are
- * untouched and the processing exception handler routes it to the dead-letter topic. Per key, event time
- * must increase: an exact redelivery of the key's last event (same time, same features) is dropped and
- * counted; any other event not after the key's last one is refused as late. After a silence longer than
- * the maximum gap the key's state is reset, or re-primed from its window; when a new model with another
- * state layout has taken over, the state is rebuilt from the window (refused as incompatible without one).
+ * <p>Each event is read, turned into features and checked by {@link Admission} first. An event that cannot
+ * be used raises {@link InvalidEventException} before anything is stored, so the key's state and window are
+ * untouched and the processing exception handler routes it to the dead-letter topic; an exact redelivery is
+ * dropped and counted.
  *
- * <p><b>Micro-batching.</b> With a maximum batch of 1 the event is stepped at once. Otherwise accepted
- * events wait in the changelogged pending store until the batch is full or the maximum wait has passed
- * (a wall-clock punctuation), and are then stepped together, one model call per round: a round holds at
- * most one event per key, so each key's events are stepped in order and each step sees the state the
- * previous one stored. Kafka Streams commits the pending store with the input offsets (atomically under
- * exactly_once_v2), so an event whose offset is committed is never lost; after a crash the pending events
- * are read back in {@link #init} and stepped first.
- *
- * <p>The pending store is a ring: event n goes to slot n mod maxBatch, and one marker entry says which
- * sequences are already stepped. A flush thus writes one entry instead of deleting a batch, and within a
- * commit interval the record cache folds a slot's writes into one changelog record.
+ * <p>With a maximum batch of 1 an admitted event is stepped at once. Otherwise it waits in the
+ * {@link PendingRing} until the batch is full or the maximum wait has passed (a wall-clock punctuation), and
+ * the waiting events are then stepped together, one model call per round of distinct keys, so each key's
+ * events are stepped in order and each step sees the state the previous one stored.
  */
 final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ForecastProcessor.class);
 
     /** Settings the processor needs beyond the model. */
-    record Settings(EventReader reader, int maxBatch, Duration maxWait, long maxGapMs, boolean reprimeAfterGap,
+    record Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule,
                     boolean keepLatest) {
     }
 
@@ -67,24 +56,18 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     private Forecaster model;
     private FeatureExtractor extractor;
+    private Admission admission;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> stateStore;
     private KeyValueStore<String, byte[]> windowStore;
     private KeyValueStore<String, byte[]> latestStore;
-    private KeyValueStore<Long, byte[]> pendingStore;
-
-    /** Pending-store key of the marker: every sequence below its value has been stepped. */
-    static final long STEPPED_BELOW = -1L;
-
-    /** The pending store's live entries in arrival order, mirrored in memory. */
-    private final List<PendingEvent> pending = new ArrayList<>();
-    private final Map<String, PendingEvent> lastPending = new HashMap<>();
+    /** Null when each event is stepped as it arrives. */
+    private PendingRing pending;
     /**
-     * The stored state each key had when its first pending event was accepted, so the step does not read
+     * The stored state each key had when its first pending event was admitted, so the step does not read
      * and decode it again. Only a key's first pending event may use it: later ones follow its step.
      */
     private final Map<String, KeyState> stateAtAccept = new HashMap<>();
-    private long nextSequence;
 
     ForecastProcessor(LiveModel live, Settings settings, CarrycastMetrics metrics) {
         this.live = live;
@@ -95,14 +78,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
-        this.model = live.current();
-        this.extractor = new FeatureExtractor(model.card());
+        serve(live.current());
         this.stateStore = context.getStateStore(ForecastTopology.STATE_STORE);
         this.windowStore = context.getStateStore(ForecastTopology.WINDOW_STORE);
         this.latestStore = settings.keepLatest() ? context.getStateStore(ForecastTopology.LATEST_STORE) : null;
-        if (isBatching()) {
-            this.pendingStore = context.getStateStore(ForecastTopology.PENDING_STORE);
-            reloadPending();
+        if (settings.maxBatch() > 1) {
+            this.pending = PendingRing.reload(context.getStateStore(ForecastTopology.PENDING_STORE), settings.maxBatch());
             context.schedule(settings.maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> {
                 followModelSwap();
                 flush();
@@ -118,37 +99,39 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (event == null) {
             return;
         }
-        if (!isBatching()) {
+        if (pending == null) {
             step(List.of(event));
             stateAtAccept.clear();
             return;
         }
-        if (pending.size() >= settings.maxBatch()) {
-            // Only events read back after a restart (or under a smaller batch limit) get here: step them
-            // before their ring slots are reused.
+        if (pending.isFull()) {
+            // Only events read back after a restart under a larger batch limit get here: step them before
+            // their ring slots are reused.
             flush();
         }
-        pendingStore.put(event.sequence() % settings.maxBatch(), event.encode());
-        nextSequence++;
         pending.add(event);
-        lastPending.put(event.key(), event);
-        if (pending.size() >= settings.maxBatch()) {
+        if (pending.isFull()) {
             flush();
         }
     }
 
-    /** Events accepted under the old model are stepped by it before the new one takes over. */
+    /** Events admitted under the old model are stepped by it before the new one takes over. */
     private void followModelSwap() {
         Forecaster latest = live.current();
         if (latest != model) {
             flush();
-            model = latest;
-            extractor = new FeatureExtractor(model.card());
+            serve(latest);
         }
     }
 
+    private void serve(Forecaster next) {
+        model = next;
+        extractor = new FeatureExtractor(next.card());
+        admission = Admission.forModel(next, settings.gapRule());
+    }
+
     /**
-     * Checks the event against its key's history and turns it into features; nothing is stored yet.
+     * Reads the event, turns it into features and admits it against its key's history; nothing is stored yet.
      *
      * @return the event to step, or null for an exact redelivery of the key's last event
      */
@@ -162,77 +145,34 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         long eventTime = settings.reader().eventTime(event, record.timestamp());
         float[] features = extractor.extract(event, eventTime);
 
-        PendingEvent previous = lastPending.get(key);
-        KeyState state = previous == null ? storedState(key) : null;
-        long lastTime = previous != null ? previous.eventTimeMs() : state != null ? state.lastEventTimeMs() : Long.MIN_VALUE;
-        if (eventTime <= lastTime) {
-            long lastDigest = previous != null ? KeyState.digest(previous.eventTimeMs(), previous.features())
-                    : state.lastEventDigest();
-            if (eventTime == lastTime && KeyState.digest(eventTime, features) == lastDigest) {
-                metrics.duplicate();
-                return null;
-            }
-            throw new InvalidEventException(Reason.LATE, "event time " + Instant.ofEpochMilli(eventTime) + " of key '"
-                    + key + "' is not after its last accepted event " + Instant.ofEpochMilli(lastTime));
+        PendingEvent waiting = pending == null ? null : pending.lastOf(key);
+        KeyState state = waiting == null ? storedState(key) : null;
+        Admission.Decision decision = admission.admit(key, eventTime, features, waiting != null
+                ? Admission.LastAccepted.waiting(waiting.eventTimeMs(), waiting.features())
+                : Admission.LastAccepted.stepped(state), () -> storedWindow(key));
+        if (decision.redelivery()) {
+            metrics.duplicate();
+            return null;
         }
-        StatePreparation preparation = preparation(key, state, lastTime, eventTime);
         if (state != null) {
             stateAtAccept.put(key, state);
         }
-        return new PendingEvent(nextSequence, key, eventTime, features, preparation);
+        return new PendingEvent(pending == null ? 0 : pending.nextSequence(), key, eventTime, features,
+                decision.preparation());
     }
 
-    private StatePreparation preparation(String key, KeyState state, long lastTime, long eventTime) {
-        if (state != null && !model.fitsState(state)) {
-            FeatureWindow window = storedWindow(key);
-            if (window == null || window.size() == 0) {
-                throw new InvalidEventException(Reason.INCOMPATIBLE_STATE, "stored state of key '" + key
-                        + "' was written by model " + Long.toHexString(state.modelFingerprint()) + " with "
-                        + state.tensors().length + " tensor(s) of " + (state.tensors().length == 0 ? 0
-                        : state.tensors()[0].length) + " floats, which the current model cannot continue, and no "
-                        + "window is stored to rebuild it from (the model card's window is 0)");
-            }
-            return StatePreparation.REBUILD_FOR_MODEL;
-        }
-        boolean silentTooLong = settings.maxGapMs() > 0 && lastTime != Long.MIN_VALUE
-                && eventTime - lastTime > settings.maxGapMs();
-        if (!silentTooLong) {
-            return StatePreparation.CONTINUE;
-        }
-        return settings.reprimeAfterGap() && model.card().keepsWindow()
-                ? StatePreparation.REPRIME_AFTER_GAP : StatePreparation.RESET_AFTER_GAP;
-    }
-
+    /** Steps every pending event, round by round, and marks them stepped. */
     private void flush() {
-        if (pending.isEmpty()) {
+        if (pending == null || pending.isEmpty()) {
             return;
         }
-        // With as many keys as events (the usual case with many keys) the whole batch is one round.
-        for (List<PendingEvent> round : lastPending.size() == pending.size() ? List.of(pending) : rounds(pending)) {
+        for (List<PendingEvent> round : pending.rounds()) {
             for (int from = 0; from < round.size(); from += settings.maxBatch()) {
                 step(round.subList(from, Math.min(round.size(), from + settings.maxBatch())));
             }
         }
-        if (isBatching()) {
-            pendingStore.put(STEPPED_BELOW, Longs.encode(nextSequence));
-        }
-        pending.clear();
-        lastPending.clear();
+        pending.markStepped();
         stateAtAccept.clear();
-    }
-
-    /** Round r holds the r-th pending event of every key that has one: distinct keys, order kept per key. */
-    private static List<List<PendingEvent>> rounds(List<PendingEvent> events) {
-        Map<String, Integer> seen = new HashMap<>();
-        List<List<PendingEvent>> rounds = new ArrayList<>();
-        for (PendingEvent event : events) {
-            int round = seen.merge(event.key(), 1, Integer::sum) - 1;
-            if (round == rounds.size()) {
-                rounds.add(new ArrayList<>());
-            }
-            rounds.get(round).add(event);
-        }
-        return rounds;
     }
 
     /** One model call for events of distinct keys: read their state, step, store, forward. */
@@ -262,63 +202,29 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         List<Forecaster.Outcome> outcomes = model.process(requests);
         metrics.modelCall(events.size(), System.nanoTime() - started);
         for (int i = 0; i < events.size(); i++) {
-            PendingEvent event = events.get(i);
-            Forecaster.Outcome outcome = outcomes.get(i);
-            stateStore.put(event.key(), outcome.state().encode());
-            if (outcome.window() != null) {
-                windowStore.put(event.key(), outcome.window().encode());
-            }
-            if (event.preparation() != StatePreparation.CONTINUE) {
-                metrics.stateRebuilt(event.preparation());
-            }
-            Forecast forecast = outcome.forecast();
-            if (forecast != null) {
-                // Written once: the same JSON goes to the output topic and to the latest-forecast store.
-                byte[] json = ForecastJson.write(forecast);
-                if (latestStore != null) {
-                    latestStore.put(event.key(), json);
-                }
-                context.forward(new Record<>(event.key(), json, event.eventTimeMs()));
-                metrics.forecastOut(event.eventTimeMs());
-            }
+            store(events.get(i), outcomes.get(i));
         }
     }
 
-    /** Reads back the events accepted but not yet stepped when the task last stopped. */
-    private void reloadPending() {
-        byte[] marker = pendingStore.get(STEPPED_BELOW);
-        long steppedBelow = marker == null ? 0 : Longs.decode(marker);
-        nextSequence = steppedBelow;
-        try (KeyValueIterator<Long, byte[]> stored = pendingStore.all()) {
-            while (stored.hasNext()) {
-                KeyValue<Long, byte[]> entry = stored.next();
-                if (entry.key == STEPPED_BELOW) {
-                    continue;
-                }
-                PendingEvent event = PendingEvent.decode(entry.value);
-                if (event.sequence() >= steppedBelow) {
-                    pending.add(event);
-                    nextSequence = Math.max(nextSequence, event.sequence() + 1);
-                }
+    /** Stores one stepped event's state and window, and forwards its forecast. */
+    private void store(PendingEvent event, Forecaster.Outcome outcome) {
+        stateStore.put(event.key(), outcome.state().encode());
+        if (outcome.window() != null) {
+            windowStore.put(event.key(), outcome.window().encode());
+        }
+        if (event.preparation() != StatePreparation.CONTINUE) {
+            metrics.stateRebuilt(event.preparation());
+        }
+        Forecast forecast = outcome.forecast();
+        if (forecast != null) {
+            // Written once: the same JSON goes to the output topic and to the latest-forecast store.
+            byte[] json = ForecastJson.write(forecast);
+            if (latestStore != null) {
+                latestStore.put(event.key(), json);
             }
+            context.forward(new Record<>(event.key(), json, event.eventTimeMs()));
+            metrics.forecastOut(event.eventTimeMs());
         }
-        pending.sort(java.util.Comparator.comparingLong(PendingEvent::sequence));
-        pending.forEach(event -> lastPending.put(event.key(), event));
-    }
-
-    /** The marker's 8-byte encoding. */
-    private static final class Longs {
-        static byte[] encode(long value) {
-            return java.nio.ByteBuffer.allocate(Long.BYTES).putLong(value).array();
-        }
-
-        static long decode(byte[] bytes) {
-            return java.nio.ByteBuffer.wrap(bytes).getLong();
-        }
-    }
-
-    private boolean isBatching() {
-        return settings.maxBatch() > 1;
     }
 
     private KeyState storedState(String key) {

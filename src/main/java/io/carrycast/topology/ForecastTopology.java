@@ -6,6 +6,7 @@ import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -35,13 +36,29 @@ public final class ForecastTopology {
     public static final String WINDOW_STORE = "carrycast-window";
     /**
      * Accepted events waiting for the next micro-batch ({@link io.carrycast.state.PendingEvent}) in a ring of
-     * maxBatch slots plus a marker; only when batching.
+     * maxBatch slots plus a marker ({@link PendingRing}); only when batching.
      */
     public static final String PENDING_STORE = "carrycast-pending";
     /** Per key: the latest forecast's JSON, served by {@code GET /forecasts/{key}}; only with HTTP on. */
     public static final String LATEST_STORE = "carrycast-latest";
 
     private ForecastTopology() {
+    }
+
+    /**
+     * The settings Kafka Streams runs this topology with: the configuration's
+     * ({@link CarrycastConfig#streamsProperties}), with {@link DeadLetterReasonHandler} as the processing
+     * exception handler and {@link SendFailureHandler} as the production exception handler unless the user
+     * names others, and the metrics those handlers count into.
+     */
+    public static Properties streamsProperties(CarrycastConfig config, CarrycastMetrics metrics) {
+        Properties properties = config.streamsProperties();
+        properties.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                DeadLetterReasonHandler.class.getName());
+        properties.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                SendFailureHandler.class.getName());
+        properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
+        return properties;
     }
 
     public static Topology build(CarrycastConfig config, LiveModel model, CarrycastMetrics metrics) {
@@ -65,15 +82,16 @@ public final class ForecastTopology {
         }
 
         KStream<String, byte[]> events = builder.stream(config.inputTopic(),
-                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"));
+                        Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"))
+                .peek(reader::checkSize, Named.as("size-check"));
         if (config.keyField() != null) {
             String keyField = config.keyField();
             events = events
                     .selectKey((key, value) -> EventReader.keyField(reader.parse(value), keyField), Named.as("key-by-field"))
                     .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
         }
-        ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch,
-                config.batchMaxWait(), config.maxGapMs(), config.reprimeAfterGap(), config.httpEnabled());
+        ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
+                config.gapRule(), config.httpEnabled());
         events.process(() -> new ForecastProcessor(model, settings, metrics), Named.as("forecast"),
                         stores.toArray(String[]::new))
                 .to(config.outputTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("forecasts"));

@@ -8,6 +8,7 @@ import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.FeatureExtractor;
 import io.carrycast.forecast.Forecast;
+import io.carrycast.forecast.ForecastJson;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.topology.ForecastSerde;
 import java.io.IOException;
@@ -64,6 +65,7 @@ public final class EndToEndBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PARTITIONS = 4;
     private static final int WINDOW = 120;
+    private static final String PYTHON_PEER_SCENARIO = "python peer 100K keys alos";
 
     private final EmbeddedKafkaBroker broker;
     private final Path workDir;
@@ -102,7 +104,13 @@ public final class EndToEndBenchmark {
 
     /** CPU time used so far, split as {@link CpuPerEvent} splits it. */
     private record CpuSnapshot(long streamThreadNanos, long producerThreadNanos, long processNanos) {
-        static CpuSnapshot take(String applicationId) {
+        /** @param peer a forecaster in its own process, whose CPU counts as the stream thread's; or null */
+        static CpuSnapshot take(String applicationId, ProcessHandle peer) {
+            if (peer != null) {
+                long peerNanos = peer.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+                var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+                return new CpuSnapshot(peerNanos, 0, os.getProcessCpuTime() + peerNanos);
+            }
             ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             long stream = 0;
             long producer = 0;
@@ -147,6 +155,11 @@ public final class EndToEndBenchmark {
             Pattern selected = Pattern.compile(only);
             List<Scenario> scenarios = scenarios(full, eventsPerKey).stream()
                     .filter(s -> selected.matcher(s.name()).find()).toList();
+            String pythonMissing = scenarios.stream().anyMatch(s -> s.design().equals("python")) ? pythonPeerMissing() : null;
+            if (pythonMissing != null) {
+                System.out.println("skipped: " + PYTHON_PEER_SCENARIO + ": " + pythonMissing);
+                scenarios = scenarios.stream().filter(s -> !s.design().equals("python")).toList();
+            }
             Map<String, List<Result>> results = new java.util.LinkedHashMap<>();
             // Every scenario once at a quarter of its size first, unreported: the first run of a code path
             // (transactions, the passthrough's own processor) ran at half speed before the JIT compiler caught up.
@@ -177,6 +190,7 @@ public final class EndToEndBenchmark {
                         seconds.get(seconds.size() / 2), seconds);
             }
             printMedians(results);
+            compareSamples(PYTHON_PEER_SCENARIO, "batched 100K keys alos");
         } finally {
             deleteRecursively(workDir);
         }
@@ -194,6 +208,8 @@ public final class EndToEndBenchmark {
         }
         list.add(new Scenario("batched 100K keys alos 10MB cache", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, Map.of()));
         list.add(new Scenario("batched+window60 100K keys alos", "batched-window-kept", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
+        // Rollout to 24 steps: 23 more batched model calls per batch, and 24 points in every forecast.
+        list.add(new Scenario("batched+rollout24 100K keys alos", "batched-rollout24", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
         list.add(new Scenario("batched+HTTP latest store 100K keys alos", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE,
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, CarrycastConfig.HTTP_PORT_CONFIG, 0)));
         list.add(new Scenario("batched 100K keys eos 16KB producer batches", "batched", 100_000, perKey, StreamsConfig.EXACTLY_ONCE_V2,
@@ -208,6 +224,15 @@ public final class EndToEndBenchmark {
             list.add(new Scenario("passthrough 100K keys " + g + " 1 thread", "passthrough", 100_000, perKey, guarantee, oneThread));
             list.add(new Scenario("batched 100K keys " + g + " 1 thread", "batched", 100_000, perKey, guarantee, oneThread));
         }
+        list.add(new Scenario("batched 100K keys alos RocksDB unbounded", "batched", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
+                        CarrycastConfig.ROCKSDB_MEMORY_BYTES_CONFIG, 0L)));
+        list.add(new Scenario("batched 100K keys alos linger 100ms", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE,
+                Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, "producer.linger.ms", 100)));
+        list.add(new Scenario("passthrough 100K keys alos linger 100ms", "passthrough", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, Map.of("producer.linger.ms", 100)));
+        // The loop a user would otherwise write: Python, PyTorch stepped once per message, state in a dict.
+        list.add(new Scenario(PYTHON_PEER_SCENARIO, "python", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, Map.of()));
         list.add(new Scenario("stateful 1K keys alos", "batched", 1_000, 400, StreamsConfig.AT_LEAST_ONCE, bigCache));
         list.add(new Scenario("window W=120 1K keys alos", "window", 1_000, 400, StreamsConfig.AT_LEAST_ONCE, bigCache));
         if (full) {
@@ -225,10 +250,10 @@ public final class EndToEndBenchmark {
         broker.createTopics(PARTITIONS, input, output, id + "-dlq");
         long base = System.currentTimeMillis() - 86_400_000L * 30;
         produce(input, scenario.keys(), scenario.eventsPerKey(), base, 0);
-        try (AutoCloseable app = start(scenario, id, input, output);
+        try (App app = start(scenario, id, input, output);
              KafkaConsumer<String, byte[]> consumer = consumer(output)) {
             // Between 30 % and 90 % of the output every event yields one forecast (windows are full by then).
-            Throughput throughput = drain(consumer, scenario.forecasts(), id, id);
+            Throughput throughput = drain(consumer, scenario.forecasts(), id, id, app.peer(), samples(scenario));
             double[] latency = measureLatency ? latency(consumer, input, scenario.keys(), 2_000, 10) : new double[] {0, 0};
             return new Result(scenario, throughput.eventsPerSecond(), latency[0], latency[1], throughput.cpu());
         } finally {
@@ -262,12 +287,12 @@ public final class EndToEndBenchmark {
         long base = System.currentTimeMillis() - 86_400_000L;
         produce(input, keys, 1, base, 0);
         try (KafkaConsumer<String, byte[]> consumer = consumer(output)) {
-            try (AutoCloseable app = start(scenario, id, input, output)) {
-                drain(consumer, keys, id, null);
+            try (App app = start(scenario, id, input, output)) {
+                drain(consumer, keys, id, null, null, null);
             }
             deleteRecursively(workDir.resolve("state-" + id));
             long started = System.nanoTime();
-            try (AutoCloseable app = start(scenario, id, input, output)) {
+            try (App app = start(scenario, id, input, output)) {
                 int probes = 64;
                 produce(input, probes, 1, base, 1000);
                 int seen = 0;
@@ -296,7 +321,18 @@ public final class EndToEndBenchmark {
         }
     }
 
-    private AutoCloseable start(Scenario scenario, String id, String input, String output) throws IOException {
+    /** A started forecaster; {@code peer} is its process when it runs outside this JVM, else null. */
+    private record App(AutoCloseable closer, ProcessHandle peer) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            closer.close();
+        }
+    }
+
+    private App start(Scenario scenario, String id, String input, String output) throws IOException {
+        if (scenario.design().equals("python")) {
+            return startPythonPeer(id, input, output);
+        }
         Map<String, Object> settings = new HashMap<>();
         settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         settings.put(StreamsConfig.APPLICATION_ID_CONFIG, id);
@@ -316,9 +352,51 @@ public final class EndToEndBenchmark {
         if (scenario.design().equals("passthrough")) {
             KafkaStreams streams = new KafkaStreams(passthrough(config), config.streamsProperties());
             streams.start();
-            return () -> streams.close(Duration.ofSeconds(30));
+            return new App(() -> streams.close(Duration.ofSeconds(30)), null);
         }
-        return CarrycastApplication.start(config);
+        return new App(CarrycastApplication.start(config), null);
+    }
+
+    /**
+     * {@code tools/python_peer.py} as a child process: a confluent-kafka loop stepping PyTorch once per
+     * message with each key's state in a dict. SIGTERM stops it after a flush.
+     */
+    private App startPythonPeer(String id, String input, String output) throws IOException {
+        Path log = workDir.resolve(id + "-python.log");
+        Process process = new ProcessBuilder(PYTHON, PYTHON_PEER.toString(), "--bootstrap", broker.bootstrapServers(),
+                "--input", input, "--output", output, "--model", lstm64.toString(), "--group", id)
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new App(() -> {
+            process.destroy();
+            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+            if (process.exitValue() != 0 && process.exitValue() != 143) {
+                System.out.println("python peer exited with " + process.exitValue() + ":\n" + Files.readString(log));
+            }
+        }, process.toHandle());
+    }
+
+    private static final String PYTHON = "/usr/bin/python3";
+    private static final Path PYTHON_PEER = Path.of("tools", "python_peer.py");
+
+    /** Why the Python peer cannot run here, or null when it can. */
+    static String pythonPeerMissing() {
+        if (!Files.isRegularFile(PYTHON_PEER)) {
+            return PYTHON_PEER + " not found (run from the repository root)";
+        }
+        try {
+            Process check = new ProcessBuilder(PYTHON, "-c", "import torch, onnx, confluent_kafka")
+                    .redirectErrorStream(true).start();
+            String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            return check.waitFor() == 0 ? null : PYTHON + " lacks torch, onnx or confluent_kafka (Debian: apt-get install "
+                    + "python3-torch python3-onnx python3-confluent-kafka): " + out.lines().reduce((a, b) -> b).orElse("");
+        } catch (IOException e) {
+            return PYTHON + " not runnable: " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
     }
 
     /** The same serdes and JSON work as the forecaster, and nothing else: no model, no state. */
@@ -363,6 +441,7 @@ public final class EndToEndBenchmark {
                 card.put("window", WINDOW);
             }
             case "batched-window-kept" -> card.put("window", 60);
+            case "batched-rollout24" -> card.put("window", 0).set("rollout", RolloutBenchmark.rolloutBlock(24));
             default -> card.put("window", 0);
         }
         Files.writeString(dir.resolve("model.json"), JSON.writeValueAsString(card));
@@ -389,8 +468,56 @@ public final class EndToEndBenchmark {
      */
     private static Path profileDir;
 
+    /** Keys whose forecasts are kept, to compare the scenarios' values for the same events. */
+    private static final int SAMPLED_KEYS = 5;
+
+    /** Per scenario name: f0 of the sampled keys' forecasts by "key#steps_seen", from the last measured run. */
+    private static final Map<String, Map<String, Double>> SAMPLES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static Map<String, Double> samples(Scenario scenario) {
+        Map<String, Double> samples = new HashMap<>();
+        SAMPLES.put(scenario.name(), samples);
+        return samples;
+    }
+
+    /** Polls once; returns the records read, keeping the sampled keys' forecasts when asked to. */
+    private static int poll(KafkaConsumer<String, byte[]> consumer, Map<String, Double> samples) {
+        var records = consumer.poll(Duration.ofMillis(50));
+        if (samples != null) {
+            for (ConsumerRecord<String, byte[]> record : records) {
+                if (record.key().compareTo(key(SAMPLED_KEYS)) < 0) {
+                    Forecast forecast = ForecastJson.read(record.value());
+                    samples.put(record.key() + "#" + forecast.stepsSeen(),
+                            forecast.points().get(0).values().values().iterator().next());
+                }
+            }
+        }
+        return records.count();
+    }
+
+    /** The largest difference between two scenarios' forecasts of the same key and step, and how many were compared. */
+    private static void compareSamples(String scenario, String reference) {
+        Map<String, Double> a = SAMPLES.get(scenario);
+        Map<String, Double> b = SAMPLES.get(reference);
+        if (a == null || b == null) {
+            return;
+        }
+        double worst = 0;
+        int compared = 0;
+        for (Map.Entry<String, Double> entry : a.entrySet()) {
+            Double other = b.get(entry.getKey());
+            if (other != null) {
+                worst = Math.max(worst, Math.abs(entry.getValue() - other));
+                compared++;
+            }
+        }
+        System.out.printf(Locale.ROOT, "forecasts of %s vs %s: %d compared (keys %s..%s), largest difference %.2e%n",
+                scenario, reference, compared, key(0), key(SAMPLED_KEYS - 1), worst);
+    }
+
     private static Throughput drain(KafkaConsumer<String, byte[]> consumer, int expected, String applicationId,
-                                    String profileName) throws IOException, java.text.ParseException {
+                                    String profileName, ProcessHandle peer, Map<String, Double> samples)
+            throws IOException, java.text.ParseException {
         Recording recording = null;
         long count = 0;
         long t30 = 0;
@@ -398,11 +525,11 @@ public final class EndToEndBenchmark {
         CpuSnapshot cpu30 = null;
         long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
         while (count < expected * 0.9 && System.nanoTime() < deadline) {
-            count += consumer.poll(Duration.ofMillis(50)).count();
+            count += poll(consumer, samples);
             if (t30 == 0 && count >= expected * 0.3) {
                 t30 = System.nanoTime();
                 c30 = count;
-                cpu30 = CpuSnapshot.take(applicationId);
+                cpu30 = CpuSnapshot.take(applicationId, peer);
                 if (profileDir != null && profileName != null) {
                     recording = new Recording(Configuration.getConfiguration("profile"));
                     recording.start();
@@ -411,14 +538,14 @@ public final class EndToEndBenchmark {
         }
         long t90 = System.nanoTime();
         long c90 = count;
-        CpuSnapshot cpu90 = CpuSnapshot.take(applicationId);
+        CpuSnapshot cpu90 = CpuSnapshot.take(applicationId, peer);
         if (recording != null) {
             recording.stop();
             recording.dump(profileDir.resolve(profileName + ".jfr"));
             recording.close();
         }
         while (count < expected && System.nanoTime() < deadline) {
-            count += consumer.poll(Duration.ofMillis(50)).count();
+            count += poll(consumer, samples);
         }
         if (count < expected) {
             throw new IllegalStateException("only " + count + " of " + expected + " forecasts arrived");
@@ -466,11 +593,11 @@ public final class EndToEndBenchmark {
         return new double[] {latencies.get(latencies.size() / 2), latencies.get((int) (latencies.size() * 0.99))};
     }
 
-    private static String key(int k) {
+    static String key(int k) {
         return String.format("key-%07d", k);
     }
 
-    private static byte[] event(long time, Random random) {
+    static byte[] event(long time, Random random) {
         StringBuilder json = new StringBuilder(160).append("{\"time\":").append(time);
         for (int f = 0; f < 8; f++) {
             // Four decimals without String.format, which made preloading a million events take long.

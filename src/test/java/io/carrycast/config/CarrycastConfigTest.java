@@ -1,18 +1,22 @@
 package io.carrycast.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.carrycast.state.rocksdb.BoundedMemoryConfigSetter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.state.RocksDBConfigSetter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.Options;
 
 class CarrycastConfigTest {
 
@@ -56,6 +60,60 @@ class CarrycastConfigTest {
     }
 
     @Test
+    void shouldDefaultToAShortProducerLingerUnlessTheUserSetsIt() {
+        Map<String, Object> base = Map.of("carrycast.model.dir", "models/x", "bootstrap.servers", "kafka:9092");
+        assertEquals(5, CarrycastConfig.of(base).streamsProperties().get("producer.linger.ms"));
+
+        Map<String, Object> plain = new java.util.HashMap<>(base);
+        plain.put("linger.ms", "100");
+        Properties streams = CarrycastConfig.of(plain).streamsProperties();
+        assertNull(streams.get("producer.linger.ms"), "a prefixed default would override the user's linger.ms");
+        assertEquals("100", streams.get("linger.ms"));
+
+        Map<String, Object> prefixed = new java.util.HashMap<>(base);
+        prefixed.put("producer.linger.ms", "20");
+        assertEquals("20", CarrycastConfig.of(prefixed).streamsProperties().get("producer.linger.ms"));
+    }
+
+    @Test
+    void shouldBoundRocksDbMemoryByDefaultUnlessTurnedOffOrTheUserBringsTheirOwnSetter() {
+        Map<String, Object> base = Map.of("carrycast.model.dir", "models/x", "bootstrap.servers", "kafka:9092");
+        CarrycastConfig defaults = CarrycastConfig.of(base);
+        assertTrue(defaults.boundsRocksDbMemory());
+        assertEquals(256L << 20, defaults.rocksDbMemoryBytes());
+        assertEquals(BoundedMemoryConfigSetter.class, defaults.streamsProperties().get("rocksdb.config.setter"));
+
+        Map<String, Object> off = new java.util.HashMap<>(base);
+        off.put("carrycast.rocksdb.memory.bytes", "0");
+        assertFalse(CarrycastConfig.of(off).boundsRocksDbMemory());
+        assertNull(CarrycastConfig.of(off).streamsProperties().get("rocksdb.config.setter"));
+
+        Map<String, Object> own = new java.util.HashMap<>(base);
+        own.put("rocksdb.config.setter", OwnSetter.class.getName());
+        assertFalse(CarrycastConfig.of(own).boundsRocksDbMemory());
+        assertEquals(OwnSetter.class.getName(), CarrycastConfig.of(own).streamsProperties().get("rocksdb.config.setter"));
+    }
+
+    @Test
+    void shouldRefuseARocksDbMemoryBoundTooSmallToHoldAMemtable() {
+        ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
+                "carrycast.model.dir", "m", "carrycast.rocksdb.memory.bytes", "1000000")));
+        assertEquals("Invalid value 1000000 for configuration carrycast.rocksdb.memory.bytes: must be 0 (no bound) "
+                + "or at least 16777216 (16 MiB)", e.getMessage());
+    }
+
+    /** A user's own RocksDB settings. */
+    public static final class OwnSetter implements RocksDBConfigSetter {
+        @Override
+        public void setConfig(String storeName, Options options, Map<String, Object> configs) {
+        }
+
+        @Override
+        public void close(String storeName, Options options) {
+        }
+    }
+
+    @Test
     void shouldLetEnvironmentOverrideTheFile() throws IOException {
         Path file = dir.resolve("carrycast.properties");
         Files.writeString(file, "carrycast.model.dir=from-file\nbootstrap.servers=file:9092\ncarrycast.input.topic=a\n");
@@ -66,6 +124,37 @@ class CarrycastConfigTest {
         assertEquals(Path.of("from-env"), config.modelDir());
         assertEquals("env:9092", config.streamsProperties().get("bootstrap.servers"));
         assertEquals("a", config.inputTopic());
+    }
+
+    @Test
+    void shouldLeaveTheLaunchersOwnVariablesOutOfTheSettings() {
+        CarrycastConfig config = CarrycastConfig.load(null, Map.of("CARRYCAST_MODEL_DIR", "m",
+                "CARRYCAST_BOOTSTRAP_SERVERS", "kafka:9092", "CARRYCAST_JAVA_OPTS", "-Xmx512m"));
+
+        assertEquals(Path.of("m"), config.modelDir());
+        assertNull(config.streamsProperties().get("java.opts"));
+    }
+
+    @Test
+    void shouldSayWhyTheConfigurationFileCannotBeRead() throws IOException {
+        Path missing = dir.resolve("missing.properties");
+        ConfigException notThere = assertThrows(ConfigException.class, () -> CarrycastConfig.load(missing, Map.of()));
+        assertEquals("cannot read configuration file " + missing + ": no such file", notThere.getMessage());
+
+        Path latin1 = dir.resolve("latin1.properties");
+        Files.write(latin1, "carrycast.input.topic=caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        ConfigException notUtf8 = assertThrows(ConfigException.class, () -> CarrycastConfig.load(latin1, Map.of()));
+        assertEquals("cannot read configuration file " + latin1 + ": not UTF-8 text", notUtf8.getMessage());
+    }
+
+    @Test
+    void shouldRefuseAClusterWaitBelowOneMillisecond() {
+        ConfigException e = assertThrows(ConfigException.class, () -> CarrycastConfig.of(Map.of(
+                "carrycast.model.dir", "m", "bootstrap.servers", "kafka:9092", "carrycast.cluster.wait.ms", "0")));
+        assertEquals("Invalid value 0 for configuration carrycast.cluster.wait.ms: Value must be at least 1",
+                e.getMessage());
+        assertEquals(java.time.Duration.ofSeconds(60), CarrycastConfig.of(Map.of("carrycast.model.dir", "m",
+                "bootstrap.servers", "kafka:9092")).clusterWait());
     }
 
     @Test

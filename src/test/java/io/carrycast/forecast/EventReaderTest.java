@@ -65,6 +65,19 @@ class EventReaderTest {
                 () -> FeatureExtractor.number(event, "d")).reason());
     }
 
+    @Test
+    void shouldCountTheKeysUtf8BytesWithTheValueAgainstTheSizeLimit() {
+        byte[] value = bytes("{\"a\":1}");
+        reader.checkSize("k".repeat(200 - value.length), value);
+        reader.checkSize(null, new byte[200]);
+
+        InvalidEventException tooLarge = assertThrows(InvalidEventException.class,
+                () -> reader.checkSize("\u00e9".repeat(97), value));
+        assertEquals(Reason.TOO_LARGE, tooLarge.reason());
+        assertEquals("event has 201 bytes (key 194, value 7), over the limit of 200 (carrycast.event.max.bytes)",
+                tooLarge.getMessage());
+    }
+
     private static byte[] bytes(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
     }

@@ -65,6 +65,19 @@ class ForecastJsonTest {
                 new String(ForecastJson.write(forecast), StandardCharsets.UTF_8));
     }
 
+    @Test
+    void shouldMarkOnlyTheStepsThatCameFromRollout() {
+        Forecast forecast = new Forecast("Seattle", 1_425_168_000_000L, "weather-lstm", "1", "stateful", 1156, null,
+                List.of(new Forecast.Point(1, 1_425_254_400_000L, Map.of("temp_max", 9.84)),
+                        new Forecast.Point(2, 1_425_340_800_000L, Map.of("temp_max", 10.5), true)));
+        assertEquals(forecast, ForecastJson.read(ForecastJson.write(forecast)));
+        assertEquals("{\"key\":\"Seattle\",\"event_time\":\"2015-03-01T00:00:00Z\",\"model\":{\"name\":\"weather-lstm\","
+                + "\"version\":\"1\"},\"mode\":\"stateful\",\"steps_seen\":1156,"
+                + "\"forecast\":[{\"step\":1,\"target_time\":\"2015-03-02T00:00:00Z\",\"values\":{\"temp_max\":9.84}},"
+                + "{\"step\":2,\"target_time\":\"2015-03-03T00:00:00Z\",\"rollout\":true,\"values\":{\"temp_max\":10.5}}]}",
+                new String(ForecastJson.write(forecast), StandardCharsets.UTF_8));
+    }
+
     private static boolean hasSupplementaryCharacters(Forecast forecast) {
         return Stream.concat(Stream.of(forecast.key(), forecast.modelName(), forecast.modelVersion()),
                         forecast.points().stream().flatMap(point -> point.values().keySet().stream()))
@@ -81,7 +94,7 @@ class ForecastJsonTest {
                 values.put(text(random) + t, random.nextBoolean() ? pick(random, AWKWARD_NUMBERS)
                         : random.nextGaussian() * Math.pow(10, random.nextInt(12) - 6));
             }
-            points.add(new Forecast.Point(step, time(random), values));
+            points.add(new Forecast.Point(step, time(random), values, step > 1 && random.nextBoolean()));
         }
         return new Forecast(text(random), time(random), text(random), text(random),
                 random.nextBoolean() ? "stateful" : "window", random.nextBoolean() ? random.nextInt(10_000) : random.nextLong(),
@@ -131,6 +144,9 @@ class ForecastJsonTest {
             ObjectNode node = points.addObject();
             node.put("step", point.step());
             node.put("target_time", Instant.ofEpochMilli(point.targetTimeMs()).toString());
+            if (point.rollout()) {
+                node.put("rollout", true);
+            }
             ObjectNode values = node.putObject("values");
             point.values().forEach(values::put);
         }

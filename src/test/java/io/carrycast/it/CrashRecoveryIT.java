@@ -12,6 +12,7 @@ import io.carrycast.testing.SingleInstanceReference;
 import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
+import io.carrycast.testing.Topics;
 import io.carrycast.testing.SyntheticEvents;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,7 +40,7 @@ class CrashRecoveryIT {
     void shouldNeitherLoseNorRepeatForecastsWhenKilledMidStreamUnderExactlyOnce() throws Exception {
         Fixture fixture = Fixture.load("lstm");
         List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(KEYS, EVENTS_PER_KEY, 11);
-        ForecastPipelineIT.Topics topics = ForecastPipelineIT.Topics.create("crash-eos", 4);
+        Topics topics = Topics.create("crash-eos", 4);
         KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), events);
         Map<String, Object> settings = settings(fixture, topics, StreamsConfig.EXACTLY_ONCE_V2);
 
@@ -63,7 +64,7 @@ class CrashRecoveryIT {
     void shouldLoseNoForecastAndNeverDriftWhenKilledMidStreamUnderAtLeastOnce() throws Exception {
         Fixture fixture = Fixture.load("lstm");
         List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(KEYS, EVENTS_PER_KEY, 13);
-        ForecastPipelineIT.Topics topics = ForecastPipelineIT.Topics.create("crash-alos", 4);
+        Topics topics = Topics.create("crash-alos", 4);
         KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), events);
         Map<String, Object> settings = settings(fixture, topics, StreamsConfig.AT_LEAST_ONCE);
         settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
@@ -116,7 +117,7 @@ class CrashRecoveryIT {
         }
     }
 
-    private Map<String, Object> settings(Fixture fixture, ForecastPipelineIT.Topics topics, String guarantee) {
+    private Map<String, Object> settings(Fixture fixture, Topics topics, String guarantee) {
         Map<String, Object> settings = new HashMap<>();
         settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
         settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "crash-" + UUID.randomUUID());

@@ -37,11 +37,24 @@ class DemoIT {
             assertEquals(expected.get("rmse_model").doubleValue(), score.rmseModel(), 1e-4, score.key());
         }
         assertTrue(result.modelBeatsPersistenceEverywhere());
+
+        // The week-long rollout, step by step, as a plain PyTorch loop rolled it out (tools/rollout_reference.py).
+        JsonNode rollout = new ObjectMapper().readTree(MODEL.resolve("reference-rollout-2015.json").toFile());
+        assertEquals(2 * Demo.DEFAULT_ROLLOUT_STEPS, result.stepScores().size());
+        for (Evaluation.Score score : result.stepScores()) {
+            JsonNode expected = rollout.get("cities").get(score.key()).get(score.step() - 1);
+            String where = score.key() + " step " + score.step();
+            assertEquals(expected.get("n").intValue(), score.count(), where);
+            assertEquals(expected.get("mae_model").doubleValue(), score.maeModel(), 1e-5, where);
+            assertEquals(expected.get("mae_persistence").doubleValue(), score.maePersistence(), 1e-6, where);
+        }
         BufferedImage chart = ImageIO.read(result.png().toFile());
         assertEquals(1200, chart.getWidth());
         assertEquals(720, chart.getHeight(), "one 360-pixel panel per city");
         String html = Files.readString(result.html());
         assertTrue(html.contains("<td>Seattle</td><td>365</td>"), html.substring(0, Math.min(2000, html.length())));
         assertTrue(html.contains("data:image/png;base64,"));
+        assertTrue(html.contains("<h2>Rollout: temp_max up to 7 days ahead, 2015</h2>"), "rollout section");
+        assertTrue(html.contains("<tr><td>Seattle</td><td>7</td><td>365</td>"), "step 7 row");
     }
 }

@@ -12,6 +12,7 @@ import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
 import io.carrycast.testing.SyntheticEvents;
+import io.carrycast.testing.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,12 +46,12 @@ class ForecastPipelineIT {
         Fixture fixture = Fixture.load("lstm");
         List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(120, 12, 42);
         Topics topics = Topics.create("pipeline-" + guarantee, 4);
-        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input, events);
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), events);
 
         List<ConsumerRecord<String, Forecast>> records;
-        try (CarrycastApplication app = CarrycastApplication.start(config(fixture.directory(), topics, guarantee,
+        try (CarrycastApplication app = CarrycastApplication.start(topics.config(fixture.directory(), guarantee,
                 tempDir.resolve("state"), "app-" + UUID.randomUUID()))) {
-            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output, events.size(), TIMEOUT, SETTLE);
+            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output(), events.size(), TIMEOUT, SETTLE);
         }
 
         assertEquals(events.size(), records.size(), "one forecast per event, none lost or duplicated");
@@ -71,13 +72,13 @@ class ForecastPipelineIT {
         int window = fixture.card().window();
         List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(30, window + 4, 7);
         Topics topics = Topics.create("window", 3);
-        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input, events);
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), events);
         int due = 30 * 5;
 
         List<ConsumerRecord<String, Forecast>> records;
-        try (CarrycastApplication app = CarrycastApplication.start(config(fixture.directory(), topics,
+        try (CarrycastApplication app = CarrycastApplication.start(topics.config(fixture.directory(),
                 StreamsConfig.AT_LEAST_ONCE, tempDir.resolve("state"), "app-" + UUID.randomUUID()))) {
-            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output, due, TIMEOUT, SETTLE);
+            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output(), due, TIMEOUT, SETTLE);
         }
 
         assertEquals(due, records.size());
@@ -98,20 +99,20 @@ class ForecastPipelineIT {
         Topics topics = Topics.create("restart-" + wipeLocalState, 2);
         String appId = "app-" + UUID.randomUUID();
         Path stateDir = tempDir.resolve("state");
-        CarrycastConfig config = config(fixture.directory(), topics, StreamsConfig.EXACTLY_ONCE_V2, stateDir, appId);
+        CarrycastConfig config = topics.config(fixture.directory(), StreamsConfig.EXACTLY_ONCE_V2, stateDir, appId);
 
-        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input, events.subList(0, half));
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), events.subList(0, half));
         try (CarrycastApplication app = CarrycastApplication.start(config)) {
-            assertEquals(half, ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output, half, TIMEOUT,
+            assertEquals(half, ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output(), half, TIMEOUT,
                     Duration.ZERO).size());
         }
         if (wipeLocalState) {
             deleteRecursively(stateDir);
         }
-        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input, events.subList(half, events.size()));
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), events.subList(half, events.size()));
         List<ConsumerRecord<String, Forecast>> records;
         try (CarrycastApplication app = CarrycastApplication.start(config)) {
-            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output, events.size(), TIMEOUT, SETTLE);
+            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output(), events.size(), TIMEOUT, SETTLE);
         }
 
         assertEquals(events.size(), records.size());
@@ -136,33 +137,6 @@ class ForecastPipelineIT {
             }
         }
         return byKey;
-    }
-
-    static CarrycastConfig config(Path modelDir, Topics topics, String guarantee, Path stateDir, String appId) {
-        Map<String, Object> settings = new HashMap<>();
-        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
-        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-        settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
-        settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
-        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, modelDir.toString());
-        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, topics.input);
-        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output);
-        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter);
-        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
-        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
-        return CarrycastConfig.of(settings);
-    }
-
-    /** Fresh topics per test, so tests share the broker but not data. */
-    record Topics(String input, String output, String deadLetter) {
-        static Topics create(String prefix, int partitions) {
-            String unique = prefix.replaceAll("[^A-Za-z0-9-]", "-") + "-" + UUID.randomUUID().toString().substring(0, 8);
-            Topics topics = new Topics(unique + "-events", unique + "-forecasts", unique + "-dlq");
-            KafkaBroker.broker().createTopics(partitions, topics.input, topics.output);
-            KafkaBroker.broker().createTopics(1, topics.deadLetter);
-            return topics;
-        }
     }
 
     private static void deleteRecursively(Path dir) throws java.io.IOException {

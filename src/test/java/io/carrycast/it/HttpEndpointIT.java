@@ -11,6 +11,7 @@ import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
+import io.carrycast.testing.Topics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,8 +39,8 @@ class HttpEndpointIT {
     void shouldServeHealthMetricsAndEachKeysLatestForecast() throws Exception {
         Fixture fixture = Fixture.load("lstm");
         List<Fixture.Event> events = fixture.interleavedEvents();
-        ForecastPipelineIT.Topics topics = ForecastPipelineIT.Topics.create("http", 2);
-        CarrycastConfig config = ForecastPipelineIT.config(fixture.directory(), topics, StreamsConfig.EXACTLY_ONCE_V2,
+        Topics topics = Topics.create("http", 2);
+        CarrycastConfig config = topics.config(fixture.directory(), StreamsConfig.EXACTLY_ONCE_V2,
                 tempDir.resolve("state"), "http-" + UUID.randomUUID());
 
         try (CarrycastApplication app = CarrycastApplication.start(config);

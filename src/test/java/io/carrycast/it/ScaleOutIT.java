@@ -13,6 +13,7 @@ import io.carrycast.testing.SingleInstanceReference;
 import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
+import io.carrycast.testing.Topics;
 import io.carrycast.testing.SyntheticEvents;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -53,7 +54,7 @@ class ScaleOutIT {
         Fixture fixture = Fixture.load("lstm");
         List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(KEYS, EVENTS_PER_KEY, 23);
         int total = events.size();
-        ForecastPipelineIT.Topics topics = ForecastPipelineIT.Topics.create("scale", 6);
+        Topics topics = Topics.create("scale", 6);
         String appId = "scale-" + UUID.randomUUID();
         Thread producer = new Thread(() -> {
             for (int from = 0; from < total; from += KEYS * 2) {
@@ -104,7 +105,7 @@ class ScaleOutIT {
         return repeats;
     }
 
-    private AppProcess start(Fixture fixture, ForecastPipelineIT.Topics topics, String appId, String name,
+    private AppProcess start(Fixture fixture, Topics topics, String appId, String name,
                              List<Integer> ports) throws IOException {
         int port = freePort();
         ports.add(port);

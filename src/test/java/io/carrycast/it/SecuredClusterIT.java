@@ -35,7 +35,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.SaslConfigs;
@@ -87,7 +91,7 @@ class SecuredClusterIT {
                 settings.put(CarrycastConfig.HTTP_PORT_CONFIG, ports.get(i));
                 settings.put(CarrycastConfig.HTTP_SSL_KEYSTORE_LOCATION_CONFIG, httpTls.keyStore().toString());
                 settings.put(CarrycastConfig.HTTP_SSL_TRUSTSTORE_LOCATION_CONFIG, httpTls.trustStore().toString());
-                instances.add(AppProcess.start(tempDir, "instance-" + i, settings, environment, "INFO"));
+                instances.add(AppProcess.run(tempDir, "instance-" + i, settings, environment, "INFO"));
             }
             // Two JVMs start, each loading the model and joining the group: allow more than for one.
             reader.readUntil(events.size(), TIMEOUT.multipliedBy(2));
@@ -134,6 +138,7 @@ class SecuredClusterIT {
         Map<String, Object> settings = tenant.fileSettings(StreamsConfig.AT_LEAST_ONCE, tempDir.resolve("state"));
         settings.putAll(broker().clientSettings(tenant.user, tenant.password));
         settings.put(CarrycastConfig.KEY_FIELD_CONFIG, "series");
+        settings.put(StreamsConfig.REPARTITION_PURGE_INTERVAL_MS_CONFIG, 100);
         CarrycastConfig config = CarrycastConfig.of(settings);
         broker().grant(RequiredAcls.of(tenant.principal(), config));
         KafkaIo.produce(broker().superUserSettings(), tenant.input, events);
@@ -145,6 +150,7 @@ class SecuredClusterIT {
 
             assertEquals(events.size(), reader.records().size());
             assertMatchesPyTorch(fixture, reader.byKey());
+            assertTrue(awaitPurged(tenant.appId), "Delete on the prefix lets Kafka Streams purge the repartition topic");
         }
     }
 
@@ -154,10 +160,10 @@ class SecuredClusterIT {
         broker().grant(RequiredAcls.of(tenant.principal(), tenant.config(StreamsConfig.EXACTLY_ONCE_V2, tempDir)));
         String wrong = "wrong-" + tenant.password;
 
-        AppProcess app = AppProcess.start(tempDir, "app", tenant.fileSettings(StreamsConfig.EXACTLY_ONCE_V2,
+        AppProcess app = AppProcess.run(tempDir, "app", tenant.fileSettings(StreamsConfig.EXACTLY_ONCE_V2,
                 tempDir.resolve("state")), tenant.secretEnvironment(wrong), "WARN");
 
-        assertEquals(2, app.awaitExit(TIMEOUT), app.log());
+        assertEquals(2, app.exitCode(TIMEOUT), app.log());
         assertLastLine("carrycast: Kafka at " + broker().bootstrapServers() + " refused the login of user '"
                 + tenant.user + "' with SCRAM-SHA-512 (Authentication failed during authentication due to invalid "
                 + "credentials with SASL mechanism SCRAM-SHA-512); check the user name and password in "
@@ -295,12 +301,19 @@ class SecuredClusterIT {
     }
 
     /**
-     * Runs the forecaster in this JVM until Kafka Streams stops in ERROR, as {@code carrycast run} does before
-     * it prints the explanation and exits with 2 (shown end to end by the wrong-password test); fails on a
-     * hang, or when Streams keeps running.
+     * Runs the forecaster in this JVM until the cluster refuses it, as {@code carrycast run} does before it
+     * prints the explanation and exits with 2 (shown end to end by the wrong-password test): a refused login
+     * stops the start, while the cluster is first asked to describe itself; a missing ACL stops Kafka Streams
+     * in ERROR. Fails on a hang, or when Streams keeps running.
      */
     private static String runUntilRefused(CarrycastConfig config) {
-        try (CarrycastApplication app = CarrycastApplication.start(config)) {
+        CarrycastApplication app;
+        try {
+            app = CarrycastApplication.start(config);
+        } catch (KafkaAccessFailure refusedAtStart) {
+            return refusedAtStart.getMessage();
+        }
+        try (app) {
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (app.streams().state() != KafkaStreams.State.ERROR && System.nanoTime() < deadline) {
                 sleep(100);
@@ -321,13 +334,35 @@ class SecuredClusterIT {
 
     /** The run command's last words: one line, after Kafka's own log lines. */
     private static void assertLastLine(String expected, AppProcess app) {
-        List<String> lines = app.log().lines().filter(line -> !line.isBlank()).toList();
+        List<String> lines = app.lines();
         assertEquals(expected, lines.get(lines.size() - 1), app.log());
     }
 
     private static void assertNoSecretIn(String text, List<String> secrets, String where) {
         for (String secret : secrets) {
             assertFalse(text.contains(secret), where + " holds a secret (" + secret.length() + " characters)");
+        }
+    }
+
+    /** Whether the application's repartition topic lost its first records to Kafka Streams' purge. */
+    private static boolean awaitPurged(String appId) {
+        try (Admin admin = Admin.create(broker().superUserSettings())) {
+            String repartition = admin.listTopics().names().get().stream()
+                    .filter(name -> name.startsWith(appId + "-") && name.endsWith("-repartition")).findFirst().orElseThrow();
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            admin.describeTopics(List.of(repartition)).allTopicNames().get().get(repartition).partitions()
+                    .forEach(partition -> earliest.put(new TopicPartition(repartition, partition.partition()), OffsetSpec.earliest()));
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (System.nanoTime() < deadline) {
+                long purged = admin.listOffsets(earliest).all().get().values().stream().mapToLong(o -> o.offset()).sum();
+                if (purged > 0) {
+                    return true;
+                }
+                sleep(200);
+            }
+            return false;
+        } catch (ExecutionException | InterruptedException e) {
+            throw new AssertionError("cannot read the repartition topic's offsets", e);
         }
     }
 

@@ -7,14 +7,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * carrycast's {@code run} command in a separate JVM, so a test can {@code kill -9} it like an operator's
- * crash. Output goes to a log file beside the config, for failure diagnosis.
+ * A carrycast command in a separate JVM, so a test can {@code kill -9} it like an operator's crash, send it
+ * SIGTERM, and read its exit code and output. Output (stdout and stderr) goes to a log file in the given
+ * directory, for assertions and failure diagnosis.
  */
 public final class AppProcess implements AutoCloseable {
 
@@ -28,15 +30,21 @@ public final class AppProcess implements AutoCloseable {
 
     /** Starts {@code carrycast run} with the given settings written to a properties file in {@code dir}. */
     public static AppProcess start(Path dir, String name, Map<String, Object> settings) {
-        return start(dir, name, settings, Map.of(), System.getProperty("kafka.log.level", "WARN"));
+        return command(dir, name, Map.of(), "run", "--config", writeSettings(dir, name, settings).toString());
     }
 
     /**
-     * As {@link #start(Path, String, Map)}, with {@code CARRYCAST_*} environment variables (as secrets are
-     * given) and Kafka's log level ({@code INFO} logs every client's settings).
+     * Starts {@code carrycast run} with {@code settings} in the file and {@code environment} as
+     * {@code CARRYCAST_*} variables (the way secrets are given), Kafka logging at {@code kafkaLogLevel}
+     * ({@code INFO} prints every client's settings).
      */
-    public static AppProcess start(Path dir, String name, Map<String, Object> settings, Map<String, String> environment,
-                                   String kafkaLogLevel) {
+    public static AppProcess run(Path dir, String name, Map<String, Object> settings, Map<String, String> environment,
+                                 String kafkaLogLevel) {
+        return launch(dir, name, environment, kafkaLogLevel, "run", "--config", writeSettings(dir, name, settings).toString());
+    }
+
+    /** Writes settings to {@code dir/name.properties}, as {@code carrycast run --config} reads them. */
+    public static Path writeSettings(Path dir, String name, Map<String, Object> settings) {
         try {
             Files.createDirectories(dir);
             Path config = dir.resolve(name + ".properties");
@@ -45,12 +53,31 @@ public final class AppProcess implements AutoCloseable {
             try (Writer writer = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
                 properties.store(writer, "test instance " + name);
             }
+            return config;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Starts {@code carrycast ARGS} on the test class path, in {@code dir}, with no {@code CARRYCAST_*}
+     * variables but those in {@code environment}; output goes to {@code dir/name.log}.
+     */
+    public static AppProcess command(Path dir, String name, Map<String, String> environment, String... args) {
+        return launch(dir, name, environment, System.getProperty("kafka.log.level", "WARN"), args);
+    }
+
+    private static AppProcess launch(Path dir, String name, Map<String, String> environment, String kafkaLogLevel,
+                                     String... args) {
+        try {
+            Files.createDirectories(dir);
             Path log = dir.resolve(name + ".log");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xmx512m",
+            List<String> command = new ArrayList<>(List.of(java, "-Xmx512m",
                     "-Dkafka.log.level=" + kafkaLogLevel, "-cp",
-                    System.getProperty("java.class.path"), "io.carrycast.cli.CarrycastCommand", "run", "--config",
-                    config.toString()));
+                    System.getProperty("java.class.path"), "io.carrycast.cli.CarrycastCommand"));
+            command.addAll(List.of(args));
+            ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             builder.environment().keySet().removeIf(variable -> variable.startsWith("CARRYCAST_"));
             builder.environment().putAll(environment);
@@ -64,6 +91,24 @@ public final class AppProcess implements AutoCloseable {
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, without waiting. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the process to end and returns its exit code; fails when it is still running after {@code timeout}. */
+    public int exitCode(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("still running after " + timeout + "; output:\n" + log());
+        }
+        return process.exitValue();
+    }
+
+    /** Waits for the process to end; false when it still runs after {@code timeout}. */
+    public boolean awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public long pid() {
@@ -82,13 +127,24 @@ public final class AppProcess implements AutoCloseable {
         }
     }
 
-    /** Waits for the process to end by itself and returns its exit code; kills it and fails after {@code timeout}. */
-    public int awaitExit(Duration timeout) throws InterruptedException {
-        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("still running after " + timeout + "; log:\n" + log());
+    /** The output's lines, without the blank ones. */
+    public List<String> lines() {
+        return log().lines().filter(line -> !line.isBlank()).toList();
+    }
+
+    /** Waits until a line of output contains {@code text}; fails when the process ends or time runs out first. */
+    public void awaitLine(String text, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!log().contains(text)) {
+            if (!process.isAlive() && !log().contains(text)) {
+                throw new AssertionError("ended (exit " + process.exitValue() + ") before printing '" + text
+                        + "'; output:\n" + log());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no line with '" + text + "' after " + timeout + "; output:\n" + log());
+            }
+            Thread.sleep(100);
         }
-        return process.exitValue();
     }
 
     /** SIGTERM, then waits for the clean shutdown. */

@@ -17,11 +17,13 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
- * A model bundle exported by {@code tools/export_fixtures.py} with PyTorch's outputs for a few keys'
- * events ({@code expected.json}): per key, its raw events and, per event, the normalised forecast
- * PyTorch computed over the whole sequence (null where a window model has no full window yet).
+ * A model bundle exported by {@code tools/export_fixtures.py} (or, for the {@code rollout_*} ones,
+ * {@code tools/rollout_reference.py}) with PyTorch's outputs for a few keys' events ({@code expected.json}):
+ * per key, its raw events and, per event, the normalised forecast PyTorch computed, every forecast step's
+ * (null where a window model has no full window yet).
  */
 public final class Fixture {
 
@@ -127,6 +129,20 @@ public final class Fixture {
     public record Event(String key, long timeMs, ObjectNode value) {
         public byte[] bytes() {
             return value.toString().getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Copies the fixture's bundle to {@code target} with its card changed by {@code edit}. */
+    public Path copyWithCard(Path target, Consumer<ObjectNode> edit) {
+        copyTo(target);
+        Path card = target.resolve(ModelBundle.CARD_FILE);
+        try {
+            ObjectNode json = (ObjectNode) JSON.readTree(card.toFile());
+            edit.accept(json);
+            Files.writeString(card, JSON.writeValueAsString(json));
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -14,10 +14,10 @@ public final class ForecastAssertions {
     private ForecastAssertions() {
     }
 
-    /** The forecast's values back in the model's normalised output order (step-major). */
+    /** The forecast's values back in the model's normalised output order (step-major), rollout steps included. */
     public static float[] normalisedValues(Forecast forecast, ModelCard card) {
         List<TargetSpec> targets = card.targets();
-        float[] values = new float[card.outputsPerForecast()];
+        float[] values = new float[card.forecastSteps() * targets.size()];
         for (Forecast.Point point : forecast.points()) {
             for (int t = 0; t < targets.size(); t++) {
                 Double value = point.values().get(targets.get(t).field());

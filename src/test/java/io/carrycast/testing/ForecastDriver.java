@@ -7,6 +7,8 @@ import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.runner.RunnerOptions;
+import io.carrycast.topology.DeadLetterLog;
+import io.carrycast.state.rocksdb.RocksDbMemory;
 import io.carrycast.topology.ForecastSerde;
 import io.carrycast.topology.ForecastTopology;
 import java.nio.file.Path;
@@ -25,7 +27,10 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 
-/** The real topology and model in a {@link TopologyTestDriver}; closes the driver, then the model. */
+/**
+ * The real topology and model in a {@link TopologyTestDriver}, its stores sharing one bounded RocksDB memory
+ * as the application's do; closes the driver, then the model and the RocksDB memory.
+ */
 public final class ForecastDriver implements AutoCloseable {
 
     public static final String INPUT = "events";
@@ -39,8 +44,11 @@ public final class ForecastDriver implements AutoCloseable {
     private final TestOutputTopic<String, byte[]> deadLetters;
     private final CarrycastMetrics metrics;
     private final Duration maxWait;
+    private final RocksDbMemory rocksDbMemory;
 
-    private ForecastDriver(LiveModel live, TopologyTestDriver driver, Duration maxWait, CarrycastMetrics metrics) {
+    private ForecastDriver(LiveModel live, TopologyTestDriver driver, Duration maxWait, CarrycastMetrics metrics,
+                           RocksDbMemory rocksDbMemory) {
+        this.rocksDbMemory = rocksDbMemory;
         this.maxWait = maxWait;
         this.metrics = metrics;
         this.deadLetters = driver.createOutputTopic(DEAD_LETTER, new StringDeserializer(), new ByteArrayDeserializer());
@@ -76,10 +84,21 @@ public final class ForecastDriver implements AutoCloseable {
         settings.putAll(extraSettings);
         CarrycastConfig config = CarrycastConfig.of(settings);
         CarrycastMetrics metrics = CarrycastMetrics.detached();
-        Properties properties = config.streamsProperties();
-        properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
-        return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, metrics), properties),
-                config.batchMaxWait(), metrics);
+        Properties properties = ForecastTopology.streamsProperties(config, metrics);
+        properties.put(DeadLetterLog.CONFIG_KEY, DeadLetterLog.create()); // a log budget of its own per test
+        RocksDbMemory rocksDbMemory = config.boundsRocksDbMemory() ? new RocksDbMemory(config.rocksDbMemoryBytes()) : null;
+        if (rocksDbMemory != null) {
+            properties.put(RocksDbMemory.CONFIG_KEY, rocksDbMemory);
+        }
+        try {
+            return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, metrics),
+                    properties), config.batchMaxWait(), metrics, rocksDbMemory);
+        } catch (RuntimeException e) {
+            if (rocksDbMemory != null) {
+                rocksDbMemory.close();
+            }
+            throw e;
+        }
     }
 
     public static ForecastDriver open(Fixture fixture, Path stateDir) {
@@ -128,6 +147,9 @@ public final class ForecastDriver implements AutoCloseable {
             driver.close();
         } finally {
             live.close();
+            if (rocksDbMemory != null) {
+                rocksDbMemory.close();
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.carrycast.topology;
 
+import static io.carrycast.testing.DeadLetters.header;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,7 +52,9 @@ class BadInputTest {
                 Arguments.of("empty key", "", "{\"time\":\"2024-03-30T21:01:30Z\",\"level\":1,\"flow\":2,\"pressure\":3}",
                         "no_key"),
                 Arguments.of("over the size limit", KEY, "{\"time\":\"2024-03-30T21:01:30Z\",\"level\":1,\"flow\":2,"
-                        + "\"pressure\":3,\"note\":\"" + "x".repeat(300) + "\"}", "too_large"));
+                        + "\"pressure\":3,\"note\":\"" + "x".repeat(300) + "\"}", "too_large"),
+                Arguments.of("key over the size limit", "k".repeat(150),
+                        "{\"time\":\"2024-03-30T21:01:30Z\",\"level\":1,\"flow\":2,\"pressure\":3}", "too_large"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -101,10 +103,5 @@ class BadInputTest {
             assertEquals(5, KeyState.decode(driver.driver().<String, byte[]>getKeyValueStore(
                     ForecastTopology.STATE_STORE).get(KEY)).steps(), "state left as it was");
         }
-    }
-
-    static String header(TestRecord<String, byte[]> record, String name) {
-        Header header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }

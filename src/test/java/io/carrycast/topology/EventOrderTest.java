@@ -1,6 +1,7 @@
 package io.carrycast.topology;
 
-import static io.carrycast.topology.BadInputTest.header;
+import static io.carrycast.testing.DeadLetters.header;
+import static io.carrycast.testing.Forecasts.values;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -119,13 +119,32 @@ class EventOrderTest {
                 reprimed, fixture.card(), 1e-5, "re-primed forecast");
     }
 
+    @Test
+    void shouldIgnoreGapsForAWindowModeModel() {
+        Fixture fixture = Fixture.load("bilstm_window");
+        int window = fixture.card().window();
+        List<Fixture.Event> events = new ArrayList<>(fixture.events(KEY).subList(0, window + 2));
+        events.set(window + 1, shifted(events.get(window + 1), 86_400_000L));
+        List<Forecast> withGapRule;
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir.resolve("gap"),
+                Map.of("carrycast.state.max.gap.ms", "3600000"))) {
+            driver.send(events);
+            withGapRule = values(driver.forecasts());
+        }
+        List<Forecast> without;
+        try (ForecastDriver driver = ForecastDriver.open(fixture, stateDir.resolve("none"))) {
+            driver.send(events);
+            without = values(driver.forecasts());
+        }
+
+        assertEquals(3, withGapRule.size(), "from the W-th event on");
+        assertNull(withGapRule.get(2).stateNote(), "a window model has no state to reset");
+        assertEquals(without, withGapRule);
+    }
+
     private static Fixture.Event shifted(Fixture.Event event, long byMs) {
         long time = event.timeMs() + byMs;
         return new Fixture.Event(event.key(), time,
                 event.value().deepCopy().put("time", java.time.Instant.ofEpochMilli(time).toString()));
-    }
-
-    private static List<Forecast> values(List<TestRecord<String, Forecast>> records) {
-        return records.stream().map(TestRecord::value).toList();
     }
 }

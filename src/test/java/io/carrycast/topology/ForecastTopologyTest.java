@@ -8,9 +8,8 @@ import io.carrycast.bundle.ModelCard;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.Forecasts;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -34,7 +33,7 @@ class ForecastTopologyTest {
         Map<String, List<Forecast>> byKey;
         try (ForecastDriver driver = ForecastDriver.open(fixture, stateDir)) {
             driver.send(fixture.interleavedEvents());
-            byKey = groupByKey(driver.forecasts());
+            byKey = Forecasts.byKey(driver.forecasts());
         }
 
         for (String key : fixture.keys()) {
@@ -64,12 +63,12 @@ class ForecastTopologyTest {
         List<Forecast> alone;
         try (ForecastDriver driver = ForecastDriver.open(fixture, stateDir.resolve("alone"))) {
             driver.send(fixture.events(key));
-            alone = groupByKey(driver.forecasts()).get(key);
+            alone = Forecasts.byKey(driver.forecasts()).get(key);
         }
         List<Forecast> interleaved;
         try (ForecastDriver driver = ForecastDriver.open(fixture, stateDir.resolve("interleaved"))) {
             driver.send(fixture.interleavedEvents());
-            interleaved = groupByKey(driver.forecasts()).get(key);
+            interleaved = Forecasts.byKey(driver.forecasts()).get(key);
         }
         assertEquals(alone, interleaved);
     }
@@ -106,7 +105,7 @@ class ForecastTopologyTest {
                 event.value().put("series", event.key());
                 driver.sendRaw("producer-key-unrelated", event.bytes(), event.timeMs());
             }
-            byKey = groupByKey(driver.forecasts());
+            byKey = Forecasts.byKey(driver.forecasts());
         }
         assertEquals(fixture.keys(), List.copyOf(byKey.keySet()));
         for (String key : fixture.keys()) {
@@ -117,14 +116,5 @@ class ForecastTopologyTest {
             }
         }
         assertTrue(byKey.values().stream().flatMap(List::stream).allMatch(f -> byKey.containsKey(f.key())));
-    }
-
-    static Map<String, List<Forecast>> groupByKey(List<TestRecord<String, Forecast>> records) {
-        Map<String, List<Forecast>> byKey = new LinkedHashMap<>();
-        for (TestRecord<String, Forecast> record : records) {
-            assertEquals(record.key(), record.value().key(), "record key is the forecast's key");
-            byKey.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(record.value());
-        }
-        return byKey;
     }
 }

@@ -1,5 +1,6 @@
 package io.carrycast.topology;
 
+import static io.carrycast.testing.Forecasts.values;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -18,10 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -128,9 +127,5 @@ class HotSwapTest {
     private void touch(Path file) throws IOException {
         clock += 1000;
         Files.setLastModifiedTime(file, FileTime.fromMillis(clock));
-    }
-
-    private static List<Forecast> values(List<TestRecord<String, Forecast>> records) {
-        return new ArrayList<>(records.stream().map(TestRecord::value).toList());
     }
 }

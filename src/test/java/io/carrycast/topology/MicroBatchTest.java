@@ -1,6 +1,5 @@
 package io.carrycast.topology;
 
-import static io.carrycast.topology.ForecastTopologyTest.groupByKey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +7,7 @@ import io.carrycast.forecast.Forecast;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
 import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.Forecasts;
 import io.carrycast.testing.SyntheticEvents;
 import java.nio.file.Path;
 import java.util.List;
@@ -89,12 +89,12 @@ class MicroBatchTest {
 
     /** Sequences in the pending store not yet marked as stepped. */
     private static List<Long> waitingSequences(KeyValueStore<Long, byte[]> pending) {
-        byte[] marker = pending.get(ForecastProcessor.STEPPED_BELOW);
+        byte[] marker = pending.get(PendingRing.STEPPED_BELOW);
         long steppedBelow = marker == null ? 0 : java.nio.ByteBuffer.wrap(marker).getLong();
         List<Long> waiting = new java.util.ArrayList<>();
         try (var entries = pending.all()) {
             entries.forEachRemaining(entry -> {
-                if (entry.key != ForecastProcessor.STEPPED_BELOW) {
+                if (entry.key != PendingRing.STEPPED_BELOW) {
                     long sequence = io.carrycast.state.PendingEvent.decode(entry.value).sequence();
                     if (sequence >= steppedBelow) {
                         waiting.add(sequence);
@@ -110,7 +110,7 @@ class MicroBatchTest {
         try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir.resolve(dir),
                 Map.of("carrycast.batch.max.size", batch))) {
             driver.send(events);
-            return groupByKey(driver.forecasts());
+            return Forecasts.byKey(driver.forecasts());
         }
     }
 }

@@ -1,0 +1,127 @@
+package io.carrycast.topology;
+
+import io.carrycast.state.PendingEvent;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Accepted events waiting for their key's next step in a micro-batch, held in the changelogged pending store
+ * ({@link ForecastTopology#PENDING_STORE}). Kafka Streams commits the store with the input offsets
+ * (atomically under exactly_once_v2), so an event whose offset is committed is never lost; after a restart
+ * {@link #reload} reads back the events not yet stepped, to be stepped first.
+ *
+ * <p>The store is a ring: event n goes to slot n mod capacity, and one marker entry ({@link #STEPPED_BELOW})
+ * says which sequences are already stepped. Marking a batch stepped thus writes one entry instead of deleting
+ * a batch, and within a commit interval the record cache folds a slot's writes into one changelog record. The
+ * waiting events are mirrored in memory in arrival order; the ring does not own the store.
+ */
+final class PendingRing {
+
+    /** Store key of the marker, whose value (8 bytes, big-endian) is the first sequence not yet stepped. */
+    static final long STEPPED_BELOW = -1L;
+
+    private final KeyValueStore<Long, byte[]> store;
+    private final int capacity;
+    private final List<PendingEvent> waiting = new ArrayList<>();
+    private final Map<String, PendingEvent> lastByKey = new HashMap<>();
+    private long nextSequence;
+
+    private PendingRing(KeyValueStore<Long, byte[]> store, int capacity) {
+        this.store = store;
+        this.capacity = capacity;
+    }
+
+    /** The ring over {@code store}, holding the events accepted but not stepped when the task last stopped. */
+    static PendingRing reload(KeyValueStore<Long, byte[]> store, int capacity) {
+        PendingRing ring = new PendingRing(store, capacity);
+        byte[] marker = store.get(STEPPED_BELOW);
+        long steppedBelow = marker == null ? 0 : ByteBuffer.wrap(marker).getLong();
+        ring.nextSequence = steppedBelow;
+        try (KeyValueIterator<Long, byte[]> stored = store.all()) {
+            while (stored.hasNext()) {
+                KeyValue<Long, byte[]> entry = stored.next();
+                if (entry.key == STEPPED_BELOW) {
+                    continue;
+                }
+                PendingEvent event = PendingEvent.decode(entry.value);
+                if (event.sequence() >= steppedBelow) {
+                    ring.waiting.add(event);
+                    ring.nextSequence = Math.max(ring.nextSequence, event.sequence() + 1);
+                }
+            }
+        }
+        ring.waiting.sort(Comparator.comparingLong(PendingEvent::sequence));
+        ring.waiting.forEach(event -> ring.lastByKey.put(event.key(), event));
+        return ring;
+    }
+
+    /** The sequence the next added event must carry. */
+    long nextSequence() {
+        return nextSequence;
+    }
+
+    /** The key's last waiting event, or null when none of its events waits. */
+    PendingEvent lastOf(String key) {
+        return lastByKey.get(key);
+    }
+
+    boolean isEmpty() {
+        return waiting.isEmpty();
+    }
+
+    /**
+     * Whether the ring holds as many events as it has slots: the next one would overwrite a waiting event.
+     * More than that only after a restart under a smaller capacity.
+     */
+    boolean isFull() {
+        return waiting.size() >= capacity;
+    }
+
+    /** Stores the event in its slot; it must carry {@link #nextSequence()} and the ring must not be full. */
+    void add(PendingEvent event) {
+        if (event.sequence() != nextSequence || isFull()) {
+            throw new IllegalStateException("pending event " + event.sequence() + " added to a ring expecting "
+                    + nextSequence + " with " + waiting.size() + " of " + capacity + " slots taken");
+        }
+        store.put(event.sequence() % capacity, event.encode());
+        nextSequence++;
+        waiting.add(event);
+        lastByKey.put(event.key(), event);
+    }
+
+    /**
+     * The waiting events in rounds: round r holds the r-th waiting event of every key that has one, so a
+     * round's keys are distinct and each key's events stay in order across rounds.
+     */
+    List<List<PendingEvent>> rounds() {
+        // With as many keys as events (the usual case with many keys) the whole ring is one round.
+        if (lastByKey.size() == waiting.size()) {
+            return List.of(Collections.unmodifiableList(waiting));
+        }
+        Map<String, Integer> seen = new HashMap<>();
+        List<List<PendingEvent>> rounds = new ArrayList<>();
+        for (PendingEvent event : waiting) {
+            int round = seen.merge(event.key(), 1, Integer::sum) - 1;
+            if (round == rounds.size()) {
+                rounds.add(new ArrayList<>());
+            }
+            rounds.get(round).add(event);
+        }
+        return rounds;
+    }
+
+    /** Marks every waiting event stepped: one write of the marker; the slots are reused later. */
+    void markStepped() {
+        store.put(STEPPED_BELOW, ByteBuffer.allocate(Long.BYTES).putLong(nextSequence).array());
+        waiting.clear();
+        lastByKey.clear();
+    }
+}

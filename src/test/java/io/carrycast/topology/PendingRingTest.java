@@ -1,0 +1,131 @@
+package io.carrycast.topology;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.carrycast.state.PendingEvent;
+import io.carrycast.state.StatePreparation;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The pending ring over a real (in-memory) key-value store, as a task would see it across restarts. */
+class PendingRingTest {
+
+    private KeyValueStore<Long, byte[]> store;
+
+    @BeforeEach
+    void openStore() {
+        store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(ForecastTopology.PENDING_STORE),
+                Serdes.Long(), Serdes.ByteArray()).withLoggingDisabled().build();
+        MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
+        store.init(context.getStateStoreContext(), store);
+    }
+
+    private static PendingEvent event(long sequence, String key, long timeMs) {
+        return new PendingEvent(sequence, key, timeMs, new float[] {timeMs, -timeMs}, StatePreparation.CONTINUE);
+    }
+
+    private static void addNext(PendingRing ring, String key, long timeMs) {
+        ring.add(event(ring.nextSequence(), key, timeMs));
+    }
+
+    @Test
+    void shouldStoreEventNInSlotNModCapacityAndMarkSteppedWithOneWrite() {
+        PendingRing ring = PendingRing.reload(store, 3);
+        addNext(ring, "a", 1);
+        addNext(ring, "b", 1);
+        ring.markStepped();
+        addNext(ring, "a", 2);
+        addNext(ring, "b", 2);
+
+        assertEquals(List.of(PendingRing.STEPPED_BELOW, 0L, 1L, 2L), keys(), "three slots and the marker");
+        assertEquals(3L, PendingEvent.decode(store.get(0L)).sequence(), "slot 0 reused by sequence 3");
+        assertEquals(2L, PendingEvent.decode(store.get(2L)).sequence());
+        assertArrayEquals(ByteBuffer.allocate(8).putLong(2L).array(), store.get(PendingRing.STEPPED_BELOW),
+                "marker: first sequence not stepped, 8 bytes big-endian");
+    }
+
+    @Test
+    void shouldReadBackOnlyTheEventsNotSteppedInArrivalOrder() {
+        PendingRing before = PendingRing.reload(store, 4);
+        addNext(before, "a", 1);
+        addNext(before, "b", 1);
+        addNext(before, "a", 2);
+        before.markStepped();
+        addNext(before, "b", 2);
+        addNext(before, "a", 3);
+        addNext(before, "c", 1);
+
+        PendingRing after = PendingRing.reload(store, 4);
+
+        assertEquals(6L, after.nextSequence());
+        assertEquals(List.of(List.of(3L, 4L, 5L)), sequences(after.rounds()));
+        assertEquals(3L, after.lastOf("a").eventTimeMs());
+        assertNull(after.lastOf("d"));
+        assertFalse(after.isFull());
+    }
+
+    @Test
+    void shouldSplitSeveralEventsOfOneKeyIntoRoundsOfDistinctKeysInOrder() {
+        PendingRing ring = PendingRing.reload(store, 8);
+        addNext(ring, "a", 1);
+        addNext(ring, "a", 2);
+        addNext(ring, "b", 1);
+        addNext(ring, "a", 3);
+        addNext(ring, "b", 2);
+
+        assertEquals(List.of(List.of(0L, 2L), List.of(1L, 4L), List.of(3L)), sequences(ring.rounds()));
+        assertEquals(3L, ring.lastOf("a").eventTimeMs());
+    }
+
+    @Test
+    void shouldReportFullWhenEverySlotHoldsAWaitingEventAndRefuseOneMore() {
+        PendingRing ring = PendingRing.reload(store, 2);
+        addNext(ring, "a", 1);
+        assertFalse(ring.isFull());
+        addNext(ring, "b", 1);
+        assertTrue(ring.isFull());
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> addNext(ring, "c", 1));
+        assertEquals("pending event 2 added to a ring expecting 2 with 2 of 2 slots taken", e.getMessage());
+    }
+
+    @Test
+    void shouldReadBackMoreEventsThanSlotsAfterARestartWithASmallerCapacity() {
+        PendingRing large = PendingRing.reload(store, 4);
+        for (String key : List.of("a", "b", "c")) {
+            addNext(large, key, 1);
+        }
+
+        PendingRing small = PendingRing.reload(store, 2);
+
+        assertTrue(small.isFull(), "to be stepped before a slot is reused");
+        assertEquals(List.of(List.of(0L, 1L, 2L)), sequences(small.rounds()));
+        small.markStepped();
+        assertTrue(small.isEmpty());
+        assertEquals(3L, small.nextSequence());
+    }
+
+    private List<Long> keys() {
+        List<Long> keys = new java.util.ArrayList<>();
+        try (var all = store.all()) {
+            all.forEachRemaining(entry -> keys.add(entry.key));
+        }
+        keys.sort(Long::compare);
+        return keys;
+    }
+
+    private static List<List<Long>> sequences(List<List<PendingEvent>> rounds) {
+        return rounds.stream().map(round -> round.stream().map(PendingEvent::sequence).toList()).toList();
+    }
+}
