@@ -6,6 +6,7 @@ import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.http.HttpEndpoint;
 import io.carrycast.metrics.CarrycastMetrics;
+import io.carrycast.topology.DeliveredInput;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -77,6 +78,7 @@ public final class CarrycastApplication implements AutoCloseable {
         try {
             Properties properties = config.streamsProperties();
             properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
+            DeliveredInput.install(properties);
             HostInfo self = null;
             if (config.httpEnabled()) {
                 endpoint = HttpEndpoint.start(config.httpHost(), config.httpPort(), registry);

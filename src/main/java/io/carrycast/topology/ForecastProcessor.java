@@ -21,10 +21,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -37,8 +39,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * dropped and counted.
  *
  * <p>With a maximum batch of 1 an admitted event is stepped at once. Otherwise it waits in the
- * {@link PendingRing} until the batch is full or the maximum wait has passed (a wall-clock punctuation), and
- * the waiting events are then stepped together, one model call per round of distinct keys, so each key's
+ * {@link PendingRing} until the batch is full or the task has processed the last record the consumer
+ * delivered ({@link DeliveredInput}): at full load a poll delivers hundreds of events per task and batches
+ * fill; at a light load each batch holds what arrived since the last poll and is stepped without waiting. A
+ * wall-clock punctuation at the maximum wait steps what is left when the end of the delivered input is not
+ * seen. The waiting events are stepped together, one model call per round of distinct keys, so each key's
  * events are stepped in order and each step sees the state the previous one stored.
  */
 final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
@@ -63,6 +68,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private KeyValueStore<String, byte[]> latestStore;
     /** Null when each event is stepped as it arrives. */
     private PendingRing pending;
+    /** Null where no consumer reports its polls (a test driver): batches then wait to fill or for the maximum wait. */
+    private DeliveredInput deliveredInput;
+    /** The task's input partition, as last seen, and what the consumer has delivered of it. */
+    private String inputTopic;
+    private int inputPartitionNumber;
+    private DeliveredInput.Partition inputPartition;
     /**
      * The stored state each key had when its first pending event was admitted, so the step does not read
      * and decode it again. Only a key's first pending event may use it: later ones follow its step.
@@ -84,6 +95,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         this.latestStore = settings.keepLatest() ? context.getStateStore(ForecastTopology.LATEST_STORE) : null;
         if (settings.maxBatch() > 1) {
             this.pending = PendingRing.reload(context.getStateStore(ForecastTopology.PENDING_STORE), settings.maxBatch());
+            this.deliveredInput = DeliveredInput.from(context.appConfigs());
+            // A bound for when the end of the delivered input is not seen, e.g. when the last delivered record
+            // is dropped by Kafka Streams before it reaches this processor.
             context.schedule(settings.maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> {
                 followModelSwap();
                 flush();
@@ -95,13 +109,27 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     public void process(Record<String, byte[]> record) {
         metrics.eventIn();
         followModelSwap();
-        PendingEvent event = accept(record);
-        if (event == null) {
+        if (pending == null) {
+            PendingEvent event = accept(record);
+            if (event != null) {
+                step(List.of(event));
+                stateAtAccept.clear();
+            }
             return;
         }
-        if (pending == null) {
-            step(List.of(event));
-            stateAtAccept.clear();
+        try {
+            admitToBatch(record);
+        } finally {
+            // Also after a refused or redelivered event: it may be the last one delivered.
+            if (isLastDeliveredInput()) {
+                flush();
+            }
+        }
+    }
+
+    private void admitToBatch(Record<String, byte[]> record) {
+        PendingEvent event = accept(record);
+        if (event == null) {
             return;
         }
         if (pending.isFull()) {
@@ -113,6 +141,27 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (pending.isFull()) {
             flush();
         }
+    }
+
+    /**
+     * Whether the current record is the last one the consumer has delivered to this task: no more input
+     * waits, so the batch is stepped now rather than when it is full or the maximum wait has passed.
+     */
+    private boolean isLastDeliveredInput() {
+        if (deliveredInput == null) {
+            return false;
+        }
+        RecordMetadata source = context.recordMetadata().orElse(null);
+        if (source == null) {
+            return false;
+        }
+        if (inputPartition == null || inputPartitionNumber != source.partition()
+                || !inputTopic.equals(source.topic())) {
+            inputTopic = source.topic();
+            inputPartitionNumber = source.partition();
+            inputPartition = deliveredInput.partitionOf(new TopicPartition(inputTopic, inputPartitionNumber));
+        }
+        return inputPartition.isLastDelivered(source.offset());
     }
 
     /** Events admitted under the old model are stepped by it before the new one takes over. */

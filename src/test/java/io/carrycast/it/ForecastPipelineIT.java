@@ -89,6 +89,25 @@ class ForecastPipelineIT {
                 window + 4L), forKey.stream().map(Forecast::stepsSeen).toList()));
     }
 
+    @Test
+    void shouldStepABatchOnceThePolledEventsAreProcessedWithoutTheMaximumWait() {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(20, 3, 5);
+        Topics topics = Topics.create("drained", 2);
+        CarrycastConfig config = config(fixture.directory(), topics, StreamsConfig.AT_LEAST_ONCE, tempDir.resolve("state"),
+                "app-" + UUID.randomUUID(), Map.of(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, 256,
+                        CarrycastConfig.BATCH_MAX_WAIT_MS_CONFIG, 60_000));
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input, events);
+
+        List<ConsumerRecord<String, Forecast>> records;
+        try (CarrycastApplication app = CarrycastApplication.start(config)) {
+            // Half the maximum wait: forecasts that came only through the wall-clock bound would miss it.
+            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output, events.size(),
+                    Duration.ofSeconds(30), Duration.ZERO);
+        }
+        assertEquals(events.size(), records.size(), "every batch stepped when its task reached the polled input's end");
+    }
+
     @ParameterizedTest(name = "wipe local state: {0}")
     @ValueSource(booleans = {false, true})
     void shouldContinueEachKeysStateAfterARestart(boolean wipeLocalState) throws Exception {
@@ -139,6 +158,11 @@ class ForecastPipelineIT {
     }
 
     static CarrycastConfig config(Path modelDir, Topics topics, String guarantee, Path stateDir, String appId) {
+        return config(modelDir, topics, guarantee, stateDir, appId, Map.of());
+    }
+
+    static CarrycastConfig config(Path modelDir, Topics topics, String guarantee, Path stateDir, String appId,
+                                  Map<String, Object> extraSettings) {
         Map<String, Object> settings = new HashMap<>();
         settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
         settings.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
@@ -151,6 +175,7 @@ class ForecastPipelineIT {
         settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter);
         settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
         settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
+        settings.putAll(extraSettings);
         return CarrycastConfig.of(settings);
     }
 

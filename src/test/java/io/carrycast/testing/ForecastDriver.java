@@ -7,6 +7,7 @@ import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.runner.RunnerOptions;
+import io.carrycast.topology.DeliveredInput;
 import io.carrycast.topology.ForecastSerde;
 import io.carrycast.topology.ForecastTopology;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -39,9 +41,14 @@ public final class ForecastDriver implements AutoCloseable {
     private final TestOutputTopic<String, byte[]> deadLetters;
     private final CarrycastMetrics metrics;
     private final Duration maxWait;
+    private final DeliveredInput deliveredInput;
+    /** The offset the driver gives the next input record: it numbers each partition's records from 0. */
+    private long nextInputOffset;
 
-    private ForecastDriver(LiveModel live, TopologyTestDriver driver, Duration maxWait, CarrycastMetrics metrics) {
+    private ForecastDriver(LiveModel live, TopologyTestDriver driver, Duration maxWait, CarrycastMetrics metrics,
+                           DeliveredInput deliveredInput) {
         this.maxWait = maxWait;
+        this.deliveredInput = deliveredInput;
         this.metrics = metrics;
         this.deadLetters = driver.createOutputTopic(DEAD_LETTER, new StringDeserializer(), new ByteArrayDeserializer());
         this.live = live;
@@ -78,8 +85,10 @@ public final class ForecastDriver implements AutoCloseable {
         CarrycastMetrics metrics = CarrycastMetrics.detached();
         Properties properties = config.streamsProperties();
         properties.put(CarrycastMetrics.CONFIG_KEY, metrics);
+        // The driver has no consumer, so nothing reports polls unless a test does (sendAsOnePoll).
+        DeliveredInput deliveredInput = DeliveredInput.install(properties);
         return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, metrics), properties),
-                config.batchMaxWait(), metrics);
+                config.batchMaxWait(), metrics, deliveredInput);
     }
 
     public static ForecastDriver open(Fixture fixture, Path stateDir) {
@@ -87,7 +96,7 @@ public final class ForecastDriver implements AutoCloseable {
     }
 
     public void send(Fixture.Event event) {
-        input.pipeInput(event.key(), event.bytes(), event.timeMs());
+        sendRaw(event.key(), event.bytes(), event.timeMs());
     }
 
     public void send(List<Fixture.Event> events) {
@@ -96,6 +105,16 @@ public final class ForecastDriver implements AutoCloseable {
 
     public void sendRaw(String key, byte[] value, long timestampMs) {
         input.pipeInput(key, value, timestampMs);
+        nextInputOffset++;
+    }
+
+    /**
+     * Sends the events as a consumer's poll would deliver them: first reports that the input partition is
+     * delivered up to the last of them, as the consumer interceptor does, then processes them one by one.
+     */
+    public void sendAsOnePoll(List<Fixture.Event> events) {
+        deliveredInput.delivered(new TopicPartition(INPUT, 0), nextInputOffset + events.size() - 1);
+        send(events);
     }
 
     /** Lets the batch wait pass (flushing pending events), then reads every forecast written so far. */
