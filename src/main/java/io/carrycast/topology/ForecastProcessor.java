@@ -1,6 +1,5 @@
 package io.carrycast.topology;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.FeatureExtractor;
@@ -61,6 +60,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     private Forecaster model;
     private FeatureExtractor extractor;
+    /** The fields an event is read for: the served model's features and the timestamp field. */
+    private EventReader.Fields eventFields;
     private Admission admission;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> stateStore;
@@ -176,6 +177,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private void serve(Forecaster next) {
         model = next;
         extractor = new FeatureExtractor(next.card());
+        eventFields = settings.reader().fields(extractor.fieldNames(), null);
         admission = Admission.forModel(next, settings.gapRule());
     }
 
@@ -190,7 +192,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             throw new InvalidEventException(Reason.NO_KEY, "event has " + (key == null ? "no" : "an empty")
                     + " record key; the record key is the series id");
         }
-        ObjectNode event = settings.reader().parse(record.value());
+        EventReader.Values event = settings.reader().read(record.value(), eventFields);
         long eventTime = settings.reader().eventTime(event, record.timestamp());
         float[] features = extractor.extract(event, eventTime);
 

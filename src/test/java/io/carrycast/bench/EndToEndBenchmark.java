@@ -325,6 +325,7 @@ public final class EndToEndBenchmark {
     private org.apache.kafka.streams.Topology passthrough(CarrycastConfig config) throws IOException {
         EventReader reader = new EventReader("time", TimestampFormat.of("epoch_millis"), 65536);
         FeatureExtractor extractor = new FeatureExtractor(io.carrycast.bundle.ModelBundle.load(lstm64).card());
+        EventReader.Fields fields = reader.fields(extractor.fieldNames(), null);
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(config.inputTopic(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
                 .process(() -> new Processor<String, byte[], String, Forecast>() {
@@ -337,7 +338,7 @@ public final class EndToEndBenchmark {
 
                     @Override
                     public void process(Record<String, byte[]> record) {
-                        ObjectNode event = reader.parse(record.value());
+                        EventReader.Values event = reader.read(record.value(), fields);
                         long time = reader.eventTime(event, record.timestamp());
                         float[] features = extractor.extract(event, time);
                         context.forward(new Record<>(record.key(), new Forecast(record.key(), time, "passthrough", "1",
