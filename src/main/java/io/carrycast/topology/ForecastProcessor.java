@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -252,29 +253,45 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         long started = System.nanoTime();
         List<Forecaster.Outcome> outcomes = model.process(requests);
         metrics.modelCall(events.size(), System.nanoTime() - started);
-        for (int i = 0; i < events.size(); i++) {
-            store(events.get(i), outcomes.get(i));
-        }
+        store(events, outcomes);
     }
 
-    /** Stores one stepped event's state and window, and forwards its forecast. */
-    private void store(PendingEvent event, Forecaster.Outcome outcome) {
-        stateStore.put(event.key(), outcome.state().encode());
-        if (outcome.window() != null) {
-            windowStore.put(event.key(), outcome.window().encode());
-        }
-        if (event.preparation() != StatePreparation.CONTINUE) {
-            metrics.stateRebuilt(event.preparation());
-        }
-        Forecast forecast = outcome.forecast();
-        if (forecast != null) {
-            // Written once: the same JSON goes to the output topic and to the latest-forecast store.
-            byte[] json = ForecastJson.write(forecast);
-            if (latestStore != null) {
-                latestStore.put(event.key(), json);
+    /**
+     * Forwards the stepped events' forecasts, then stores their states, windows and latest forecasts with one
+     * {@code putAll} per store: one pass through the metered store layer per model call rather than per event.
+     * Forwarded first, so a failure in between repeats forecasts on the retry rather than losing them.
+     */
+    private void store(List<PendingEvent> events, List<Forecaster.Outcome> outcomes) {
+        List<KeyValue<String, byte[]>> states = new ArrayList<>(events.size());
+        List<KeyValue<String, byte[]>> windows = new ArrayList<>(model.card().keepsWindow() ? events.size() : 0);
+        List<KeyValue<String, byte[]>> latest = new ArrayList<>(latestStore != null ? events.size() : 0);
+        for (int i = 0; i < events.size(); i++) {
+            PendingEvent event = events.get(i);
+            Forecaster.Outcome outcome = outcomes.get(i);
+            states.add(KeyValue.pair(event.key(), outcome.state().encode()));
+            if (outcome.window() != null) {
+                windows.add(KeyValue.pair(event.key(), outcome.window().encode()));
             }
-            context.forward(new Record<>(event.key(), json, event.eventTimeMs()));
-            metrics.forecastOut(event.eventTimeMs());
+            if (event.preparation() != StatePreparation.CONTINUE) {
+                metrics.stateRebuilt(event.preparation());
+            }
+            Forecast forecast = outcome.forecast();
+            if (forecast != null) {
+                // Written once: the same JSON goes to the output topic and to the latest-forecast store.
+                byte[] json = ForecastJson.write(forecast);
+                if (latestStore != null) {
+                    latest.add(KeyValue.pair(event.key(), json));
+                }
+                context.forward(new Record<>(event.key(), json, event.eventTimeMs()));
+                metrics.forecastOut(event.eventTimeMs());
+            }
+        }
+        stateStore.putAll(states);
+        if (!windows.isEmpty()) {
+            windowStore.putAll(windows);
+        }
+        if (!latest.isEmpty()) {
+            latestStore.putAll(latest);
         }
     }
 
