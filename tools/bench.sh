@@ -8,7 +8,8 @@
 #      the levers (record cache, stored window, latest store, producer batches, commit interval, threads).
 # Options after the mode go to the end-to-end harness: only=REGEX (scenarios whose name it finds),
 # repeats=N, no-latency, events-per-key=N (100K-key scenarios; 4 by default), profile=DIR (a JFR
-# recording of each run's measured stretch), e.g.
+# recording of each run's measured stretch), rates=2000,20000 (input rates of the latency stretches after
+# each run; 2000 by default), latency-seconds=N (10), set=NAME=VALUE (a setting for every scenario), e.g.
 #   ./tools/bench.sh quick "only=100K keys eos" repeats=5 profile=/tmp/jfr
 # ./tools/bench.sh e2e [options] runs the end-to-end quick set alone, without JMH.
 # ./tools/bench.sh rollout: the model's cost per event as rollout steps grow (JMH), and 24-step rollout end to

@@ -121,8 +121,9 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Most events stepped in one model call when the model runs on CUDA, where a call costs more "
                             + "and each extra key in it less.")
             .define(BATCH_MAX_WAIT_MS_CONFIG, Type.LONG, 50L, ConfigDef.Range.between(1, 60_000), Importance.MEDIUM,
-                    "Longest an accepted event waits for its batch to fill (wall clock), in milliseconds; the "
-                            + "added latency at low rates.")
+                    "Longest an accepted event waits for its batch (wall clock), in milliseconds. A batch is stepped "
+                            + "when it is full or when its task has processed the last event the consumer delivered, "
+                            + "which at low rates is at once; this bounds the wait when that end is not seen.")
             .define(STATE_MAX_GAP_MS_CONFIG, Type.LONG, 0L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
                     "Longest silence of a key, in event time (ms), after which its state no longer follows on; "
                             + "the next event then starts per carrycast.state.gap.policy. 0: no limit.")

@@ -90,6 +90,25 @@ class ForecastPipelineIT {
                 window + 4L), forKey.stream().map(Forecast::stepsSeen).toList()));
     }
 
+    @Test
+    void shouldStepABatchOnceThePolledEventsAreProcessedWithoutTheMaximumWait() {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(20, 3, 5);
+        Topics topics = Topics.create("drained", 2);
+        CarrycastConfig config = topics.config(fixture.directory(), StreamsConfig.AT_LEAST_ONCE, tempDir.resolve("state"),
+                "app-" + UUID.randomUUID(), Map.of(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, 256,
+                        CarrycastConfig.BATCH_MAX_WAIT_MS_CONFIG, 60_000));
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), events);
+
+        List<ConsumerRecord<String, Forecast>> records;
+        try (CarrycastApplication app = CarrycastApplication.start(config)) {
+            // Half the maximum wait: forecasts that came only through the wall-clock bound would miss it.
+            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output(), events.size(),
+                    Duration.ofSeconds(30), Duration.ZERO);
+        }
+        assertEquals(events.size(), records.size(), "every batch stepped when its task reached the polled input's end");
+    }
+
     @ParameterizedTest(name = "wipe local state: {0}")
     @ValueSource(booleans = {false, true})
     void shouldContinueEachKeysStateAfterARestart(boolean wipeLocalState) throws Exception {
