@@ -271,9 +271,10 @@ public final class CarrycastConfig extends AbstractConfig {
     /**
      * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id, a
      * deserialization handler that logs and continues, processing errors from every node to the dead-letter
-     * topic, {@link #PRODUCER_BATCH_BYTES}, and one
-     * stream thread per CPU the JVM sees rather than Kafka's one per instance: the model calls and the state
-     * store run on the stream threads, and one thread used one core of two (BENCHMARKS.md, "Levers")).
+     * topic, {@link #PRODUCER_BATCH_BYTES}, and one stream thread per CPU the JVM sees rather than Kafka's one
+     * per instance: the model calls and the state store run on the stream threads, and one thread used one
+     * core of two (BENCHMARKS.md, "Levers")). The topology adds its processing exception handler
+     * ({@code ForecastTopology.streamsProperties}).
      */
     public Properties streamsProperties() {
         Properties properties = new Properties();
