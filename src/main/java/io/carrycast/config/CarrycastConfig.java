@@ -330,14 +330,14 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final int PRODUCER_LINGER_MS = 5;
 
     /**
-     * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id,
-     * a deserialization handler that logs and continues, processing errors from every node to the dead-letter
-     * topic, {@link #PRODUCER_BATCH_BYTES},
-     * {@link #PRODUCER_LINGER_MS}, one stream thread per CPU the JVM sees rather than Kafka's one per
-     * instance: the model calls and the state store run on the stream threads, and one thread used one core
-     * of two (BENCHMARKS.md, "Levers"), and {@link BoundedMemoryConfigSetter} as the RocksDB config setter when
-     * {@link #boundsRocksDbMemory()}: it needs the instance's {@link io.carrycast.state.rocksdb.RocksDbMemory}
-     * in the properties under its {@code CONFIG_KEY}).
+     * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id, a
+     * deserialization handler that logs and continues, processing errors from every node to the dead-letter
+     * topic, {@link #PRODUCER_BATCH_BYTES}, {@link #PRODUCER_LINGER_MS}, one stream thread per CPU the JVM sees
+     * rather than Kafka's one per instance: the model calls and the state store run on the stream threads, and
+     * one thread used one core of two (BENCHMARKS.md, "Levers"), and {@link BoundedMemoryConfigSetter} as the
+     * RocksDB config setter when {@link #boundsRocksDbMemory()}: it needs the instance's
+     * {@link io.carrycast.state.rocksdb.RocksDbMemory} in the properties under its {@code CONFIG_KEY}). The
+     * topology adds its exception handlers ({@code ForecastTopology.streamsProperties}).
      */
     public Properties streamsProperties() {
         Properties properties = new Properties();
