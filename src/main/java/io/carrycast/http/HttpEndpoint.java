@@ -167,16 +167,11 @@ public final class HttpEndpoint implements AutoCloseable {
             answer(exchange, copy.value(), true);
             return;
         }
-        if (!localOnly && owner != null) {
-            for (HostInfo standby : owner.standbyHosts()) {
-                Optional<HttpResponse<String>> fromStandby = isElsewhere(standby) ? ask(standby, key) : Optional.empty();
-                if (fromStandby.isPresent()) {
-                    relay(exchange, fromStandby.get(), true);
-                    return;
-                }
-            }
-        }
-        if (copy.answeredKeyPartition()) {
+        Optional<HttpResponse<String>> fromStandby = localOnly || owner == null ? Optional.empty()
+                : askStandbysElsewhere(owner, key);
+        if (fromStandby.isPresent()) {
+            relay(exchange, fromStandby.get(), true);
+        } else if (copy.answeredKeyPartition()) {
             answer(exchange, null, true);
         } else {
             unavailable(exchange, "no copy of this key's partition is reachable now; Kafka Streams is " + state);
@@ -192,6 +187,16 @@ public final class HttpEndpoint implements AutoCloseable {
         } catch (RuntimeException stoppedMeanwhile) {
             return null;
         }
+    }
+
+    private Optional<HttpResponse<String>> askStandbysElsewhere(KeyQueryMetadata owner, String key) {
+        for (HostInfo standby : owner.standbyHosts()) {
+            Optional<HttpResponse<String>> answer = isElsewhere(standby) ? ask(standby, key) : Optional.empty();
+            if (answer.isPresent()) {
+                return answer;
+            }
+        }
+        return Optional.empty();
     }
 
     private boolean isElsewhere(HostInfo host) {
