@@ -12,7 +12,7 @@
 #      on the compose network), each forecaster's HTTP endpoint reached through its published port;
 #   6. gpu (only when asked): docker/Dockerfile.gpu builds and the image starts; it is not run on a GPU.
 # Run by hand (not part of .ci/run), from anywhere:
-#   tools/container-check.sh                  # 1-5, about 10 minutes on 2 cores
+#   tools/container-check.sh                  # 1-5, about 10 minutes on an idle 2-core machine
 #   tools/container-check.sh host compose     # 1, 2 and the named parts (host, demo, compose, gpu)
 # It exits 1 at the first failed check and removes the containers and the broker it started. Images are
 # kept, so a second run skips the base images and reuses the build's cached layers.
@@ -278,13 +278,13 @@ stand_in() {
   # go into the image's trust stores, so Maven and apt in a build stage reach the network as the host does.
   for cert in /usr/local/share/ca-certificates/*.crt; do
     [[ -f $cert ]] || continue
-    cat "$cert" >> "$root/etc/ssl/certs/ca-certificates.crt"
+    if [[ -f $root/etc/ssl/certs/ca-certificates.crt ]]; then cat "$cert" >> "$root/etc/ssl/certs/ca-certificates.crt"; fi
     if [[ -f $root/etc/ssl/certs/java/cacerts ]]; then
       keytool -importcert -noprompt -storepass changeit -keystore "$root/etc/ssl/certs/java/cacerts" \
         -alias "host-$(basename "$cert" .crt)" -file "$cert" >/dev/null
     fi
   done
-  tar -C "$root" -cf - . | podman import - "localhost/$name" >/dev/null
+  tar -C "$root" -cf - . | podman import -q - "localhost/$name" > /dev/null
   rm -rf "$root"
   ok "$name: local image from Debian bookworm${packages:+ with $packages} ($((SECONDS - t0)) s)"
 }
@@ -480,10 +480,12 @@ done
 python3 -c 'import yaml' 2>/dev/null || fail "python3 has PyYAML (python3-yaml)"
 ok "podman $(podman version --format '{{.Client.Version}}'), podman-compose $(podman-compose version 2>/dev/null | awk '/podman-compose/ {print $NF; exit}'), kcat, debootstrap"
 cleanup
-trap cleanup EXIT
+trap 'status=$?; cleanup; exit $status' EXIT
 for port in "$broker_port" "$port_a" "$port_b" "${compose_broker##*:}"; do
   port_free "$port" || fail "port $port is free (set BROKER_PORT, HTTP_PORT_A, HTTP_PORT_B; ${compose_broker##*:} is the compose file's)"
 done
+
+note "machine: $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at the start"
 
 step "Base images"
 for base in $(awk '/^FROM/ {print $2}' "$repo/docker/Dockerfile"); do base_image "$base"; done
