@@ -14,6 +14,7 @@ import io.carrycast.testing.InstanceHttp;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
 import io.carrycast.testing.SyntheticEvents;
+import io.carrycast.testing.Topics;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -55,7 +56,7 @@ class ForecastQueryDuringRebalanceIT {
             throws Exception {
         Fixture fixture = Fixture.load("lstm");
         List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(KEYS, EVENTS_PER_KEY, 7);
-        ForecastPipelineIT.Topics topics = ForecastPipelineIT.Topics.create("rebalance-query", 4);
+        Topics topics = Topics.create("rebalance-query", 4);
         String appId = "rebalance-query-" + UUID.randomUUID();
         int portA = InstanceHttp.freePort();
         int portB = InstanceHttp.freePort();
@@ -146,7 +147,7 @@ class ForecastQueryDuringRebalanceIT {
         return answer.headers().firstValue(HttpEndpoint.STALE_HEADER).map(Boolean::parseBoolean);
     }
 
-    private AppProcess start(Fixture fixture, ForecastPipelineIT.Topics topics, String appId, String name, int port) {
+    private AppProcess start(Fixture fixture, Topics topics, String appId, String name, int port) {
         Map<String, Object> settings = new HashMap<>();
         settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
         settings.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);

@@ -7,6 +7,7 @@ import io.carrycast.config.CarrycastConfig;
 import io.carrycast.testing.AppProcess;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.KafkaBroker;
+import io.carrycast.testing.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -29,7 +30,7 @@ class RunCommandIT {
 
     @Test
     void shouldCloseCleanlyOnSigtermWithALastLineAndExitCodeZero() throws Exception {
-        ForecastPipelineIT.Topics topics = ForecastPipelineIT.Topics.create("sigterm", 2);
+        Topics topics = Topics.create("sigterm", 2);
         Map<String, Object> settings = new HashMap<>();
         settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
         settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "sigterm-" + UUID.randomUUID());
