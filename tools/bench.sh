@@ -17,10 +17,10 @@ mode=${1:-quick}
 mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 if [[ $mode == failover ]]; then
-  java -cp "$cp" io.carrycast.bench.FailoverBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
+  java -Xmx1g -cp "$cp" io.carrycast.bench.FailoverBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
 if [[ $mode == memory ]]; then
-  java -cp "$cp" io.carrycast.bench.MemoryBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
+  java -Xmx2g -cp "$cp" io.carrycast.bench.MemoryBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
 if [[ $mode == full ]]; then jmh=(-wi 3 -i 5 -w 2 -r 2); else jmh=(-wi 2 -i 3 -w 1 -r 1); fi
 if [[ $mode == e2e ]]; then
