@@ -121,6 +121,7 @@ cleanup() {
   command -v podman-compose >/dev/null && compose down -t 0 > "$work/logs/compose-down.log" 2>&1
   podman network rm -f "${project}_default" >/dev/null 2>&1
   if [[ -n $broker_pid ]]; then kill "$broker_pid" 2>/dev/null; wait "$broker_pid" 2>/dev/null; fi
+  return 0   # the broker's exit status (143 after SIGTERM) is not the check's
 }
 
 cat > "$work/check.py" <<'PY'
@@ -193,7 +194,7 @@ def topic(tsv, expected_json, phase, last_json):
 
 def get(url):
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=60) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -360,11 +361,13 @@ host_check() {
   for instance in a b; do
     port=$port_a; [[ $instance == b ]] && port=$port_b
     # Host networking shares one port space, so each instance binds its own HTTP port and advertises
-    # 127.0.0.1:port to the other for forwarded /forecasts/{key} queries.
+    # 127.0.0.1:port to the other for forwarded /forecasts/{key} queries. Two instances and the broker
+    # share this machine's cores, so each runs one stream thread (README "Scaling out").
     podman run -d --name "carrycast-check-$instance" --network=host \
       -e CARRYCAST_BOOTSTRAP_SERVERS="127.0.0.1:$broker_port" \
       -e CARRYCAST_HTTP_HOST=127.0.0.1 -e CARRYCAST_HTTP_PORT="$port" \
-      -e CARRYCAST_NUM_STANDBY_REPLICAS=1 -e CARRYCAST_MODEL_DIR=/app/config/models/weather-lstm \
+      -e CARRYCAST_NUM_STANDBY_REPLICAS=1 -e CARRYCAST_NUM_STREAM_THREADS=1 \
+      -e CARRYCAST_MODEL_DIR=/app/config/models/weather-lstm \
       -v "$repo/config/models:/app/config/models:ro" "$image" > /dev/null
   done
   local a=http://127.0.0.1:$port_a b=http://127.0.0.1:$port_b
