@@ -8,7 +8,8 @@
 #      the levers (record cache, stored window, latest store, producer batches, commit interval, threads).
 # Options after the mode go to the end-to-end harness: only=REGEX (scenarios whose name it finds),
 # repeats=N, no-latency, events-per-key=N (100K-key scenarios; 4 by default), profile=DIR (a JFR
-# recording of each run's measured stretch), e.g.
+# recording of each run's measured stretch), rates=2000,20000 (input rates of the latency stretches after
+# each run; 2000 by default), latency-seconds=N (10), set=NAME=VALUE (a setting for every scenario), e.g.
 #   ./tools/bench.sh quick "only=100K keys eos" repeats=5 profile=/tmp/jfr
 # ./tools/bench.sh e2e [options] runs the end-to-end quick set alone, without JMH.
 # ./tools/bench.sh rollout: the model's cost per event as rollout steps grow (JMH), and 24-step rollout end to
@@ -19,10 +20,10 @@ mode=${1:-quick}
 mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 if [[ $mode == failover ]]; then
-  java -cp "$cp" io.carrycast.bench.FailoverBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
+  java -Xmx1g -cp "$cp" io.carrycast.bench.FailoverBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
 if [[ $mode == memory ]]; then
-  java -cp "$cp" io.carrycast.bench.MemoryBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
+  java -Xmx2g -cp "$cp" io.carrycast.bench.MemoryBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
 if [[ $mode == rollout ]]; then
   java -cp "$cp" org.openjdk.jmh.Main RolloutBenchmark -wi 2 -i 3 -w 1 -r 1 -f 1 2>&1 | sed -n '/^Benchmark/,$p'

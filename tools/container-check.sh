@@ -12,7 +12,7 @@
 #      on the compose network), each forecaster's HTTP endpoint reached through its published port;
 #   6. gpu (only when asked): docker/Dockerfile.gpu builds and the image starts; it is not run on a GPU.
 # Run by hand (not part of .ci/run), from anywhere:
-#   tools/container-check.sh                  # 1-5, about 10 minutes on 2 cores
+#   tools/container-check.sh                  # 1-5, about 10 minutes on an idle 2-core machine
 #   tools/container-check.sh host compose     # 1, 2 and the named parts (host, demo, compose, gpu)
 # It exits 1 at the first failed check and removes the containers and the broker it started. Images are
 # kept, so a second run skips the base images and reuses the build's cached layers.
@@ -121,6 +121,7 @@ cleanup() {
   command -v podman-compose >/dev/null && compose down -t 0 > "$work/logs/compose-down.log" 2>&1
   podman network rm -f "${project}_default" >/dev/null 2>&1
   if [[ -n $broker_pid ]]; then kill "$broker_pid" 2>/dev/null; wait "$broker_pid" 2>/dev/null; fi
+  return 0   # the broker's exit status (143 after SIGTERM) is not the check's
 }
 
 cat > "$work/check.py" <<'PY'
@@ -193,7 +194,7 @@ def topic(tsv, expected_json, phase, last_json):
 
 def get(url):
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=60) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -278,13 +279,13 @@ stand_in() {
   # go into the image's trust stores, so Maven and apt in a build stage reach the network as the host does.
   for cert in /usr/local/share/ca-certificates/*.crt; do
     [[ -f $cert ]] || continue
-    cat "$cert" >> "$root/etc/ssl/certs/ca-certificates.crt"
+    if [[ -f $root/etc/ssl/certs/ca-certificates.crt ]]; then cat "$cert" >> "$root/etc/ssl/certs/ca-certificates.crt"; fi
     if [[ -f $root/etc/ssl/certs/java/cacerts ]]; then
       keytool -importcert -noprompt -storepass changeit -keystore "$root/etc/ssl/certs/java/cacerts" \
         -alias "host-$(basename "$cert" .crt)" -file "$cert" >/dev/null
     fi
   done
-  tar -C "$root" -cf - . | podman import - "localhost/$name" >/dev/null
+  tar -C "$root" -cf - . | podman import -q - "localhost/$name" > /dev/null
   rm -rf "$root"
   ok "$name: local image from Debian bookworm${packages:+ with $packages} ($((SECONDS - t0)) s)"
 }
@@ -360,11 +361,13 @@ host_check() {
   for instance in a b; do
     port=$port_a; [[ $instance == b ]] && port=$port_b
     # Host networking shares one port space, so each instance binds its own HTTP port and advertises
-    # 127.0.0.1:port to the other for forwarded /forecasts/{key} queries.
+    # 127.0.0.1:port to the other for forwarded /forecasts/{key} queries. Two instances and the broker
+    # share this machine's cores, so each runs one stream thread (README "Scaling out").
     podman run -d --name "carrycast-check-$instance" --network=host \
       -e CARRYCAST_BOOTSTRAP_SERVERS="127.0.0.1:$broker_port" \
       -e CARRYCAST_HTTP_HOST=127.0.0.1 -e CARRYCAST_HTTP_PORT="$port" \
-      -e CARRYCAST_NUM_STANDBY_REPLICAS=1 -e CARRYCAST_MODEL_DIR=/app/config/models/weather-lstm \
+      -e CARRYCAST_NUM_STANDBY_REPLICAS=1 -e CARRYCAST_NUM_STREAM_THREADS=1 \
+      -e CARRYCAST_MODEL_DIR=/app/config/models/weather-lstm \
       -v "$repo/config/models:/app/config/models:ro" "$image" > /dev/null
   done
   local a=http://127.0.0.1:$port_a b=http://127.0.0.1:$port_b
@@ -480,10 +483,12 @@ done
 python3 -c 'import yaml' 2>/dev/null || fail "python3 has PyYAML (python3-yaml)"
 ok "podman $(podman version --format '{{.Client.Version}}'), podman-compose $(podman-compose version 2>/dev/null | awk '/podman-compose/ {print $NF; exit}'), kcat, debootstrap"
 cleanup
-trap cleanup EXIT
+trap 'status=$?; cleanup; exit $status' EXIT
 for port in "$broker_port" "$port_a" "$port_b" "${compose_broker##*:}"; do
   port_free "$port" || fail "port $port is free (set BROKER_PORT, HTTP_PORT_A, HTTP_PORT_B; ${compose_broker##*:} is the compose file's)"
 done
+
+note "machine: $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at the start"
 
 step "Base images"
 for base in $(awk '/^FROM/ {print $2}' "$repo/docker/Dockerfile"); do base_image "$base"; done

@@ -10,6 +10,7 @@ import io.carrycast.http.HttpEndpoint;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.topology.DeadLetterFailures;
 import io.carrycast.state.rocksdb.RocksDbMemory;
+import io.carrycast.topology.DeliveredInput;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -100,6 +101,7 @@ public final class CarrycastApplication implements AutoCloseable {
                         served.runner().provider());
             });
             Properties properties = ForecastTopology.streamsProperties(config, metrics);
+            DeliveredInput.install(properties);
             if (config.boundsRocksDbMemory()) {
                 rocksDbMemory = new RocksDbMemory(config.rocksDbMemoryBytes());
                 properties.put(RocksDbMemory.CONFIG_KEY, rocksDbMemory);

@@ -118,7 +118,7 @@ public final class KafkaAccessFailure extends CarrycastException {
                     + "the certificate reissued with it";
         }
         if (certificateRefused) {
-            Object trustStore = config.kafkaSettings().get(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG);
+            Object trustStore = config.streamsProperties().get(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG);
             String trustedBy = trustStore == null ? "the JVM's default trust store (ssl.truststore.location is not set)"
                     : "ssl.truststore.location=" + trustStore;
             return "TLS handshake with Kafka at " + broker + " failed: the broker's certificate is not trusted by "
@@ -180,10 +180,7 @@ public final class KafkaAccessFailure extends CarrycastException {
     }
 
     private static String setting(CarrycastConfig config, String name) {
-        Object value = config.kafkaSettings().get(name);
-        if (value == null) {
-            value = config.streamsProperties().get(name);
-        }
+        Object value = config.streamsProperties().get(name);
         return value == null ? "(" + name + " not set)" : value.toString();
     }
 }

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class ClusterProbe {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterProbe.class);
-    private static final Duration ATTEMPT = Duration.ofSeconds(2);
+    private static final Duration ATTEMPT = Duration.ofSeconds(5);
     private static final Duration REPORT_EVERY = Duration.ofSeconds(5);
     private static final int TCP_CHECK_MS = 2000;
 
@@ -145,8 +145,7 @@ public final class ClusterProbe {
             }
             try (Socket socket = new Socket()) {
                 socket.connect(new InetSocketAddress(host, port), TCP_CHECK_MS);
-                reasons.add(address + ": port open, but no Kafka answer"
-                        + (clientFailure == null ? "" : " (" + clientFailure.getMessage() + ")"));
+                reasons.add(address + ": port open, but no Kafka answer" + clientReason(clientFailure));
             } catch (UnknownHostException e) {
                 reasons.add(address + ": unknown host");
             } catch (SocketTimeoutException e) {
@@ -157,6 +156,16 @@ public final class ClusterProbe {
             }
         }
         return String.join("; ", reasons);
+    }
+
+    private static String clientReason(Throwable clientFailure) {
+        if (clientFailure == null) {
+            return "";
+        } else if (clientFailure instanceof TimeoutException
+                || clientFailure instanceof org.apache.kafka.common.errors.TimeoutException) {
+            return " (timed out)";
+        }
+        return " (" + clientFailure + ")";
     }
 
     private static String seconds(long nanos) {

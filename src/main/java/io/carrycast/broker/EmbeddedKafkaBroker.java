@@ -245,8 +245,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         // Replays of historical data carry old record timestamps; time-based retention would delete them
         // within minutes of arrival (and move consumers' offsets out of range).
         p.put("log.retention.ms", "-1");
-        // One node: a joining Streams app need not wait for more members before its first rebalance.
+        // One node: a joining Streams app need not wait for more members before its first rebalance, under
+        // the classic protocol or the streams protocol (group.protocol=streams).
         p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("group.streams.initial.rebalance.delay.ms", "0");
         return p;
     }
 

@@ -127,8 +127,9 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Most events stepped in one model call when the model runs on CUDA, where a call costs more "
                             + "and each extra key in it less.")
             .define(BATCH_MAX_WAIT_MS_CONFIG, Type.LONG, 50L, ConfigDef.Range.between(1, 60_000), Importance.MEDIUM,
-                    "Longest an accepted event waits for its batch to fill (wall clock), in milliseconds; the "
-                            + "added latency at low rates.")
+                    "Longest an accepted event waits for its batch (wall clock), in milliseconds. A batch is stepped "
+                            + "when it is full or when its task has processed the last event the consumer delivered, "
+                            + "which at low rates is at once; this bounds the wait when that end is not seen.")
             .define(STATE_MAX_GAP_MS_CONFIG, Type.LONG, 0L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
                     "Longest silence of a key, in event time (ms), after which its state no longer follows on; "
                             + "the next event then starts per carrycast.state.gap.policy. 0: no limit.")
@@ -351,14 +352,14 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final int PRODUCER_LINGER_MS = 5;
 
     /**
-     * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id,
-     * a deserialization handler that logs and continues, processing errors from every node to the dead-letter
-     * topic, {@link #PRODUCER_BATCH_BYTES},
-     * {@link #PRODUCER_LINGER_MS}, one stream thread per CPU the JVM sees rather than Kafka's one per
-     * instance: the model calls and the state store run on the stream threads, and one thread used one core
-     * of two (BENCHMARKS.md, "Levers"), and {@link BoundedMemoryConfigSetter} as the RocksDB config setter when
-     * {@link #boundsRocksDbMemory()}: it needs the instance's {@link io.carrycast.state.rocksdb.RocksDbMemory}
-     * in the properties under its {@code CONFIG_KEY}).
+     * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id, a
+     * deserialization handler that logs and continues, processing errors from every node to the dead-letter
+     * topic, {@link #PRODUCER_BATCH_BYTES}, {@link #PRODUCER_LINGER_MS}, one stream thread per CPU the JVM sees
+     * rather than Kafka's one per instance: the model calls and the state store run on the stream threads, and
+     * one thread used one core of two (BENCHMARKS.md, "Levers"), and {@link BoundedMemoryConfigSetter} as the
+     * RocksDB config setter when {@link #boundsRocksDbMemory()}: it needs the instance's
+     * {@link io.carrycast.state.rocksdb.RocksDbMemory} in the properties under its {@code CONFIG_KEY}). The
+     * topology adds its exception handlers ({@code ForecastTopology.streamsProperties}).
      */
     public Properties streamsProperties() {
         Properties properties = new Properties();

@@ -105,7 +105,7 @@ public final class RequiredAcls {
      * settings do not show.
      */
     public static Optional<String> saslPrincipal(CarrycastConfig config) {
-        Object jaas = config.kafkaSettings().get(SaslConfigs.SASL_JAAS_CONFIG);
+        Object jaas = config.streamsProperties().get(SaslConfigs.SASL_JAAS_CONFIG);
         String text = jaas instanceof Password password ? password.value() : jaas == null ? "" : jaas.toString();
         Matcher username = JAAS_USERNAME.matcher(text);
         return username.find() ? Optional.of("User:" + username.group(1)) : Optional.empty();

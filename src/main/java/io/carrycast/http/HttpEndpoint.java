@@ -50,8 +50,11 @@ public final class HttpEndpoint implements AutoCloseable {
     /** Response header: {@code true} when the forecast may trail the key's latest event (not from a running active task). */
     public static final String STALE_HEADER = "X-Carrycast-Stale";
     private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
-    /** Query parameter on a request one instance passes to another: answer from local copies only. */
-    private static final String FORWARDED = "forwarded";
+    /**
+     * Query parameter of the requests instances send each other ({@code /forecasts/KEY?forwarded}): answer from
+     * this instance's own copies only, never pass the request on.
+     */
+    public static final String LOCAL_ONLY_PARAMETER = "forwarded";
     private static final String RETRY_AFTER_SECONDS = "2";
     private static final String JSON = "application/json";
 
@@ -151,8 +154,8 @@ public final class HttpEndpoint implements AutoCloseable {
             unavailable(exchange, "Kafka Streams is " + state);
             return;
         }
-        boolean forwarded = exchange.getRequestURI().getQuery() != null
-                && exchange.getRequestURI().getQuery().contains(FORWARDED);
+        boolean localOnly = exchange.getRequestURI().getQuery() != null
+                && exchange.getRequestURI().getQuery().contains(LOCAL_ONLY_PARAMETER);
         KeyQueryMetadata owner = ownerOf(current, key);
         int partition = owner == null ? -1 : owner.partition();
 
@@ -161,7 +164,7 @@ public final class HttpEndpoint implements AutoCloseable {
             answer(exchange, active.value(), false);
             return;
         }
-        if (!forwarded && owner != null && isElsewhere(owner.activeHost())) {
+        if (!localOnly && owner != null && isElsewhere(owner.activeHost())) {
             Optional<HttpResponse<String>> fromOwner = ask(owner.activeHost(), key);
             if (fromOwner.isPresent()) {
                 relay(exchange, fromOwner.get(), false);
@@ -173,16 +176,11 @@ public final class HttpEndpoint implements AutoCloseable {
             answer(exchange, copy.value(), true);
             return;
         }
-        if (!forwarded && owner != null) {
-            for (HostInfo standby : owner.standbyHosts()) {
-                Optional<HttpResponse<String>> fromStandby = isElsewhere(standby) ? ask(standby, key) : Optional.empty();
-                if (fromStandby.isPresent()) {
-                    relay(exchange, fromStandby.get(), true);
-                    return;
-                }
-            }
-        }
-        if (copy.answeredKeyPartition()) {
+        Optional<HttpResponse<String>> fromStandby = localOnly || owner == null ? Optional.empty()
+                : askStandbysElsewhere(owner, key);
+        if (fromStandby.isPresent()) {
+            relay(exchange, fromStandby.get(), true);
+        } else if (copy.answeredKeyPartition()) {
             answer(exchange, null, true);
         } else {
             unavailable(exchange, "no copy of this key's partition is reachable now; Kafka Streams is " + state);
@@ -198,6 +196,16 @@ public final class HttpEndpoint implements AutoCloseable {
         } catch (RuntimeException stoppedMeanwhile) {
             return null;
         }
+    }
+
+    private Optional<HttpResponse<String>> askStandbysElsewhere(KeyQueryMetadata owner, String key) {
+        for (HostInfo standby : owner.standbyHosts()) {
+            Optional<HttpResponse<String>> answer = isElsewhere(standby) ? ask(standby, key) : Optional.empty();
+            if (answer.isPresent()) {
+                return answer;
+            }
+        }
+        return Optional.empty();
     }
 
     private boolean isElsewhere(HostInfo host) {
@@ -242,7 +250,7 @@ public final class HttpEndpoint implements AutoCloseable {
     /** Another instance's answer from its local copies, when it had one (200 or 404). */
     private Optional<HttpResponse<String>> ask(HostInfo host, String key) {
         URI uri = URI.create(access.scheme() + "://" + host.host() + ":" + host.port() + "/forecasts/"
-                + URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20") + "?" + FORWARDED);
+                + URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20") + "?" + LOCAL_ONLY_PARAMETER);
         try {
             HttpResponse<String> answer = client.send(access.authorize(HttpRequest.newBuilder(uri)).timeout(Duration.ofSeconds(5)).build(),
                     HttpResponse.BodyHandlers.ofString());

@@ -127,4 +127,9 @@ public final class CarrycastMetrics {
     public double duplicateCount() {
         return duplicates.count();
     }
+
+    /** Model calls made so far. */
+    public long modelCallCount() {
+        return batchSize.count();
+    }
 }

@@ -1,6 +1,5 @@
 package io.carrycast.topology;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.FeatureExtractor;
@@ -21,10 +20,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -37,8 +39,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * dropped and counted.
  *
  * <p>With a maximum batch of 1 an admitted event is stepped at once. Otherwise it waits in the
- * {@link PendingRing} until the batch is full or the maximum wait has passed (a wall-clock punctuation), and
- * the waiting events are then stepped together, one model call per round of distinct keys, so each key's
+ * {@link PendingRing} until the batch is full or the task has processed the last record the consumer
+ * delivered ({@link DeliveredInput}): at full load a poll delivers hundreds of events per task and batches
+ * fill; at a light load each batch holds what arrived since the last poll and is stepped without waiting. A
+ * wall-clock punctuation at the maximum wait steps what is left when the end of the delivered input is not
+ * seen. The waiting events are stepped together, one model call per round of distinct keys, so each key's
  * events are stepped in order and each step sees the state the previous one stored.
  */
 final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
@@ -56,6 +61,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     private Forecaster model;
     private FeatureExtractor extractor;
+    /** The fields an event is read for: the served model's features and the timestamp field. */
+    private EventReader.Fields eventFields;
     private Admission admission;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> stateStore;
@@ -63,6 +70,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private KeyValueStore<String, byte[]> latestStore;
     /** Null when each event is stepped as it arrives. */
     private PendingRing pending;
+    /** Null where no consumer reports its polls (a test driver): batches then wait to fill or for the maximum wait. */
+    private DeliveredInput deliveredInput;
+    /** The task's input partition, as last seen, and what the consumer has delivered of it. */
+    private String inputTopic;
+    private int inputPartitionNumber;
+    private DeliveredInput.Partition inputPartition;
     /**
      * The stored state each key had when its first pending event was admitted, so the step does not read
      * and decode it again. Only a key's first pending event may use it: later ones follow its step.
@@ -84,6 +97,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         this.latestStore = settings.keepLatest() ? context.getStateStore(ForecastTopology.LATEST_STORE) : null;
         if (settings.maxBatch() > 1) {
             this.pending = PendingRing.reload(context.getStateStore(ForecastTopology.PENDING_STORE), settings.maxBatch());
+            this.deliveredInput = DeliveredInput.from(context.appConfigs());
+            // A bound for when the end of the delivered input is not seen, e.g. when the last delivered record
+            // is dropped by Kafka Streams before it reaches this processor.
             context.schedule(settings.maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> {
                 followModelSwap();
                 flush();
@@ -95,13 +111,27 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     public void process(Record<String, byte[]> record) {
         metrics.eventIn();
         followModelSwap();
-        PendingEvent event = accept(record);
-        if (event == null) {
+        if (pending == null) {
+            PendingEvent event = accept(record);
+            if (event != null) {
+                step(List.of(event));
+                stateAtAccept.clear();
+            }
             return;
         }
-        if (pending == null) {
-            step(List.of(event));
-            stateAtAccept.clear();
+        try {
+            admitToBatch(record);
+        } finally {
+            // Also after a refused or redelivered event: it may be the last one delivered.
+            if (isLastDeliveredInput()) {
+                flush();
+            }
+        }
+    }
+
+    private void admitToBatch(Record<String, byte[]> record) {
+        PendingEvent event = accept(record);
+        if (event == null) {
             return;
         }
         if (pending.isFull()) {
@@ -113,6 +143,27 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (pending.isFull()) {
             flush();
         }
+    }
+
+    /**
+     * Whether the current record is the last one the consumer has delivered to this task: no more input
+     * waits, so the batch is stepped now rather than when it is full or the maximum wait has passed.
+     */
+    private boolean isLastDeliveredInput() {
+        if (deliveredInput == null) {
+            return false;
+        }
+        RecordMetadata source = context.recordMetadata().orElse(null);
+        if (source == null) {
+            return false;
+        }
+        if (inputPartition == null || inputPartitionNumber != source.partition()
+                || !inputTopic.equals(source.topic())) {
+            inputTopic = source.topic();
+            inputPartitionNumber = source.partition();
+            inputPartition = deliveredInput.partitionOf(new TopicPartition(inputTopic, inputPartitionNumber));
+        }
+        return inputPartition.isLastDelivered(source.offset());
     }
 
     /** Events admitted under the old model are stepped by it before the new one takes over. */
@@ -127,6 +178,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private void serve(Forecaster next) {
         model = next;
         extractor = new FeatureExtractor(next.card());
+        eventFields = settings.reader().fields(extractor.fieldNames(), null);
         admission = Admission.forModel(next, settings.gapRule());
     }
 
@@ -141,7 +193,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             throw new InvalidEventException(Reason.NO_KEY, "event has " + (key == null ? "no" : "an empty")
                     + " record key; the record key is the series id");
         }
-        ObjectNode event = settings.reader().parse(record.value());
+        EventReader.Values event = settings.reader().read(record.value(), eventFields);
         long eventTime = settings.reader().eventTime(event, record.timestamp());
         float[] features = extractor.extract(event, eventTime);
 
@@ -201,29 +253,45 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         long started = System.nanoTime();
         List<Forecaster.Outcome> outcomes = model.process(requests);
         metrics.modelCall(events.size(), System.nanoTime() - started);
-        for (int i = 0; i < events.size(); i++) {
-            store(events.get(i), outcomes.get(i));
-        }
+        store(events, outcomes);
     }
 
-    /** Stores one stepped event's state and window, and forwards its forecast. */
-    private void store(PendingEvent event, Forecaster.Outcome outcome) {
-        stateStore.put(event.key(), outcome.state().encode());
-        if (outcome.window() != null) {
-            windowStore.put(event.key(), outcome.window().encode());
-        }
-        if (event.preparation() != StatePreparation.CONTINUE) {
-            metrics.stateRebuilt(event.preparation());
-        }
-        Forecast forecast = outcome.forecast();
-        if (forecast != null) {
-            // Written once: the same JSON goes to the output topic and to the latest-forecast store.
-            byte[] json = ForecastJson.write(forecast);
-            if (latestStore != null) {
-                latestStore.put(event.key(), json);
+    /**
+     * Forwards the stepped events' forecasts, then stores their states, windows and latest forecasts with one
+     * {@code putAll} per store: one pass through the metered store layer per model call rather than per event.
+     * Forwarded first, so a failure in between repeats forecasts on the retry rather than losing them.
+     */
+    private void store(List<PendingEvent> events, List<Forecaster.Outcome> outcomes) {
+        List<KeyValue<String, byte[]>> states = new ArrayList<>(events.size());
+        List<KeyValue<String, byte[]>> windows = new ArrayList<>(model.card().keepsWindow() ? events.size() : 0);
+        List<KeyValue<String, byte[]>> latest = new ArrayList<>(latestStore != null ? events.size() : 0);
+        for (int i = 0; i < events.size(); i++) {
+            PendingEvent event = events.get(i);
+            Forecaster.Outcome outcome = outcomes.get(i);
+            states.add(KeyValue.pair(event.key(), outcome.state().encode()));
+            if (outcome.window() != null) {
+                windows.add(KeyValue.pair(event.key(), outcome.window().encode()));
             }
-            context.forward(new Record<>(event.key(), json, event.eventTimeMs()));
-            metrics.forecastOut(event.eventTimeMs());
+            if (event.preparation() != StatePreparation.CONTINUE) {
+                metrics.stateRebuilt(event.preparation());
+            }
+            Forecast forecast = outcome.forecast();
+            if (forecast != null) {
+                // Written once: the same JSON goes to the output topic and to the latest-forecast store.
+                byte[] json = ForecastJson.write(forecast);
+                if (latestStore != null) {
+                    latest.add(KeyValue.pair(event.key(), json));
+                }
+                context.forward(new Record<>(event.key(), json, event.eventTimeMs()));
+                metrics.forecastOut(event.eventTimeMs());
+            }
+        }
+        stateStore.putAll(states);
+        if (!windows.isEmpty()) {
+            windowStore.putAll(windows);
+        }
+        if (!latest.isEmpty()) {
+            latestStore.putAll(latest);
         }
     }
 

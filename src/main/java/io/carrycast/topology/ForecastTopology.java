@@ -85,9 +85,9 @@ public final class ForecastTopology {
                         Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"))
                 .peek(reader::checkSize, Named.as("size-check"));
         if (config.keyField() != null) {
-            String keyField = config.keyField();
+            EventReader.Fields keyField = reader.fields(List.of(), config.keyField());
             events = events
-                    .selectKey((key, value) -> EventReader.keyField(reader.parse(value), keyField), Named.as("key-by-field"))
+                    .selectKey((key, value) -> EventReader.keyField(reader.read(value, keyField)), Named.as("key-by-field"))
                     .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
         }
         ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),

@@ -67,7 +67,7 @@ class RunCommandTest {
     void shouldReportTheUnreachableAddressWhileWaitingAndGiveUpWithExitCodeTwo() throws Exception {
         int port = closedPort();
         Map<String, Object> settings = settings(port);
-        settings.put(CarrycastConfig.CLUSTER_WAIT_MS_CONFIG, 10_000);
+        settings.put(CarrycastConfig.CLUSTER_WAIT_MS_CONFIG, 20_000);
         AppProcess run = AppProcess.start(dir, "unreachable", settings);
 
         assertEquals(2, run.exitCode(EXIT), run.log());
@@ -75,7 +75,7 @@ class RunCommandTest {
         List<String> lines = run.lines();
         assertTrue(lines.stream().anyMatch(line -> line.contains("WARN") && line.contains("Cannot reach the Kafka "
                 + "cluster at " + address + " (" + address + ": connection refused); retrying for ")), run.log());
-        assertEquals("carrycast: cannot reach the Kafka cluster at " + address + " within 10 s (" + address
+        assertEquals("carrycast: cannot reach the Kafka cluster at " + address + " within 20 s (" + address
                 + ": connection refused); check bootstrap.servers and that the brokers are up",
                 lines.get(lines.size() - 1));
     }

@@ -55,7 +55,7 @@ class HttpAccessTest {
             assertEquals(401, wrong.statusCode());
             assertEquals(401, get(http, base + "/forecasts/k", TOKEN).statusCode(), "the Bearer scheme is required");
             assertEquals(503, right.statusCode(), right.body());
-            assertEquals("{\"error\":\"not running\"}", right.body());
+            assertEquals("{\"error\":\"Kafka Streams is CREATED\"}", right.body(), "the endpoint itself answered");
             assertEquals(503, get(http, base + "/health", null).statusCode(), "open: answers, not 401");
             assertEquals(200, get(http, base + "/metrics", null).statusCode());
         }

@@ -90,6 +90,30 @@ class ForecastPipelineIT {
                 window + 4L), forKey.stream().map(Forecast::stepsSeen).toList()));
     }
 
+    @Test
+    void shouldStepABatchOnceThePolledEventsAreProcessedWithoutTheMaximumWait() {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> events = SyntheticEvents.levelFlowPressure(20, 3, 5);
+        List<Fixture.Event> first = events.subList(0, 20);
+        List<Fixture.Event> rest = events.subList(20, events.size());
+        Topics topics = Topics.create("drained", 2);
+        CarrycastConfig config = topics.config(fixture.directory(), StreamsConfig.AT_LEAST_ONCE, tempDir.resolve("state"),
+                "app-" + UUID.randomUUID(), Map.of(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, 256,
+                        CarrycastConfig.BATCH_MAX_WAIT_MS_CONFIG, 60_000));
+
+        List<ConsumerRecord<String, Forecast>> records;
+        try (CarrycastApplication app = CarrycastApplication.start(config)) {
+            // Once the application runs (however long start-up takes), every later batch is stepped when its
+            // task has processed its poll, well within the maximum wait of 60 s.
+            KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), first);
+            ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output(), first.size(), TIMEOUT, Duration.ZERO);
+            KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), rest);
+            records = ForecastReader.readAll(KafkaBroker.bootstrapServers(), topics.output(), events.size(),
+                    Duration.ofSeconds(30), Duration.ZERO);
+        }
+        assertEquals(events.size(), records.size(), "every batch stepped when its task reached the polled input's end");
+    }
+
     @ParameterizedTest(name = "wipe local state: {0}")
     @ValueSource(booleans = {false, true})
     void shouldContinueEachKeysStateAfterARestart(boolean wipeLocalState) throws Exception {

@@ -6,21 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.ForecastJson;
+import io.carrycast.http.HttpEndpoint;
 import io.carrycast.testing.AppProcess;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
 import io.carrycast.testing.SingleInstanceReference;
 import io.carrycast.testing.ForecastReader;
+import io.carrycast.testing.InstanceHttp;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
 import io.carrycast.testing.Topics;
 import io.carrycast.testing.SyntheticEvents;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -29,6 +26,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
@@ -71,8 +69,8 @@ class ScaleOutIT {
             reader.readUntil(total / 6, Duration.ofSeconds(120));
             instances.add(start(fixture, topics, appId, "b", ports));
             instances.add(start(fixture, topics, appId, "c", ports));
-            awaitRunning(ports.get(1));
-            awaitRunning(ports.get(2));
+            InstanceHttp.awaitHealth(ports.get(1), "RUNNING", Duration.ofSeconds(300));
+            InstanceHttp.awaitHealth(ports.get(2), "RUNNING", Duration.ofSeconds(300));
             int beforeKill = reader.readUntil(total / 2, Duration.ofSeconds(120));
             assertTrue(beforeKill < total, "b is killed mid-stream, after " + beforeKill + " forecasts");
             instances.get(1).kill();
@@ -107,7 +105,7 @@ class ScaleOutIT {
 
     private AppProcess start(Fixture fixture, Topics topics, String appId, String name,
                              List<Integer> ports) throws IOException {
-        int port = freePort();
+        int port = InstanceHttp.freePort();
         ports.add(port);
         Map<String, Object> settings = new HashMap<>();
         settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
@@ -128,40 +126,41 @@ class ScaleOutIT {
 
     private static void assertAnyInstanceAnswersAnyKey(Map<String, List<Forecast>> byKey, List<Integer> ports)
             throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
         for (String key : byKey.keySet().stream().limit(12).toList()) {
-            List<Forecast> forKey = byKey.get(key);
             for (int port : ports) {
-                HttpResponse<String> answer = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/forecasts/" + key)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertEquals(200, answer.statusCode(), key + " via port " + port + ": " + answer.body());
-                assertEquals(forKey.get(forKey.size() - 1), ForecastJson.read(answer.body().getBytes(StandardCharsets.UTF_8)));
+                awaitLatest(port, key, byKey.get(key));
             }
         }
     }
 
-    /** Waits until the instance's Kafka Streams is RUNNING, i.e. it has joined and holds its tasks. */
-    private static void awaitRunning(int port) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
-                        HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+    /**
+     * Asks until the instance answers the key's latest forecast. While the group still rebalances after the
+     * kill, an answer may come from a standby or paused copy, marked stale; such an answer must be one of the
+     * key's own forecasts, and no answer but a stale one or a 503 with Retry-After (no copy reachable) may
+     * come before the latest.
+     */
+    private static void awaitLatest(int port, String key, List<Forecast> forKey) throws Exception {
+        Forecast latest = forKey.get(forKey.size() - 1);
+        long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
+        while (true) {
+            HttpResponse<String> answer = InstanceHttp.get(port, "/forecasts/" + key);
+            String where = key + " via port " + port + ": " + answer.statusCode() + " " + answer.body();
+            if (answer.statusCode() == 503) {
+                assertEquals(Optional.of("2"), answer.headers().firstValue("Retry-After"), where);
+            } else {
+                Optional<String> stale = answer.headers().firstValue(HttpEndpoint.STALE_HEADER);
+                Forecast served = answer.statusCode() == 200
+                        ? ForecastJson.read(answer.body().getBytes(StandardCharsets.UTF_8)) : null;
+                if (latest.equals(served)) {
                     return;
                 }
-            } catch (IOException notListeningYet) {
-                // the JVM is still starting
+                assertEquals(Optional.of("true"), stale, "only a copy marked stale may trail: " + where);
+                assertTrue(served == null ? answer.statusCode() == 404 : forKey.contains(served), where);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("never answered the latest forecast; last: " + where);
             }
             Thread.sleep(200);
-        }
-        throw new AssertionError("instance on port " + port + " never became RUNNING");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return socket.getLocalPort();
         }
     }
 

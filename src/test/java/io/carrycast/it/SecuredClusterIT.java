@@ -38,6 +38,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclBinding;
@@ -117,6 +118,7 @@ class SecuredClusterIT {
             assertNoSecretIn(health, secrets, "/health");
             assertNoSecretIn(metrics, secrets, "/metrics");
         } finally {
+            instances.forEach(AppProcess::terminate);
             for (AppProcess instance : instances) {
                 instance.close();
             }
@@ -189,7 +191,11 @@ class SecuredClusterIT {
     @Test
     void shouldStopWithOneLineNamingTheWriteAclWhenTheDeadLetterTopicIsNotWritableAndKeepTheEvent() {
         Tenant tenant = Tenant.create("nodlq");
-        CarrycastConfig config = tenant.config(StreamsConfig.EXACTLY_ONCE_V2, tempDir);
+        Map<String, Object> settings = tenant.fileSettings(StreamsConfig.EXACTLY_ONCE_V2, tempDir.resolve("state"));
+        settings.putAll(broker().clientSettings(tenant.user, tenant.password));
+        // The failed instance does not leave its group: the next run waits for its session to time out.
+        settings.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6000);
+        CarrycastConfig config = CarrycastConfig.of(settings);
         List<AclBinding> required = RequiredAcls.of(tenant.principal(), config);
         broker().grant(without(required, tenant.deadLetter, AclOperation.WRITE));
         KafkaIo.produce(broker().superUserSettings(), tenant.input, Fixture.load("lstm").interleavedEvents());

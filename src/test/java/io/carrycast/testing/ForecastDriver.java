@@ -9,6 +9,7 @@ import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.runner.RunnerOptions;
 import io.carrycast.topology.DeadLetterLog;
 import io.carrycast.state.rocksdb.RocksDbMemory;
+import io.carrycast.topology.DeliveredInput;
 import io.carrycast.topology.ForecastSerde;
 import io.carrycast.topology.ForecastTopology;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -45,11 +47,15 @@ public final class ForecastDriver implements AutoCloseable {
     private final CarrycastMetrics metrics;
     private final Duration maxWait;
     private final RocksDbMemory rocksDbMemory;
+    private final DeliveredInput deliveredInput;
+    /** The offset the driver gives the next input record: it numbers each partition's records from 0. */
+    private long nextInputOffset;
 
     private ForecastDriver(LiveModel live, TopologyTestDriver driver, Duration maxWait, CarrycastMetrics metrics,
-                           RocksDbMemory rocksDbMemory) {
+                           DeliveredInput deliveredInput, RocksDbMemory rocksDbMemory) {
         this.rocksDbMemory = rocksDbMemory;
         this.maxWait = maxWait;
+        this.deliveredInput = deliveredInput;
         this.metrics = metrics;
         this.deadLetters = driver.createOutputTopic(DEAD_LETTER, new StringDeserializer(), new ByteArrayDeserializer());
         this.live = live;
@@ -86,13 +92,15 @@ public final class ForecastDriver implements AutoCloseable {
         CarrycastMetrics metrics = CarrycastMetrics.detached();
         Properties properties = ForecastTopology.streamsProperties(config, metrics);
         properties.put(DeadLetterLog.CONFIG_KEY, DeadLetterLog.create()); // a log budget of its own per test
+        // The driver has no consumer, so nothing reports polls unless a test does (sendAsOnePoll).
+        DeliveredInput deliveredInput = DeliveredInput.install(properties);
         RocksDbMemory rocksDbMemory = config.boundsRocksDbMemory() ? new RocksDbMemory(config.rocksDbMemoryBytes()) : null;
         if (rocksDbMemory != null) {
             properties.put(RocksDbMemory.CONFIG_KEY, rocksDbMemory);
         }
         try {
             return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, metrics),
-                    properties), config.batchMaxWait(), metrics, rocksDbMemory);
+                    properties), config.batchMaxWait(), metrics, deliveredInput, rocksDbMemory);
         } catch (RuntimeException e) {
             if (rocksDbMemory != null) {
                 rocksDbMemory.close();
@@ -106,7 +114,7 @@ public final class ForecastDriver implements AutoCloseable {
     }
 
     public void send(Fixture.Event event) {
-        input.pipeInput(event.key(), event.bytes(), event.timeMs());
+        sendRaw(event.key(), event.bytes(), event.timeMs());
     }
 
     public void send(List<Fixture.Event> events) {
@@ -115,6 +123,16 @@ public final class ForecastDriver implements AutoCloseable {
 
     public void sendRaw(String key, byte[] value, long timestampMs) {
         input.pipeInput(key, value, timestampMs);
+        nextInputOffset++;
+    }
+
+    /**
+     * Sends the events as a consumer's poll would deliver them: first reports that the input partition is
+     * delivered up to the last of them, as the consumer interceptor does, then processes them one by one.
+     */
+    public void sendAsOnePoll(List<Fixture.Event> events) {
+        deliveredInput.delivered(new TopicPartition(INPUT, 0), nextInputOffset + events.size() - 1);
+        send(events);
     }
 
     /** Lets the batch wait pass (flushing pending events), then reads every forecast written so far. */

@@ -24,6 +24,12 @@ public record Topics(String input, String output, String deadLetter) {
      * commits every 200 ms, the HTTP endpoint on a free port.
      */
     public CarrycastConfig config(Path modelDir, String guarantee, Path stateDir, String appId) {
+        return config(modelDir, guarantee, stateDir, appId, Map.of());
+    }
+
+    /** As {@link #config(Path, String, Path, String)}, with {@code extraSettings} over it. */
+    public CarrycastConfig config(Path modelDir, String guarantee, Path stateDir, String appId,
+                                  Map<String, ?> extraSettings) {
         Map<String, Object> settings = new HashMap<>();
         settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
         settings.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
@@ -36,6 +42,7 @@ public record Topics(String input, String output, String deadLetter) {
         settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, deadLetter);
         settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
         settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
+        settings.putAll(extraSettings);
         return CarrycastConfig.of(settings);
     }
 }

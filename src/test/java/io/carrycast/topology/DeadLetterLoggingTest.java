@@ -98,7 +98,9 @@ class DeadLetterLoggingTest {
         }
 
         long logged = lines.list.stream().filter(line -> line.getFormattedMessage().startsWith("Dead-lettered ")).count();
-        long seconds = elapsedNanos / 1_000_000_000L + 1;
+        // The log's one-second budget windows began when the driver opened, before the first event, so the
+        // stretch can touch one window more than its whole seconds plus one.
+        long seconds = elapsedNanos / 1_000_000_000L + 2;
         assertTrue(logged >= DeadLetterLog.LINES_PER_SECOND && logged <= DeadLetterLog.LINES_PER_SECOND * seconds,
                 logged + " lines for " + bad + " events in " + elapsedNanos / 1e9 + " s");
     }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,6 +85,54 @@ class MicroBatchTest {
                 Map.of("carrycast.batch.max.size", "8", "carrycast.batch.max.wait.ms", "60000"))) {
             driver.send(events);
             assertEquals(8, driver.forecastsWithoutWaiting().size());
+        }
+    }
+
+    @Test
+    void shouldStepTheBatchAsSoonAsTheLastDeliveredEventIsProcessed() {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> events = fixture.interleavedEvents();
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir,
+                Map.of("carrycast.batch.max.size", "16", "carrycast.batch.max.wait.ms", "60000"))) {
+            driver.sendAsOnePoll(events.subList(0, 5));
+            assertEquals(5, driver.forecastsWithoutWaiting().size(), "stepped at the poll's last event, no wait");
+
+            driver.sendAsOnePoll(events.subList(5, 8));
+            List<TestRecord<String, Forecast>> second = driver.forecastsWithoutWaiting();
+            assertEquals(3, second.size());
+            assertEquals(events.subList(5, 8).stream().map(Fixture.Event::key).toList(),
+                    second.stream().map(TestRecord::key).toList());
+            // Three keys interleaved: the first poll's five events make two rounds of distinct keys, the second's one.
+            assertEquals(3, driver.metrics().modelCallCount(),
+                    "one model call per round of each poll");
+        }
+    }
+
+    @Test
+    void shouldKeepWaitingWhileMoreOfThePollIsToCome() {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> events = fixture.interleavedEvents();
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir,
+                Map.of("carrycast.batch.max.size", "16", "carrycast.batch.max.wait.ms", "60000"))) {
+            driver.sendAsOnePoll(events.subList(0, 3));
+            driver.forecastsWithoutWaiting();
+            // Delivered by a poll the processor has not reached the end of: they wait.
+            driver.send(events.subList(3, 6));
+            assertTrue(driver.forecastsWithoutWaiting().isEmpty());
+            assertEquals(3, driver.forecasts().size(), "stepped when the maximum wait passed");
+        }
+    }
+
+    @Test
+    void shouldStepTheBatchWhenThePollsLastEventIsRefused() {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> good = fixture.events(fixture.keys().get(0)).subList(0, 2);
+        Fixture.Event late = good.get(0);
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir,
+                Map.of("carrycast.batch.max.size", "16", "carrycast.batch.max.wait.ms", "60000"))) {
+            driver.sendAsOnePoll(List.of(good.get(0), good.get(1), late));
+            assertEquals(2, driver.forecastsWithoutWaiting().size());
+            assertEquals(1, driver.deadLetters().size(), "the late event, refused before the batch was stepped");
         }
     }
 

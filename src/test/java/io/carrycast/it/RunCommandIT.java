@@ -1,0 +1,54 @@
+package io.carrycast.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.carrycast.config.CarrycastConfig;
+import io.carrycast.testing.AppProcess;
+import io.carrycast.testing.Fixture;
+import io.carrycast.testing.KafkaBroker;
+import io.carrycast.testing.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code carrycast run} in a child JVM against the embedded broker, stopped as a supervisor stops it. */
+@ExtendWith(KafkaBroker.class)
+class RunCommandIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(300);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldCloseCleanlyOnSigtermWithALastLineAndExitCodeZero() throws Exception {
+        Topics topics = Topics.create("sigterm", 2);
+        Map<String, Object> settings = new HashMap<>();
+        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
+        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "sigterm-" + UUID.randomUUID());
+        settings.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
+        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, Fixture.load("lstm").directory().toString());
+        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, topics.input());
+        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output());
+        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter());
+        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
+        AppProcess run = AppProcess.start(dir, "run", settings);
+        run.awaitLine("Kafka Streams REBALANCING -> RUNNING", WAIT);
+
+        run.terminate();
+
+        assertEquals(0, run.exitCode(WAIT), run.log());
+        List<String> lines = run.lines();
+        assertTrue(lines.get(lines.size() - 1).endsWith(
+                "carrycast stopped (SIGTERM): Kafka Streams closed cleanly, model released"), run.log());
+        assertTrue(run.log().contains("Kafka Streams PENDING_SHUTDOWN -> NOT_RUNNING"), run.log());
+    }
+}
