@@ -111,7 +111,8 @@ public final class MemoryBenchmark {
             while (seen < expected && System.nanoTime() < deadline && app.isAlive()) {
                 seen += consumer.poll(Duration.ofMillis(100)).count();
                 if (System.nanoTime() > nextReport) {
-                    System.out.printf(Locale.ROOT, "  %.0f s: %,d forecasts%n", (System.nanoTime() - started) / 1e9, seen);
+                    System.out.printf(Locale.ROOT, "  %.0f s: %,d forecasts; RocksDB: %s%n",
+                            (System.nanoTime() - started) / 1e9, seen, rocksDbActivity(httpPort));
                     nextReport += Duration.ofSeconds(10).toNanos();
                 }
             }
@@ -176,6 +177,24 @@ public final class MemoryBenchmark {
                 sum(metrics, "kafka_stream_state_size_all_mem_tables\\{[^}]*\\}"),
                 // Every store reports the shared cache's whole usage when bounded: the largest is the cache's.
                 max(metrics, "kafka_stream_state_block_cache_usage\\{[^}]*\\}"));
+    }
+
+    /** What the instance's stores are doing, from Kafka Streams' RocksDB metrics: a stall shows here. */
+    private static String rocksDbActivity(int httpPort) throws InterruptedException {
+        try {
+            String metrics = get(httpPort, "/metrics").body();
+            return String.format(Locale.ROOT, "memtables %.0f MiB, %.0f immutable, %.0f flushes pending, %.0f running; "
+                            + "%.0f compactions pending, %.0f running, %.0f MiB to compact",
+                    sum(metrics, "kafka_stream_state_size_all_mem_tables\\{[^}]*\\}") / (1 << 20),
+                    sum(metrics, "kafka_stream_state_num_immutable_mem_table\\{[^}]*\\}"),
+                    sum(metrics, "kafka_stream_state_mem_table_flush_pending\\{[^}]*\\}"),
+                    sum(metrics, "kafka_stream_state_num_running_flushes\\{[^}]*\\}"),
+                    sum(metrics, "kafka_stream_state_compaction_pending\\{[^}]*\\}"),
+                    sum(metrics, "kafka_stream_state_num_running_compactions\\{[^}]*\\}"),
+                    sum(metrics, "kafka_stream_state_estimate_pending_compaction_bytes\\{[^}]*\\}") / (1 << 20));
+        } catch (IOException | RuntimeException e) {
+            return "metrics not readable (" + e.getMessage() + ")";
+        }
     }
 
     private static long statusKiB(String status, String field) {
