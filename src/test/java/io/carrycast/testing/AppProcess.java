@@ -23,6 +23,13 @@ public final class AppProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
 
+    /** The class path with each entry absolute: the child runs in its own directory. */
+    private static String absoluteClassPath() {
+        return java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .map(entry -> Path.of(entry).toAbsolutePath().toString())
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+    }
+
     private AppProcess(Process process, Path log) {
         this.process = process;
         this.log = log;
@@ -75,7 +82,7 @@ public final class AppProcess implements AutoCloseable {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             List<String> command = new ArrayList<>(List.of(java, "-Xmx512m",
                     "-Dkafka.log.level=" + kafkaLogLevel, "-cp",
-                    System.getProperty("java.class.path"), "io.carrycast.cli.CarrycastCommand"));
+                    absoluteClassPath(), "io.carrycast.cli.CarrycastCommand"));
             command.addAll(List.of(args));
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
