@@ -11,7 +11,9 @@ import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.Forecaster;
 import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.InvalidEventException.Reason;
+import io.carrycast.forecast.LateEvents;
 import io.carrycast.state.FeatureWindow;
+import io.carrycast.state.KeyHistory;
 import io.carrycast.state.KeyState;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,6 +30,9 @@ import java.util.function.Consumer;
  * thus give the same forecasts and the same refusals: exact redeliveries are dropped and counted, events not
  * after their key's last one are refused as late, and gaps longer than the rule's maximum reset or re-prime
  * the key's state. Each event is stepped on its own (the stream may share a model call between keys).
+ * With an allowed lateness, events behind their key's latest one are corrected by the stream's own
+ * {@link LateEvents}: a file whose rows are not in time order gives the stream's corrected forecasts, and
+ * the evaluation scores each event's latest revision.
  */
 public final class Backtest {
 
@@ -41,13 +46,22 @@ public final class Backtest {
     private final Admission admission;
     private final Map<String, KeyState> states = new HashMap<>();
     private final Map<String, FeatureWindow> windows = new HashMap<>();
+    /** Null when late events are refused. */
+    private final LateEvents lateEvents;
+    private final Map<String, KeyHistory> histories = new HashMap<>();
 
     public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule) {
+        this(forecaster, reader, keyField, gapRule, LateEvents.Bound.NONE);
+    }
+
+    public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
+                    LateEvents.Bound lateness) {
         this.forecaster = forecaster;
         this.reader = reader;
         this.keyField = keyField;
         this.extractor = new FeatureExtractor(forecaster.card());
         this.admission = Admission.forModel(forecaster, gapRule);
+        this.lateEvents = lateness.enabled() ? new LateEvents(forecaster, admission, lateness) : null;
     }
 
     /**
@@ -93,6 +107,27 @@ public final class Backtest {
                 float[] features = extractor.extract(event, time);
                 KeyState state = states.get(key);
                 FeatureWindow window = windows.get(key);
+                if (lateEvents != null && LateEvents.isBehind(time, state == null ? Long.MIN_VALUE
+                        : state.lastEventTimeMs())) {
+                    LateEvents.Correction correction = lateEvents.correct(key, time, features, state, window,
+                            histories.get(key));
+                    if (correction.redelivery()) {
+                        redeliveries++;
+                        continue;
+                    }
+                    evaluation.addActual(key, time, targetValues(card, event));
+                    states.put(key, correction.state());
+                    if (correction.window() != null) {
+                        windows.put(key, correction.window());
+                    }
+                    histories.put(key, correction.history());
+                    for (Forecast corrected : correction.forecasts()) {
+                        evaluation.addForecast(corrected);
+                        sink.accept(corrected);
+                        forecasts++;
+                    }
+                    continue;
+                }
                 Admission.Decision decision = admission.admit(key, time, features,
                         Admission.LastAccepted.stepped(state), () -> window);
                 if (decision.redelivery()) {
@@ -100,9 +135,13 @@ public final class Backtest {
                     continue;
                 }
                 evaluation.addActual(key, time, targetValues(card, event));
-                Forecaster.Outcome outcome = forecaster.process(List.of(new Forecaster.Request(key, time, features,
-                        state, window, decision.preparation()))).get(0);
+                Forecaster.Request request = new Forecaster.Request(key, time, features, state, window,
+                        decision.preparation());
+                Forecaster.Outcome outcome = forecaster.process(List.of(request)).get(0);
                 states.put(key, outcome.state());
+                if (lateEvents != null) {
+                    histories.put(key, lateEvents.record(histories.get(key), request, outcome));
+                }
                 if (outcome.window() != null) {
                     windows.put(key, outcome.window());
                 }

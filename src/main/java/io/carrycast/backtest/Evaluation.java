@@ -3,7 +3,6 @@ package io.carrycast.backtest;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
 import io.carrycast.forecast.Forecast;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -22,7 +21,8 @@ public final class Evaluation {
     private final ModelCard card;
     private final LongPredicate targetTimeFilter;
     private final Map<String, Map<Long, Map<String, Double>>> actuals = new HashMap<>();
-    private final List<Forecast> forecasts = new ArrayList<>();
+    /** Per key and event time, the latest revision of its forecast. */
+    private final Map<List<Object>, Forecast> forecasts = new java.util.LinkedHashMap<>();
 
     public Evaluation(ModelCard card, LongPredicate targetTimeFilter) {
         this.card = card;
@@ -34,8 +34,9 @@ public final class Evaluation {
         actuals.computeIfAbsent(key, k -> new HashMap<>()).put(timeMs, values);
     }
 
+    /** Records a forecast; a later revision of a forecast at the same key and event time replaces it. */
     public void addForecast(Forecast forecast) {
-        forecasts.add(forecast);
+        forecasts.put(List.of(forecast.key(), forecast.eventTimeMs()), forecast);
     }
 
     /**
@@ -44,7 +45,7 @@ public final class Evaluation {
      */
     public List<Score> scores() {
         Map<List<Object>, Accumulator> byKeyTargetAndStep = new HashMap<>();
-        for (Forecast forecast : forecasts) {
+        for (Forecast forecast : forecasts.values()) {
             Map<Long, Map<String, Double>> observed = actuals.getOrDefault(forecast.key(), Map.of());
             Map<String, Double> atForecastTime = observed.get(forecast.eventTimeMs());
             for (Forecast.Point point : forecast.points()) {

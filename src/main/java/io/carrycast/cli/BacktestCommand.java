@@ -9,6 +9,7 @@ import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.ForecastJson;
+import io.carrycast.forecast.LateEvents;
 import io.carrycast.forecast.Forecaster;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.runner.RecurrentModelRunner;
@@ -75,7 +76,7 @@ final class BacktestCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "The forecaster's configuration (as for run; "
             + "CARRYCAST_* variables apply): its carrycast.state.max.gap.ms and carrycast.state.gap.policy are "
-            + "the backtest's gap rule.")
+            + "the backtest's gap rule, its carrycast.lateness.* settings its rules for late events.")
     Path config;
 
     @Option(names = "--max-gap-ms", paramLabel = "MS", description = "Longest silence of a key, in event time, "
@@ -85,6 +86,11 @@ final class BacktestCommand implements Callable<Integer> {
     @Option(names = "--gap-policy", paramLabel = "POLICY", description = "After a longer silence: reset or reprime "
             + "(default: --config's, else reset).")
     String gapPolicy;
+
+    @Option(names = "--allowed-lateness-ms", paramLabel = "MS", description = "How far an event may be behind its "
+            + "key's latest one and still be corrected, as carrycast.lateness.allowed.ms; 0: refused as late "
+            + "(default: --config's, else 0).")
+    Long allowedLatenessMs;
 
     @Option(names = "--allow-refused", description = "Exit 0 even when events were refused.")
     boolean allowRefused;
@@ -107,7 +113,7 @@ final class BacktestCommand implements Callable<Integer> {
             Forecaster forecaster = new Forecaster(runner);
             missingTargets = Backtest.targetsMissingFrom(forecaster.card(), events);
             Evaluation evaluation = new Evaluation(forecaster.card(), t -> t >= from && t < until);
-            result = new Backtest(forecaster, reader, keyField, gapRule).run(events, evaluation, forecast -> {
+            result = new Backtest(forecaster, reader, keyField, gapRule, lateness()).run(events, evaluation, forecast -> {
                 try {
                     out.write(ForecastJson.write(forecast));
                     out.write('\n');
@@ -130,6 +136,17 @@ final class BacktestCommand implements Callable<Integer> {
             return EXIT_REFUSED;
         }
         return scored ? 0 : EXIT_NO_SCORES;
+    }
+
+    /** The lateness bound from the option, else from the configuration file, else none. */
+    private LateEvents.Bound lateness() {
+        LateEvents.Bound base = config == null ? LateEvents.Bound.NONE
+                : CarrycastConfig.load(config, System.getenv()).lateness();
+        if (allowedLatenessMs != null && allowedLatenessMs < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--allowed-lateness-ms must be >= 0, found " + allowedLatenessMs);
+        }
+        return new LateEvents.Bound(allowedLatenessMs != null ? allowedLatenessMs : base.allowedMs(), base.maxEvents());
     }
 
     /** The gap rule from the options, else from the configuration file, else none. */

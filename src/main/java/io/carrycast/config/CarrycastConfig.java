@@ -67,6 +67,8 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String BATCH_MAX_WAIT_MS_CONFIG = "carrycast.batch.max.wait.ms";
     public static final String STATE_MAX_GAP_MS_CONFIG = "carrycast.state.max.gap.ms";
     public static final String STATE_GAP_POLICY_CONFIG = "carrycast.state.gap.policy";
+    public static final String LATENESS_ALLOWED_MS_CONFIG = "carrycast.lateness.allowed.ms";
+    public static final String LATENESS_HISTORY_MAX_EVENTS_CONFIG = "carrycast.lateness.history.max.events";
     public static final String MODEL_RELOAD_INTERVAL_MS_CONFIG = "carrycast.model.reload.interval.ms";
     public static final String HTTP_HOST_CONFIG = "carrycast.http.host";
     public static final String HTTP_PORT_CONFIG = "carrycast.http.port";
@@ -136,6 +138,18 @@ public final class CarrycastConfig extends AbstractConfig {
             .define(STATE_GAP_POLICY_CONFIG, Type.STRING, "reset", ConfigDef.ValidString.in("reset", "reprime"),
                     Importance.MEDIUM, "After a gap: reset (zero state) or reprime (state rebuilt by running the "
                             + "model over the key's stored window; reset when the card keeps no window).")
+            .define(LATENESS_ALLOWED_MS_CONFIG, Type.LONG, 0L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
+                    "How far (event time, ms) an event may be behind its key's latest event and still be used: it "
+                            + "is inserted in time order, the key's state is replayed from before it, and corrected "
+                            + "forecasts (\"revision\" > 0) are published for the later events. Later than that, "
+                            + "it goes to the dead-letter topic as late. 0: every event not after its key's latest "
+                            + "is late.")
+            .define(LATENESS_HISTORY_MAX_EVENTS_CONFIG, Type.INT,
+                    io.carrycast.forecast.LateEvents.Bound.DEFAULT_HISTORY_EVENTS, ConfigDef.Range.between(1, 100_000),
+                    Importance.LOW, "Most events each key's history holds for late events (with "
+                            + "carrycast.lateness.allowed.ms > 0), and so the longest replay; a late event older "
+                            + "than the history is refused as late. The history also keeps a state snapshot every "
+                            + "max(1, this / 4) events.")
             .define(MODEL_RELOAD_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
                     "How often the model directory is checked for a new model (ms); 0 turns hot-swap off.")
             .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.MEDIUM,
@@ -444,6 +458,11 @@ public final class CarrycastConfig extends AbstractConfig {
     public Admission.GapRule gapRule() {
         return new Admission.GapRule(getLong(STATE_MAX_GAP_MS_CONFIG),
                 "reprime".equals(getString(STATE_GAP_POLICY_CONFIG)));
+    }
+
+    public io.carrycast.forecast.LateEvents.Bound lateness() {
+        return new io.carrycast.forecast.LateEvents.Bound(getLong(LATENESS_ALLOWED_MS_CONFIG),
+                getInt(LATENESS_HISTORY_MAX_EVENTS_CONFIG));
     }
 
     public java.time.Duration modelReloadInterval() {

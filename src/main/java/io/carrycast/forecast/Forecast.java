@@ -12,9 +12,11 @@ import java.util.Map;
  *                     {@link #REPRIMED_AFTER_GAP}, {@link #REBUILT_FOR_MODEL}
  * @param points       one per forecast step, nearest first: the horizon's, then the rollout's (if the card
  *                     has a rollout block)
+ * @param revision     0 for the first forecast at this key and event time; n for its n-th correction after a
+ *                     late event of the key was inserted before it ({@link LateEvents})
  */
 public record Forecast(String key, long eventTimeMs, String modelName, String modelVersion, String mode,
-                       long stepsSeen, String stateNote, List<Point> points) {
+                       long stepsSeen, String stateNote, List<Point> points, int revision) {
 
     /** The key was silent longer than the maximum gap; its state restarted from zero. */
     public static final String RESET_AFTER_GAP = "reset_after_gap";
@@ -25,6 +27,20 @@ public record Forecast(String key, long eventTimeMs, String modelName, String mo
 
     public Forecast {
         points = List.copyOf(points);
+        if (revision < 0) {
+            throw new IllegalArgumentException("revision must be >= 0, found " + revision);
+        }
+    }
+
+    /** A first forecast (revision 0). */
+    public Forecast(String key, long eventTimeMs, String modelName, String modelVersion, String mode,
+                    long stepsSeen, String stateNote, List<Point> points) {
+        this(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, points, 0);
+    }
+
+    /** This forecast marked as revision {@code next}. */
+    public Forecast withRevision(int next) {
+        return new Forecast(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, points, next);
     }
 
     /**

@@ -20,6 +20,7 @@ import java.util.Map;
  * <pre>{@code
  * {"key":"Seattle","event_time":"2015-03-01T00:00:00Z",
  *  "model":{"name":"weather-lstm","version":"1"},"mode":"stateful","steps_seen":1156,
+ *  "revision":1,                        (only for a corrected forecast: see {@link Forecast#revision()})
  *  "state_note":"reprimed_after_gap",   (only when the state was reset or rebuilt before this step)
  *  "forecast":[{"step":1,"target_time":"2015-03-02T00:00:00Z","values":{"temp_max":9.84}},
  *              {"step":2,"target_time":"2015-03-03T00:00:00Z","rollout":true,"values":{"temp_max":8.9}}]}
@@ -48,6 +49,9 @@ public final class ForecastJson {
         out.ascii(",\"version\":").string(forecast.modelVersion());
         out.ascii("},\"mode\":").string(forecast.mode());
         out.ascii(",\"steps_seen\":").number(forecast.stepsSeen());
+        if (forecast.revision() > 0) {
+            out.ascii(",\"revision\":").number(forecast.revision());
+        }
         if (forecast.stateNote() != null) {
             out.ascii(",\"state_note\":").string(forecast.stateNote());
         }
@@ -208,7 +212,8 @@ public final class ForecastJson {
                     Instant.parse(root.get("event_time").textValue()).toEpochMilli(),
                     root.get("model").get("name").textValue(), root.get("model").get("version").textValue(),
                     root.get("mode").textValue(), root.get("steps_seen").longValue(),
-                    root.hasNonNull("state_note") ? root.get("state_note").textValue() : null, points);
+                    root.hasNonNull("state_note") ? root.get("state_note").textValue() : null, points,
+                    root.path("revision").intValue());
         } catch (IOException | RuntimeException e) {
             throw new CarrycastException("not a carrycast forecast: " + new String(bytes, StandardCharsets.UTF_8), e);
         }

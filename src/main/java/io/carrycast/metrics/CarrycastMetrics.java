@@ -28,6 +28,7 @@ public final class CarrycastMetrics {
     private final DistributionSummary batchSize;
     private final Timer inferenceLatency;
     private final Timer forecastLag;
+    private final DistributionSummary correctionReplays;
     private final Map<String, Counter> deadLettered = new ConcurrentHashMap<>();
     private final Map<String, Counter> stateRebuilds = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> recordsDropped = new ConcurrentHashMap<>();
@@ -52,6 +53,9 @@ public final class CarrycastMetrics {
                 .serviceLevelObjectives(Duration.ofMillis(10), Duration.ofMillis(100), Duration.ofSeconds(1),
                         Duration.ofSeconds(10), Duration.ofMinutes(1))
                 .register(registry);
+        this.correctionReplays = DistributionSummary.builder("carrycast.corrections.replayed")
+                .description("Late events corrected (count), and events stepped again per correction, the late one "
+                        + "included").serviceLevelObjectives(1, 4, 16, 64, 256).register(registry);
     }
 
     /** Meters recorded nowhere that matters, for tests and tools that do not serve metrics. */
@@ -70,6 +74,16 @@ public final class CarrycastMetrics {
 
     public void duplicate() {
         duplicates.increment();
+    }
+
+    /** A late event was inserted and {@code replayedEvents} events (the late one included) stepped again. */
+    public void correction(int replayedEvents) {
+        correctionReplays.record(replayedEvents);
+    }
+
+    /** Late events corrected so far. */
+    public long correctionCount() {
+        return correctionReplays.count();
     }
 
     public void modelCall(int events, long nanos) {

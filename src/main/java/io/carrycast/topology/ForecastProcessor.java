@@ -8,9 +8,11 @@ import io.carrycast.forecast.ForecastJson;
 import io.carrycast.forecast.Forecaster;
 import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.InvalidEventException.Reason;
+import io.carrycast.forecast.LateEvents;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.state.FeatureWindow;
+import io.carrycast.state.KeyHistory;
 import io.carrycast.state.KeyState;
 import io.carrycast.state.PendingEvent;
 import io.carrycast.state.StatePreparation;
@@ -45,6 +47,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * wall-clock punctuation at the maximum wait steps what is left when the end of the delivered input is not
  * seen. The waiting events are stepped together, one model call per round of distinct keys, so each key's
  * events are stepped in order and each step sees the state the previous one stored.
+ *
+ * <p>With an allowed lateness, an event not after its key's last accepted one goes to {@link LateEvents}
+ * once the waiting events are stepped: it is inserted among the key's held events and the key is replayed,
+ * all while processing that one record, so under exactly_once_v2 a correction commits with its input offset.
  */
 final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
 
@@ -52,7 +58,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     /** Settings the processor needs beyond the model. */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule,
-                    boolean keepLatest) {
+                    boolean keepLatest, LateEvents.Bound lateness) {
     }
 
     private final LiveModel live;
@@ -64,10 +70,13 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     /** The fields an event is read for: the served model's features and the timestamp field. */
     private EventReader.Fields eventFields;
     private Admission admission;
+    /** Null when late events are refused (no allowed lateness). */
+    private LateEvents lateEvents;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> stateStore;
     private KeyValueStore<String, byte[]> windowStore;
     private KeyValueStore<String, byte[]> latestStore;
+    private KeyValueStore<String, byte[]> historyStore;
     /** Null when each event is stepped as it arrives. */
     private PendingRing pending;
     /** Null where no consumer reports its polls (a test driver): batches then wait to fill or for the maximum wait. */
@@ -95,6 +104,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         this.stateStore = context.getStateStore(ForecastTopology.STATE_STORE);
         this.windowStore = context.getStateStore(ForecastTopology.WINDOW_STORE);
         this.latestStore = settings.keepLatest() ? context.getStateStore(ForecastTopology.LATEST_STORE) : null;
+        this.historyStore = settings.lateness().enabled() ? context.getStateStore(ForecastTopology.HISTORY_STORE) : null;
         if (settings.maxBatch() > 1) {
             this.pending = PendingRing.reload(context.getStateStore(ForecastTopology.PENDING_STORE), settings.maxBatch());
             this.deliveredInput = DeliveredInput.from(context.appConfigs());
@@ -180,12 +190,13 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         extractor = new FeatureExtractor(next.card());
         eventFields = settings.reader().fields(extractor.fieldNames(), null);
         admission = Admission.forModel(next, settings.gapRule());
+        lateEvents = settings.lateness().enabled() ? new LateEvents(next, admission, settings.lateness()) : null;
     }
 
     /**
      * Reads the event, turns it into features and admits it against its key's history; nothing is stored yet.
      *
-     * @return the event to step, or null for an exact redelivery of the key's last event
+     * @return the event to step, or null for an exact redelivery or a late event (corrected at once)
      */
     private PendingEvent accept(Record<String, byte[]> record) {
         String key = record.key();
@@ -199,6 +210,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
         PendingEvent waiting = pending == null ? null : pending.lastOf(key);
         KeyState state = waiting == null ? storedState(key) : null;
+        if (lateEvents != null && LateEvents.isBehind(eventTime, waiting != null ? waiting.eventTimeMs()
+                : state != null ? state.lastEventTimeMs() : Long.MIN_VALUE)) {
+            correct(key, eventTime, features);
+            return null;
+        }
         Admission.Decision decision = admission.admit(key, eventTime, features, waiting != null
                 ? Admission.LastAccepted.waiting(waiting.eventTimeMs(), waiting.features())
                 : Admission.LastAccepted.stepped(state), () -> storedWindow(key));
@@ -211,6 +227,34 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         }
         return new PendingEvent(pending == null ? 0 : pending.nextSequence(), key, eventTime, features,
                 decision.preparation());
+    }
+
+    /**
+     * Inserts a late event into its key's history and replays the key, after stepping the waiting events so
+     * that the key's stored state and history hold every event accepted before this one.
+     */
+    private void correct(String key, long eventTime, float[] features) {
+        flush();
+        LateEvents.Correction correction = lateEvents.correct(key, eventTime, features, storedState(key),
+                storedWindow(key), storedHistory(key));
+        if (correction.redelivery()) {
+            metrics.duplicate();
+            return;
+        }
+        metrics.correction(correction.replayed());
+        for (Forecast forecast : correction.forecasts()) {
+            context.forward(new Record<>(key, ForecastJson.write(forecast), forecast.eventTimeMs()));
+            metrics.forecastOut(forecast.eventTimeMs());
+        }
+        stateStore.put(key, correction.state().encode());
+        if (correction.window() != null) {
+            windowStore.put(key, correction.window().encode());
+        }
+        historyStore.put(key, correction.history().encode());
+        Forecast latest = correction.latest();
+        if (latestStore != null && latest != null) {
+            latestStore.put(key, ForecastJson.write(latest));
+        }
     }
 
     /** Steps every pending event, round by round, and marks them stepped. */
@@ -253,7 +297,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         long started = System.nanoTime();
         List<Forecaster.Outcome> outcomes = model.process(requests);
         metrics.modelCall(events.size(), System.nanoTime() - started);
-        store(events, outcomes);
+        store(events, requests, outcomes);
     }
 
     /**
@@ -261,10 +305,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * {@code putAll} per store: one pass through the metered store layer per model call rather than per event.
      * Forwarded first, so a failure in between repeats forecasts on the retry rather than losing them.
      */
-    private void store(List<PendingEvent> events, List<Forecaster.Outcome> outcomes) {
+    private void store(List<PendingEvent> events, List<Forecaster.Request> requests, List<Forecaster.Outcome> outcomes) {
         List<KeyValue<String, byte[]>> states = new ArrayList<>(events.size());
         List<KeyValue<String, byte[]>> windows = new ArrayList<>(model.card().keepsWindow() ? events.size() : 0);
         List<KeyValue<String, byte[]>> latest = new ArrayList<>(latestStore != null ? events.size() : 0);
+        List<KeyValue<String, byte[]>> histories = new ArrayList<>(historyStore != null ? events.size() : 0);
         for (int i = 0; i < events.size(); i++) {
             PendingEvent event = events.get(i);
             Forecaster.Outcome outcome = outcomes.get(i);
@@ -274,6 +319,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             }
             if (event.preparation() != StatePreparation.CONTINUE) {
                 metrics.stateRebuilt(event.preparation());
+            }
+            if (historyStore != null) {
+                histories.add(KeyValue.pair(event.key(),
+                        lateEvents.record(storedHistory(event.key()), requests.get(i), outcome).encode()));
             }
             Forecast forecast = outcome.forecast();
             if (forecast != null) {
@@ -293,11 +342,19 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (!latest.isEmpty()) {
             latestStore.putAll(latest);
         }
+        if (!histories.isEmpty()) {
+            historyStore.putAll(histories);
+        }
     }
 
     private KeyState storedState(String key) {
         byte[] bytes = stateStore.get(key);
         return bytes == null ? null : KeyState.decode(bytes);
+    }
+
+    private KeyHistory storedHistory(String key) {
+        byte[] bytes = historyStore.get(key);
+        return bytes == null ? null : KeyHistory.decode(bytes);
     }
 
     private FeatureWindow storedWindow(String key) {

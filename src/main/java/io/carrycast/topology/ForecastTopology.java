@@ -39,6 +39,11 @@ public final class ForecastTopology {
      * maxBatch slots plus a marker ({@link PendingRing}); only when batching.
      */
     public static final String PENDING_STORE = "carrycast-pending";
+    /**
+     * Per key: its recent events and state snapshots ({@link io.carrycast.state.KeyHistory}), to correct late
+     * events; only with {@code carrycast.lateness.allowed.ms} > 0.
+     */
+    public static final String HISTORY_STORE = "carrycast-history";
     /** Per key: the latest forecast's JSON, served by {@code GET /forecasts/{key}}; only with HTTP on. */
     public static final String LATEST_STORE = "carrycast-latest";
 
@@ -76,6 +81,10 @@ public final class ForecastTopology {
                     Serdes.Long(), Serdes.ByteArray()).withCachingEnabled());
             stores.add(PENDING_STORE);
         }
+        if (config.lateness().enabled()) {
+            builder.addStateStore(persistentStore(HISTORY_STORE));
+            stores.add(HISTORY_STORE);
+        }
         if (config.httpEnabled()) {
             builder.addStateStore(persistentStore(LATEST_STORE));
             stores.add(LATEST_STORE);
@@ -91,7 +100,7 @@ public final class ForecastTopology {
                     .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
         }
         ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
-                config.gapRule(), config.httpEnabled());
+                config.gapRule(), config.httpEnabled(), config.lateness());
         events.process(() -> new ForecastProcessor(model, settings, metrics), Named.as("forecast"),
                         stores.toArray(String[]::new))
                 .to(config.outputTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("forecasts"));

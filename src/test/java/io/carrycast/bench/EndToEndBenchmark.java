@@ -5,10 +5,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.CarrycastApplication;
 import io.carrycast.broker.EmbeddedKafkaBroker;
 import io.carrycast.config.CarrycastConfig;
+import io.carrycast.bundle.ModelBundle;
+import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.FeatureExtractor;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.ForecastJson;
+import io.carrycast.forecast.Forecaster;
+import io.carrycast.forecast.LateEvents;
+import io.carrycast.runner.RecurrentModelRunner;
+import io.carrycast.runner.RunnerOptions;
+import io.carrycast.state.KeyHistory;
+import io.carrycast.state.KeyState;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.topology.ForecastSerde;
 import java.io.IOException;
@@ -201,6 +209,9 @@ public final class EndToEndBenchmark {
                 System.out.printf(Locale.ROOT, "restore 1M keys, wiped state dir: median %.1f s of %s%n",
                         seconds.get(seconds.size() / 2), seconds);
             }
+            if (only.isEmpty() || selected.matcher("correction").find()) {
+                corrections(bench.lstm64);
+            }
             printMedians(results);
             compareSamples(PYTHON_PEER_SCENARIO, "batched 100K keys alos");
         } finally {
@@ -218,6 +229,10 @@ public final class EndToEndBenchmark {
             list.add(new Scenario("naive 100K keys " + g, "naive", 100_000, perKey, guarantee, Map.of()));
             list.add(new Scenario("batched 100K keys " + g, "batched", 100_000, perKey, guarantee, bigCache));
         }
+        // The same in-order events with late events allowed: every event also writes its key's history.
+        list.add(new Scenario("batched 100K keys alos lateness 60s", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE,
+                Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
+                        CarrycastConfig.LATENESS_ALLOWED_MS_CONFIG, 60_000L)));
         list.add(new Scenario("batched 100K keys alos 10MB cache", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, Map.of()));
         list.add(new Scenario("batched+window60 100K keys alos", "batched-window-kept", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
         // Rollout to 24 steps: 23 more batched model calls per batch, and 24 points in every forecast.
@@ -325,6 +340,53 @@ public final class EndToEndBenchmark {
         } finally {
             discard(id);
         }
+    }
+
+    /**
+     * The cost of one late event's correction by its replay length, without Kafka: one key of the LSTM-64 model
+     * with n events held (allowed lateness of a day), a late event between its first and second, so the whole
+     * history is replayed. A correction neither reads nor changes what it is given, so the same one is timed again.
+     */
+    static void corrections(Path bundle) {
+        try (RecurrentModelRunner runner = RecurrentModelRunner.open(ModelBundle.load(bundle), RunnerOptions.defaults())) {
+            Forecaster model = new Forecaster(runner);
+            LateEvents late = new LateEvents(model, Admission.forModel(model, Admission.GapRule.NONE),
+                    new LateEvents.Bound(86_400_000L, 1024));
+            Random random = new Random(11);
+            int featureCount = model.card().features().size();
+            for (int held : new int[] {1, 3, 7, 15, 31, 63, 127}) {
+                KeyState state = null;
+                KeyHistory history = null;
+                for (int i = 0; i <= held; i++) {
+                    Forecaster.Request request = new Forecaster.Request("k", i * 1000L,
+                            randomFeatures(random, featureCount), state, null);
+                    Forecaster.Outcome outcome = model.process(List.of(request)).get(0);
+                    history = late.record(history, request, outcome);
+                    state = outcome.state();
+                }
+                float[] features = randomFeatures(random, featureCount);
+                int replayed = 0;
+                for (int warm = 0; warm < 100; warm++) {
+                    replayed = late.correct("k", 500L, features, state, null, history).replayed();
+                }
+                int repeats = Math.max(50, 5_000 / replayed);
+                long started = System.nanoTime();
+                for (int r = 0; r < repeats; r++) {
+                    late.correct("k", 500L, features, state, null, history);
+                }
+                double micros = (System.nanoTime() - started) / 1e3 / repeats;
+                System.out.printf(Locale.ROOT, "correction replaying %3d events: %8.1f us (%.1f us per replayed event)%n",
+                        replayed, micros, micros / replayed);
+            }
+        }
+    }
+
+    private static float[] randomFeatures(Random random, int count) {
+        float[] features = new float[count];
+        for (int f = 0; f < count; f++) {
+            features[f] = (float) random.nextGaussian();
+        }
+        return features;
     }
 
     static void deleteRecursively(Path dir) throws IOException {

@@ -66,6 +66,21 @@ class ForecastJsonTest {
     }
 
     @Test
+    void shouldWriteTheRevisionOnlyForACorrectedForecast() {
+        Forecast first = new Forecast("Seattle", 1_425_168_000_000L, "weather-lstm", "1", "stateful", 1156, null,
+                List.of(new Forecast.Point(1, 1_425_254_400_000L, Map.of("temp_max", 9.84))));
+        Forecast corrected = first.withRevision(2);
+
+        assertEquals(corrected, ForecastJson.read(ForecastJson.write(corrected)));
+        assertEquals(0, ForecastJson.read(ForecastJson.write(first)).revision());
+        assertEquals("{\"key\":\"Seattle\",\"event_time\":\"2015-03-01T00:00:00Z\",\"model\":{\"name\":\"weather-lstm\","
+                + "\"version\":\"1\"},\"mode\":\"stateful\",\"steps_seen\":1156,\"revision\":2,"
+                + "\"forecast\":[{\"step\":1,\"target_time\":\"2015-03-02T00:00:00Z\",\"values\":{\"temp_max\":9.84}}]}",
+                new String(ForecastJson.write(corrected), StandardCharsets.UTF_8));
+        assertEquals(-1, new String(ForecastJson.write(first), StandardCharsets.UTF_8).indexOf("revision"));
+    }
+
+    @Test
     void shouldMarkOnlyTheStepsThatCameFromRollout() {
         Forecast forecast = new Forecast("Seattle", 1_425_168_000_000L, "weather-lstm", "1", "stateful", 1156, null,
                 List.of(new Forecast.Point(1, 1_425_254_400_000L, Map.of("temp_max", 9.84)),
@@ -98,7 +113,8 @@ class ForecastJsonTest {
         }
         return new Forecast(text(random), time(random), text(random), text(random),
                 random.nextBoolean() ? "stateful" : "window", random.nextBoolean() ? random.nextInt(10_000) : random.nextLong(),
-                random.nextInt(4) == 0 ? Forecast.RESET_AFTER_GAP : null, points);
+                random.nextInt(4) == 0 ? Forecast.RESET_AFTER_GAP : null, points,
+                random.nextInt(3) == 0 ? random.nextInt(1_000) : 0);
     }
 
     private static String text(Random random) {
@@ -136,6 +152,9 @@ class ForecastJsonTest {
         root.putObject("model").put("name", forecast.modelName()).put("version", forecast.modelVersion());
         root.put("mode", forecast.mode());
         root.put("steps_seen", forecast.stepsSeen());
+        if (forecast.revision() > 0) {
+            root.put("revision", forecast.revision());
+        }
         if (forecast.stateNote() != null) {
             root.put("state_note", forecast.stateNote());
         }

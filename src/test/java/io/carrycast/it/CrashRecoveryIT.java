@@ -5,15 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
+import io.carrycast.forecast.ForecastJson;
 import io.carrycast.testing.AppProcess;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
+import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.Forecasts;
+import io.carrycast.testing.InstanceHttp;
+import io.carrycast.testing.LateArrivals;
 import io.carrycast.testing.SingleInstanceReference;
 import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
 import io.carrycast.testing.Topics;
 import io.carrycast.testing.SyntheticEvents;
+import io.carrycast.topology.ForecastTopology;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,7 +27,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +40,7 @@ class CrashRecoveryIT {
 
     private static final int KEYS = 200;
     private static final int EVENTS_PER_KEY = 30;
+    private static final long MINUTE = 60_000L;
 
     @TempDir
     Path tempDir;
@@ -86,6 +95,84 @@ class CrashRecoveryIT {
             }
             assertRepeatsAreIdentical(fixture, reader);
         }
+    }
+
+    /**
+     * Events up to 5 minutes late with 10 minutes allowed: every correction (state, history, revised forecasts)
+     * commits with its input offset, so the restarted instance publishes what an uncrashed run does, each
+     * revision once, and ends with the same latest forecast per key (the latest-forecast store, over HTTP).
+     */
+    @Test
+    void shouldGiveAnUncrashedRunsCorrectionsWhenKilledMidStreamWithLateEvents() throws Exception {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> events = LateArrivals.delayed(SyntheticEvents.levelFlowPressure(KEYS, EVENTS_PER_KEY, 17),
+                5 * MINUTE, 17);
+        Topics topics = Topics.create("crash-late", 4);
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), events);
+        Map<String, Object> settings = settings(fixture, topics, StreamsConfig.EXACTLY_ONCE_V2);
+        settings.put(CarrycastConfig.LATENESS_ALLOWED_MS_CONFIG, 10 * MINUTE);
+        int httpPort = InstanceHttp.freePort();
+        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, httpPort);
+
+        // The uncrashed run: the same records through the topology in one go.
+        List<Forecast> expected;
+        Map<String, Forecast> expectedLatest = new HashMap<>();
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), tempDir.resolve("reference"), Map.of(
+                CarrycastConfig.LATENESS_ALLOWED_MS_CONFIG, String.valueOf(10 * MINUTE),
+                CarrycastConfig.BATCH_MAX_SIZE_CONFIG, "1", CarrycastConfig.HTTP_PORT_CONFIG, "0"))) {
+            driver.send(events);
+            expected = Forecasts.values(driver.forecasts());
+            assertTrue(driver.metrics().correctionCount() > KEYS, "late events among them");
+            try (KeyValueIterator<String, byte[]> latest = driver.driver()
+                    .<String, byte[]>getKeyValueStore(ForecastTopology.LATEST_STORE).all()) {
+                while (latest.hasNext()) {
+                    KeyValue<String, byte[]> entry = latest.next();
+                    expectedLatest.put(entry.key, ForecastJson.read(entry.value));
+                }
+            }
+        }
+
+        try (ForecastReader reader = new ForecastReader(KafkaBroker.bootstrapServers(), topics.output())) {
+            AppProcess first = AppProcess.start(tempDir, "first", settings);
+            int beforeKill = reader.readUntil(expected.size() / 3, Duration.ofSeconds(120));
+            assertTrue(beforeKill >= expected.size() / 3 && beforeKill < expected.size(),
+                    "killed mid-stream, after " + beforeKill + " forecasts\n" + first.log());
+            first.kill();
+
+            try (AppProcess second = AppProcess.start(tempDir, "second", settings)) {
+                reader.readUntil(expected.size(), Duration.ofSeconds(150));
+                reader.readFor(Duration.ofSeconds(3));
+                assertEquals(expected.size(), reader.records().size(), "each forecast and revision once\n" + second.log());
+                assertSameRevisions(fixture, expected, reader.records().stream().map(r -> r.value()).toList());
+                for (Map.Entry<String, Forecast> latest : expectedLatest.entrySet()) {
+                    var answer = InstanceHttp.get(httpPort, "/forecasts/" + latest.getKey());
+                    assertEquals(200, answer.statusCode(), latest.getKey());
+                    assertSameForecast(fixture, latest.getValue(), ForecastJson.read(answer.body()
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8)), "latest of " + latest.getKey());
+                }
+            }
+        }
+    }
+
+    /** The same forecasts, revision by revision, whatever order the partitions' records were read in. */
+    private static void assertSameRevisions(Fixture fixture, List<Forecast> expected, List<Forecast> actual) {
+        Map<String, Forecast> byRevision = new HashMap<>();
+        actual.forEach(f -> assertEquals(null, byRevision.put(f.key() + "@" + f.eventTimeMs() + "#" + f.revision(), f),
+                "published once: " + f.key() + "@" + f.eventTimeMs() + "#" + f.revision()));
+        for (Forecast want : expected) {
+            String id = want.key() + "@" + want.eventTimeMs() + "#" + want.revision();
+            Forecast got = byRevision.get(id);
+            assertTrue(got != null, "missing " + id);
+            assertSameForecast(fixture, want, got, id);
+        }
+    }
+
+    private static void assertSameForecast(Fixture fixture, Forecast want, Forecast got, String where) {
+        assertEquals(want.eventTimeMs(), got.eventTimeMs(), where);
+        assertEquals(want.revision(), got.revision(), where);
+        assertEquals(want.stepsSeen(), got.stepsSeen(), where);
+        ForecastAssertions.assertMatches(ForecastAssertions.normalisedValues(want, fixture.card()), got, fixture.card(),
+                SingleInstanceReference.ACROSS_BATCHES_TOLERANCE, where);
     }
 
     /** Forecasts by key with repeats of the same event removed; returns how many distinct ones there are. */
