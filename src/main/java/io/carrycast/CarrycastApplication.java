@@ -9,6 +9,7 @@ import io.carrycast.http.HttpEndpoint;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.topology.DeadLetterFailures;
 import io.carrycast.state.rocksdb.RocksDbMemory;
+import io.carrycast.topology.ChallengerModel;
 import io.carrycast.topology.DeliveredInput;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.core.instrument.Gauge;
@@ -57,10 +58,13 @@ public final class CarrycastApplication implements AutoCloseable {
     private boolean closed;
     private boolean closedCleanly;
     private final RocksDbMemory rocksDbMemory;
+    /** Null when no challenger runs. */
+    private final LiveModel challenger;
 
     private CarrycastApplication(LiveModel model, KafkaStreams streams, HttpEndpoint endpoint,
                                  ScheduledExecutorService reloads, PrometheusMeterRegistry registry,
-                                 CountDownLatch stopped, RocksDbMemory rocksDbMemory) {
+                                 CountDownLatch stopped, RocksDbMemory rocksDbMemory, LiveModel challenger) {
+        this.challenger = challenger;
         this.model = model;
         this.streams = streams;
         this.endpoint = endpoint;
@@ -80,6 +84,7 @@ public final class CarrycastApplication implements AutoCloseable {
         HttpEndpoint endpoint = config.httpEnabled()
                 ? HttpEndpoint.start(config.httpHost(), config.httpPort(), registry) : null;
         LiveModel model = null;
+        LiveModel challenger = null;
         RocksDbMemory rocksDbMemory = null;
         try {
             CarrycastMetrics metrics = new CarrycastMetrics(registry);
@@ -92,6 +97,7 @@ public final class CarrycastApplication implements AutoCloseable {
                         card.network().hidden(), served.runner().bundle().fingerprintHex(), config.modelDir(),
                         served.runner().provider());
             });
+            challenger = ChallengerModel.open(config, metrics);
             Properties properties = ForecastTopology.streamsProperties(config, metrics);
             DeliveredInput.install(properties);
             if (config.boundsRocksDbMemory()) {
@@ -106,9 +112,10 @@ public final class CarrycastApplication implements AutoCloseable {
             ClusterProbe.awaitReachable(new StreamsConfig(properties).getAdminConfigs("carrycast-cluster-probe"),
                     config.clusterWait());
             if (config.createTopics()) {
-                createTopics(config, properties);
+                createTopics(config, properties, challenger != null);
             }
-            KafkaStreams streams = new KafkaStreams(ForecastTopology.build(config, model, metrics), properties);
+            KafkaStreams streams = new KafkaStreams(ForecastTopology.build(config, model, challenger, metrics),
+                    properties);
             new KafkaStreamsMetrics(streams).bindTo(registry);
             new JvmMemoryMetrics().bindTo(registry);
             new JvmGcMetrics().bindTo(registry);
@@ -117,6 +124,9 @@ public final class CarrycastApplication implements AutoCloseable {
                     .description("Keys with state in this instance's active tasks (RocksDB estimate)").register(registry);
             if (endpoint != null) {
                 endpoint.attach(streams, self);
+                if (config.scoringEnabled()) {
+                    endpoint.attachAccuracy(metrics.accuracy());
+                }
             }
             CountDownLatch stopped = new CountDownLatch(1);
             streams.setStateListener((newState, oldState) -> {
@@ -127,8 +137,12 @@ public final class CarrycastApplication implements AutoCloseable {
             });
             streams.setUncaughtExceptionHandler(DeadLetterFailures.shared());
             ScheduledExecutorService reloads = scheduleReloads(model, config.modelReloadInterval());
+            if (challenger != null) {
+                scheduleReloads(reloads, challenger, config.modelReloadInterval());
+            }
             streams.start();
-            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped, rocksDbMemory);
+            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped, rocksDbMemory,
+                    challenger);
         } catch (RuntimeException e) {
             if (endpoint != null) {
                 endpoint.close();
@@ -138,6 +152,9 @@ public final class CarrycastApplication implements AutoCloseable {
             }
             if (model != null) {
                 model.close();
+            }
+            if (challenger != null) {
+                challenger.close();
             }
             registry.close();
             throw e;
@@ -150,6 +167,11 @@ public final class CarrycastApplication implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
+        scheduleReloads(reloads, model, interval);
+        return reloads;
+    }
+
+    private static void scheduleReloads(ScheduledExecutorService reloads, LiveModel model, Duration interval) {
         if (!interval.isZero()) {
             reloads.scheduleWithFixedDelay(() -> {
                 try {
@@ -159,7 +181,6 @@ public final class CarrycastApplication implements AutoCloseable {
                 }
             }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
         }
-        return reloads;
     }
 
     private static double keysInState(KafkaStreams streams) {
@@ -240,6 +261,9 @@ public final class CarrycastApplication implements AutoCloseable {
                 endpoint.close();
             }
             model.close();
+            if (challenger != null) {
+                challenger.close();
+            }
             registry.close();
             // Only once Streams has closed its stores, which use the cache until then; a store still open
             // over a freed cache would crash the JVM, so a Streams that did not stop keeps it.
@@ -249,10 +273,13 @@ public final class CarrycastApplication implements AutoCloseable {
         }
     }
 
-    private static void createTopics(CarrycastConfig config, Properties properties) {
+    private static void createTopics(CarrycastConfig config, Properties properties, boolean withChallenger) {
         Optional<Short> replication = config.topicReplicationFactor() < 0
                 ? Optional.empty() : Optional.of(config.topicReplicationFactor());
-        List<NewTopic> topics = Stream.of(config.inputTopic(), config.outputTopic(), config.deadLetterTopic())
+        List<NewTopic> topics = Stream.of(config.inputTopic(), config.outputTopic(), config.deadLetterTopic(),
+                        config.scoringEnabled() ? config.scoresTopic() : null,
+                        withChallenger ? config.challengerOutputTopic() : null)
+                .filter(java.util.Objects::nonNull)
                 .map(name -> new NewTopic(name, Optional.of(config.topicPartitions()), replication)).toList();
         List<String> created = TopicSetup.createMissing(
                 new StreamsConfig(properties).getAdminConfigs("carrycast-topic-setup"), topics);
