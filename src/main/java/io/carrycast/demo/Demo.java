@@ -117,13 +117,17 @@ public final class Demo {
             broker.createTopics(PARTITIONS, EVENTS_TOPIC, FORECASTS_TOPIC, SCORES_TOPIC);
             broker.createTopics(1, DEAD_LETTER_TOPIC);
             List<Forecast> forecasts;
+            String endpointTable;
             try (CarrycastApplication application = CarrycastApplication.start(config(broker, workDir, model))) {
                 application.awaitRunning(Duration.ofSeconds(60));
                 forecasts = replayAndCollect(broker, events);
+                endpointTable = LiveScores.endpointTable(application.httpPort());
             }
             List<Evaluation.Score> liveScores = LiveScores.nextDay(card, LiveScores.consume(broker.bootstrapServers(),
                     SCORES_TOPIC), SCORE_FROM, SCORE_UNTIL);
             Result result = summarise(card, events, forecasts, liveScores);
+            System.out.printf("%nThe forecaster's GET /accuracy at the end (this instance, all cities, since it started: "
+                    + "the whole replay, not only 2015):%n%s", endpointTable);
             if (options.keepBroker()) {
                 keepBrokerRunning(broker);
             }
@@ -188,7 +192,7 @@ public final class Demo {
         settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, FORECASTS_TOPIC);
         settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, DEAD_LETTER_TOPIC);
         settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, TIME_FIELD);
-        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, -1);
+        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
         settings.put(CarrycastConfig.SCORING_ENABLED_CONFIG, true);
         settings.put(CarrycastConfig.SCORING_TOPIC_CONFIG, SCORES_TOPIC);
         return CarrycastConfig.of(settings);

@@ -1,9 +1,16 @@
 package io.carrycast.demo;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.carrycast.accuracy.Score;
 import io.carrycast.accuracy.ScoreJson;
 import io.carrycast.backtest.Evaluation;
 import io.carrycast.bundle.ModelCard;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,6 +81,37 @@ final class LiveScores {
                     Math.sqrt(persistenceSquared / n)));
         });
         return perCity;
+    }
+
+    /**
+     * The forecaster's own {@code GET /accuracy} table, as text: every model version, target and step it scored
+     * since it started, over all cities and the whole replay; or why it could not be read.
+     */
+    static String endpointTable(int httpPort) {
+        if (httpPort <= 0) {
+            return "(the HTTP endpoint is off)\n";
+        }
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + httpPort + "/accuracy")).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            JsonNode table = new ObjectMapper().readTree(response.body());
+            StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-16s %-8s %-10s %4s %6s %10s %10s %10s%n",
+                    "model", "version", "target", "step", "n", "MAE", "MAE pers.", "skill"));
+            for (JsonNode row : table.path("rows")) {
+                JsonNode since = row.get("since_start");
+                out.append(String.format(Locale.ROOT, "%-16s %-8s %-10s %4d %6d %10.3f %10.3f %10.4f%n",
+                        row.get("model").asText(), row.get("version").asText(), row.get("target").asText(),
+                        row.get("step").asInt(), since.get("n").asLong(), since.get("mae").asDouble(),
+                        since.get("persistence_mae").asDouble(), since.get("skill").asDouble()));
+            }
+            return out.toString();
+        } catch (IOException e) {
+            return "(GET /accuracy failed: " + e.getMessage() + ")\n";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(interrupted while reading GET /accuracy)\n";
+        }
     }
 
     /** A text table: per city, the live MAE beside the one computed from the forecast topic, and their difference. */

@@ -229,6 +229,15 @@ public final class EndToEndBenchmark {
         // A challenger of the same size beside the live model: twice the model calls and state stores.
         list.add(new Scenario("batched+challenger 100K keys alos", "batched-challenger", 100_000, perKey,
                 StreamsConfig.AT_LEAST_ONCE, bigCache));
+        // The same with the record cache grown for the extra stores (100K states of 550 bytes fill 100 MB alone).
+        Map<String, Object> twiceTheCache = Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 200L << 20);
+        list.add(new Scenario("batched 100K keys alos 200MB cache", "batched", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, twiceTheCache));
+        list.add(new Scenario("batched+scoring 100K keys alos 200MB cache", "batched", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 200L << 20,
+                        CarrycastConfig.SCORING_ENABLED_CONFIG, true)));
+        list.add(new Scenario("batched+challenger 100K keys alos 200MB cache", "batched-challenger", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, twiceTheCache));
         list.add(new Scenario("batched+HTTP latest store 100K keys alos", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE,
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, CarrycastConfig.HTTP_PORT_CONFIG, 0)));
         list.add(new Scenario("batched 100K keys eos 16KB producer batches", "batched", 100_000, perKey, StreamsConfig.EXACTLY_ONCE_V2,
