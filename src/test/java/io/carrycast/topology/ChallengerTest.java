@@ -69,6 +69,28 @@ class ChallengerTest {
     }
 
     @Test
+    void shouldLeaveTheLiveForecastsIdenticalWhenEveryChallengerModelCallFails() {
+        Run alone = run(null, "alone");
+        LiveModel live = LiveModel.open(FIXTURE.directory(), RunnerOptions.defaults(), m -> { });
+        LiveModel challenger = LiveModel.open(FIXTURE.copyWithCard(dir.resolve("v2"), card -> card.put("version", "2")),
+                RunnerOptions.defaults(), m -> { });
+        challenger.close(); // every model call on a closed runner throws IllegalStateException
+        List<Forecast> beside;
+        CarrycastMetrics metrics;
+        try (ForecastDriver driver = ForecastDriver.open(live, challenger, FIXTURE.directory(), dir.resolve("beside"),
+                SCORING)) {
+            driver.send(FIXTURE.interleavedEvents());
+            beside = Forecasts.values(driver.forecasts());
+            assertTrue(driver.deadLetters().isEmpty());
+            metrics = driver.metrics();
+        }
+
+        assertEquals(alone.live(), beside);
+        assertTrue(metrics.challengerFailureCount("inference") > 0, "model-call failures counted");
+        assertNull(metrics.accuracy().row("fixture-lstm_multi", "2", "load", 1), "nothing of the challenger scored");
+    }
+
+    @Test
     void shouldScoreTheChallengerBesideTheLiveModelOnTheSameEvents() {
         Path second = FIXTURE.copyWithCard(dir.resolve("v2"), card -> card.put("version", "2"));
 
