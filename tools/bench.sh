@@ -14,6 +14,8 @@
 # ./tools/bench.sh e2e [options] runs the end-to-end quick set alone, without JMH.
 # ./tools/bench.sh rollout: the model's cost per event as rollout steps grow (JMH), and 24-step rollout end to
 #   end at 100K keys against the same run without rollout.
+# ./tools/bench.sh scoring: live scoring on, and a challenger of the same size, at 100K keys, beside the same run
+#   without, at a 100 MB and a 200 MB record cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
@@ -30,6 +32,11 @@ if [[ $mode == rollout ]]; then
   java -cp "$cp" io.carrycast.bench.RolloutBenchmark   # the same batches by thread CPU time
   java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick 'only=^batched(\+rollout24)? 100K keys alos$' \
     no-latency "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
+fi
+if [[ $mode == scoring ]]; then
+  java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick \
+    'only=^batched(\+scoring|\+challenger)? 100K keys alos( 200MB cache)?$' no-latency "${@:2}" 2>&1 \
+    | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
 if [[ $mode == full ]]; then jmh=(-wi 3 -i 5 -w 2 -r 2); else jmh=(-wi 2 -i 3 -w 1 -r 1); fi
 if [[ $mode == e2e ]]; then

@@ -10,6 +10,7 @@ import io.carrycast.http.HttpEndpoint;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.topology.DeadLetterFailures;
 import io.carrycast.state.rocksdb.RocksDbMemory;
+import io.carrycast.topology.ChallengerModel;
 import io.carrycast.topology.DeliveredInput;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.core.instrument.Gauge;
@@ -61,11 +62,14 @@ public final class CarrycastApplication implements AutoCloseable {
     private boolean closedCleanly;
     private final RocksDbMemory rocksDbMemory;
     private final AtomicReference<Throwable> fatalError;
+    /** Null when no challenger runs. */
+    private final LiveModel challenger;
 
     private CarrycastApplication(LiveModel model, KafkaStreams streams, HttpEndpoint endpoint,
                                  ScheduledExecutorService reloads, PrometheusMeterRegistry registry,
                                  CountDownLatch stopped, RocksDbMemory rocksDbMemory,
-                                 AtomicReference<Throwable> fatalError) {
+                                 AtomicReference<Throwable> fatalError, LiveModel challenger) {
+        this.challenger = challenger;
         this.model = model;
         this.streams = streams;
         this.endpoint = endpoint;
@@ -88,6 +92,7 @@ public final class CarrycastApplication implements AutoCloseable {
                         config.httpMetricsTokenRequired(), config.httpKeyStore(), config.httpKeyStorePassword(),
                         config.httpTrustStore(), config.httpTrustStorePassword())) : null;
         LiveModel model = null;
+        LiveModel challenger = null;
         RocksDbMemory rocksDbMemory = null;
         try {
             CarrycastMetrics metrics = new CarrycastMetrics(registry);
@@ -100,6 +105,7 @@ public final class CarrycastApplication implements AutoCloseable {
                         card.network().hidden(), served.runner().bundle().fingerprintHex(), config.modelDir(),
                         served.runner().provider());
             });
+            challenger = ChallengerModel.open(config, metrics);
             Properties properties = ForecastTopology.streamsProperties(config, metrics);
             DeliveredInput.install(properties);
             if (config.boundsRocksDbMemory()) {
@@ -118,9 +124,10 @@ public final class CarrycastApplication implements AutoCloseable {
                 throw KafkaAccessFailure.explainedOr(refusedOrUnreachable, config);
             }
             if (config.createTopics()) {
-                createTopics(config, properties);
+                createTopics(config, properties, challenger != null);
             }
-            KafkaStreams streams = new KafkaStreams(ForecastTopology.build(config, model, metrics), properties);
+            KafkaStreams streams = new KafkaStreams(ForecastTopology.build(config, model, challenger, metrics),
+                    properties);
             new KafkaStreamsMetrics(streams).bindTo(registry);
             new JvmMemoryMetrics().bindTo(registry);
             new JvmGcMetrics().bindTo(registry);
@@ -129,6 +136,9 @@ public final class CarrycastApplication implements AutoCloseable {
                     .description("Keys with state in this instance's active tasks (RocksDB estimate)").register(registry);
             if (endpoint != null) {
                 endpoint.attach(streams, self);
+                if (config.scoringEnabled()) {
+                    endpoint.attachAccuracy(metrics.accuracy());
+                }
             }
             CountDownLatch stopped = new CountDownLatch(1);
             streams.setStateListener((newState, oldState) -> {
@@ -146,9 +156,12 @@ public final class CarrycastApplication implements AutoCloseable {
                 return response;
             });
             ScheduledExecutorService reloads = scheduleReloads(model, config.modelReloadInterval());
+            if (challenger != null) {
+                scheduleReloads(reloads, challenger, config.modelReloadInterval());
+            }
             streams.start();
             return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped, rocksDbMemory,
-                    fatalError);
+                    fatalError, challenger);
         } catch (RuntimeException e) {
             if (endpoint != null) {
                 endpoint.close();
@@ -158,6 +171,9 @@ public final class CarrycastApplication implements AutoCloseable {
             }
             if (model != null) {
                 model.close();
+            }
+            if (challenger != null) {
+                challenger.close();
             }
             registry.close();
             throw e;
@@ -170,6 +186,11 @@ public final class CarrycastApplication implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
+        scheduleReloads(reloads, model, interval);
+        return reloads;
+    }
+
+    private static void scheduleReloads(ScheduledExecutorService reloads, LiveModel model, Duration interval) {
         if (!interval.isZero()) {
             reloads.scheduleWithFixedDelay(() -> {
                 try {
@@ -179,7 +200,6 @@ public final class CarrycastApplication implements AutoCloseable {
                 }
             }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
         }
-        return reloads;
     }
 
     private static double keysInState(KafkaStreams streams) {
@@ -265,6 +285,9 @@ public final class CarrycastApplication implements AutoCloseable {
                 endpoint.close();
             }
             model.close();
+            if (challenger != null) {
+                challenger.close();
+            }
             registry.close();
             // Only once Streams has closed its stores, which use the cache until then; a store still open
             // over a freed cache would crash the JVM, so a Streams that did not stop keeps it.
@@ -274,10 +297,13 @@ public final class CarrycastApplication implements AutoCloseable {
         }
     }
 
-    private static void createTopics(CarrycastConfig config, Properties properties) {
+    private static void createTopics(CarrycastConfig config, Properties properties, boolean withChallenger) {
         Optional<Short> replication = config.topicReplicationFactor() < 0
                 ? Optional.empty() : Optional.of(config.topicReplicationFactor());
-        List<NewTopic> topics = Stream.of(config.inputTopic(), config.outputTopic(), config.deadLetterTopic())
+        List<NewTopic> topics = Stream.of(config.inputTopic(), config.outputTopic(), config.deadLetterTopic(),
+                        config.scoringEnabled() ? config.scoresTopic() : null,
+                        withChallenger ? config.challengerOutputTopic() : null)
+                .filter(java.util.Objects::nonNull)
                 .map(name -> new NewTopic(name, Optional.of(config.topicPartitions()), replication)).toList();
         List<String> created = TopicSetup.createMissing(
                 new StreamsConfig(properties).getAdminConfigs("carrycast-topic-setup"), topics);

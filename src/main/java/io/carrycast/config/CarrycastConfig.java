@@ -90,6 +90,10 @@ public final class CarrycastConfig extends AbstractConfig {
      */
     public static final Set<String> LAUNCHER_VARIABLES = Set.of("CARRYCAST_JAVA_OPTS");
     public static final String ROCKSDB_MEMORY_BYTES_CONFIG = "carrycast.rocksdb.memory.bytes";
+    public static final String SCORING_ENABLED_CONFIG = "carrycast.scoring.enabled";
+    public static final String SCORING_TOPIC_CONFIG = "carrycast.scoring.topic";
+    public static final String CHALLENGER_MODEL_DIR_CONFIG = "carrycast.challenger.model.dir";
+    public static final String CHALLENGER_OUTPUT_TOPIC_CONFIG = "carrycast.challenger.output.topic";
 
     /** The smallest RocksDB memory bound accepted: below it the memtables flush almost every write. */
     static final long ROCKSDB_MEMORY_MIN_BYTES = 16L << 20;
@@ -189,7 +193,20 @@ public final class CarrycastConfig extends AbstractConfig {
                             + "block cache with a strict capacity, holding data, index and filter blocks, with the "
                             + "memtables (at most half of it) charged to the same cache. 0: Kafka Streams' own "
                             + "defaults, a cache and memtables per store, so memory grows with the task count. "
-                            + "Ignored when rocksdb.config.setter is set.");
+                            + "Ignored when rocksdb.config.setter is set.")
+            .define(SCORING_ENABLED_CONFIG, Type.BOOLEAN, false, Importance.MEDIUM,
+                    "Score every forecast when its actual arrives: per key the forecasts still waiting are kept in "
+                            + "a changelogged store, and each target and step's error (and persistence's) is counted "
+                            + "in the carrycast_accuracy_* metrics and shown by GET /accuracy.")
+            .define(SCORING_TOPIC_CONFIG, Type.STRING, "", Importance.LOW,
+                    "Topic that receives one JSON record per scored forecast value (key, target time, step, target, "
+                            + "forecast, actual, errors, model). Empty: none. Needs carrycast.scoring.enabled.")
+            .define(CHALLENGER_MODEL_DIR_CONFIG, Type.STRING, "", Importance.MEDIUM,
+                    "Model bundle directory of a challenger: a second model run on the same events with state "
+                            + "stores of its own, writing to carrycast.challenger.output.topic and scored like the "
+                            + "live model. Its failures never affect the live model's forecasts. Empty: no challenger.")
+            .define(CHALLENGER_OUTPUT_TOPIC_CONFIG, Type.STRING, "forecasts-challenger", new ConfigDef.NonEmptyString(),
+                    Importance.LOW, "Topic the challenger's forecasts are written to, keyed by series id.");
 
     /** Prefixes under which Kafka Streams accepts client and topic settings. */
     private static final List<String> KAFKA_PREFIXES = List.of(StreamsConfig.MAIN_CONSUMER_PREFIX,
@@ -237,7 +254,19 @@ public final class CarrycastConfig extends AbstractConfig {
         }
         CarrycastConfig config = new CarrycastConfig(app, kafka);
         new StreamsConfig(config.streamsProperties()); // fails on a Kafka setting with an invalid value
+        config.checkAccuracySettings();
         return config;
+    }
+
+    private void checkAccuracySettings() {
+        if (scoresTopic() != null && !scoringEnabled()) {
+            throw new ConfigException(SCORING_TOPIC_CONFIG, scoresTopic(), "needs "
+                    + SCORING_ENABLED_CONFIG + "=true: only scored forecasts have score records");
+        }
+        if (challengerModelDir() != null && challengerOutputTopic().equals(outputTopic())) {
+            throw new ConfigException(CHALLENGER_OUTPUT_TOPIC_CONFIG, challengerOutputTopic(), "must differ from "
+                    + OUTPUT_TOPIC_CONFIG + ": the challenger's forecasts must not mix with the live model's");
+        }
     }
 
     /** Reads a properties file, then applies {@code CARRYCAST_*} variables from {@code environment}. */
@@ -564,6 +593,26 @@ public final class CarrycastConfig extends AbstractConfig {
     /** The bound on all RocksDB stores' off-heap memory together, in bytes; 0 when there is none. */
     public long rocksDbMemoryBytes() {
         return getLong(ROCKSDB_MEMORY_BYTES_CONFIG);
+    }
+
+    public boolean scoringEnabled() {
+        return getBoolean(SCORING_ENABLED_CONFIG);
+    }
+
+    /** The scores topic, or null when score records are not written. */
+    public String scoresTopic() {
+        String topic = getString(SCORING_TOPIC_CONFIG);
+        return topic.isEmpty() ? null : topic;
+    }
+
+    /** The challenger's bundle directory, or null when no challenger runs. */
+    public Path challengerModelDir() {
+        String dir = getString(CHALLENGER_MODEL_DIR_CONFIG);
+        return dir.isEmpty() ? null : Path.of(dir);
+    }
+
+    public String challengerOutputTopic() {
+        return getString(CHALLENGER_OUTPUT_TOPIC_CONFIG);
     }
 
     /** The settings table for the README, generated from the definitions. */

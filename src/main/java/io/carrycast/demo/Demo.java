@@ -57,6 +57,8 @@ public final class Demo {
     public static final String EVENTS_TOPIC = "weather-events";
     public static final String FORECASTS_TOPIC = "weather-forecasts";
     public static final String DEAD_LETTER_TOPIC = "weather-dead-letter";
+    /** Where the forecaster writes one record per forecast value it scored live. */
+    public static final String SCORES_TOPIC = "weather-scores";
     private static final int PARTITIONS = 4;
     private static final String KEY_FIELD = "location";
     private static final String TIME_FIELD = "date";
@@ -82,11 +84,11 @@ public final class Demo {
 
     /**
      * What the demo found, from the forecasts consumed: the 2015 next-day scores per city, the scores of
-     * every forecast step (the rollout's; only step 1 when the model does not roll out), and where the
-     * report is.
+     * every forecast step (the rollout's; only step 1 when the model does not roll out), the next-day scores
+     * the forecaster computed live (from its scores topic), and where the report is.
      */
-    public record Result(List<Evaluation.Score> scores, List<Evaluation.Score> stepScores, int forecastsConsumed,
-                         Path html, Path png) {
+    public record Result(List<Evaluation.Score> scores, List<Evaluation.Score> stepScores,
+                         List<Evaluation.Score> liveScores, int forecastsConsumed, Path html, Path png) {
         public boolean modelBeatsPersistenceEverywhere() {
             return !scores.isEmpty() && scores.stream().allMatch(Evaluation.Score::modelBeatsPersistence);
         }
@@ -112,14 +114,20 @@ public final class Demo {
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(options.port(), workDir.resolve("kafka"));
         System.out.println(broker.bootstrapServers());
         try {
-            broker.createTopics(PARTITIONS, EVENTS_TOPIC, FORECASTS_TOPIC);
+            broker.createTopics(PARTITIONS, EVENTS_TOPIC, FORECASTS_TOPIC, SCORES_TOPIC);
             broker.createTopics(1, DEAD_LETTER_TOPIC);
             List<Forecast> forecasts;
+            String endpointTable;
             try (CarrycastApplication application = CarrycastApplication.start(config(broker, workDir, model))) {
                 application.awaitRunning(Duration.ofSeconds(60));
                 forecasts = replayAndCollect(broker, events);
+                endpointTable = LiveScores.endpointTable(application.httpPort());
             }
-            Result result = summarise(card, events, forecasts);
+            List<Evaluation.Score> liveScores = LiveScores.nextDay(card, LiveScores.consume(broker.bootstrapServers(),
+                    SCORES_TOPIC), SCORE_FROM, SCORE_UNTIL);
+            Result result = summarise(card, events, forecasts, liveScores);
+            System.out.printf("%nThe forecaster's GET /accuracy at the end (this instance, all cities, since it started: "
+                    + "the whole replay, not only 2015):%n%s", endpointTable);
             if (options.keepBroker()) {
                 keepBrokerRunning(broker);
             }
@@ -184,7 +192,9 @@ public final class Demo {
         settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, FORECASTS_TOPIC);
         settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, DEAD_LETTER_TOPIC);
         settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, TIME_FIELD);
-        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, -1);
+        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
+        settings.put(CarrycastConfig.SCORING_ENABLED_CONFIG, true);
+        settings.put(CarrycastConfig.SCORING_TOPIC_CONFIG, SCORES_TOPIC);
         return CarrycastConfig.of(settings);
     }
 
@@ -248,7 +258,8 @@ public final class Demo {
         }
     }
 
-    private Result summarise(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts) throws IOException {
+    private Result summarise(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts,
+                             List<Evaluation.Score> liveScores) throws IOException {
         Evaluation evaluation = new Evaluation(card, t -> t >= SCORE_FROM && t < SCORE_UNTIL);
         TimestampFormat iso = TimestampFormat.of("iso");
         for (ObjectNode event : events) {
@@ -269,17 +280,21 @@ public final class Demo {
                     score.maeModel(), score.maePersistence(), change,
                     score.modelBeatsPersistence() ? "model better" : "persistence better");
         }
+        System.out.printf("%nLive scores: scored by the running forecaster as each actual arrived, read from topic %s "
+                + "(next-day, target days in 2015), against the scores above:%n", SCORES_TOPIC);
+        System.out.print(LiveScores.comparison(liveScores, scores));
         if (card.rollout() != null) {
             System.out.printf("%n%d-step rollout, each step scored on its own (steps past 1 fed the model its own "
                     + "forecasts):%n", card.forecastSteps());
             System.out.print(Evaluation.table(stepScores));
         }
         Files.createDirectories(options.reportDir());
-        DemoReport report = DemoReport.of(card, events, forecasts, scores, stepScores, SCORE_FROM, SCORE_UNTIL);
+        DemoReport report = DemoReport.of(card, events, forecasts, scores, stepScores, liveScores, SCORE_FROM,
+                SCORE_UNTIL);
         Path png = report.writePng(options.reportDir().resolve("report.png"));
         Path html = report.writeHtml(options.reportDir().resolve("report.html"));
         System.out.println("Report: " + html.toAbsolutePath() + "\nChart:  " + png.toAbsolutePath());
-        return new Result(scores, stepScores, forecasts.size(), html, png);
+        return new Result(scores, stepScores, liveScores, forecasts.size(), html, png);
     }
 
     private static void keepBrokerRunning(EmbeddedKafkaBroker broker) throws InterruptedException {

@@ -53,23 +53,27 @@ final class DemoReport {
     private final List<Series> series;
     private final List<Evaluation.Score> scores;
     private final List<Evaluation.Score> stepScores;
+    private final List<Evaluation.Score> liveScores;
     private BufferedImage image;
 
     private DemoReport(String target, List<Series> series, List<Evaluation.Score> scores,
-                       List<Evaluation.Score> stepScores) {
+                       List<Evaluation.Score> stepScores, List<Evaluation.Score> liveScores) {
         this.target = target;
         this.series = series;
         this.scores = scores;
         this.stepScores = stepScores;
+        this.liveScores = liveScores;
     }
 
     /**
      * @param scores     the next-day scores per city
      * @param stepScores the scores per city and forecast step; a rollout section is written when they go
      *                   past step 1
+     * @param liveScores the next-day scores per city the forecaster computed live
      */
     static DemoReport of(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts,
-                         List<Evaluation.Score> scores, List<Evaluation.Score> stepScores, long from, long until) {
+                         List<Evaluation.Score> scores, List<Evaluation.Score> stepScores,
+                         List<Evaluation.Score> liveScores, long from, long until) {
         String target = card.targets().get(0).field();
         TimestampFormat iso = TimestampFormat.of("iso");
         Map<String, TreeMap<Long, Double>> actual = new TreeMap<>();
@@ -94,7 +98,7 @@ final class DemoReport {
             }
             series.add(new Series(city.getKey(), observed, model, persistence));
         }
-        return new DemoReport(target, series, scores, stepScores);
+        return new DemoReport(target, series, scores, stepScores, liveScores);
     }
 
     Path writePng(Path file) throws IOException {
@@ -121,12 +125,30 @@ final class DemoReport {
                     escape(s.key()), s.count(), s.maeModel(), s.maePersistence(), s.rmseModel(), s.rmsePersistence()));
         }
         html.append("</table>\n");
+        appendLive(html);
         appendRollout(html);
         html.append("<p><img alt=\"actual, forecast and persistence per city\" src=\"data:image/png;base64,")
                 .append(Base64.getEncoder().encodeToString(png.toByteArray()))
                 .append("\"></p>\n</body></html>\n");
         Files.writeString(file, html, StandardCharsets.UTF_8);
         return file;
+    }
+
+    /** The live scores next to the ones computed from the forecast topic: they must agree. */
+    private void appendLive(StringBuilder html) {
+        html.append("<h2>Live scores</h2>\n<p>Scored by the running forecaster as each actual arrived (one record ")
+                .append("per forecast value on its scores topic), next-day, target days in 2015.</p>\n")
+                .append("<table><tr><th>city</th><th>n</th><th>MAE live</th><th>MAE from the forecast topic</th>")
+                .append("<th>MAE persistence live</th><th>skill live</th></tr>\n");
+        for (Evaluation.Score live : liveScores) {
+            Evaluation.Score offline = scores.stream().filter(s -> s.key().equals(live.key())).findFirst().orElse(null);
+            html.append(String.format(Locale.ROOT,
+                    "<tr><td>%s</td><td>%d</td><td>%.6f</td><td>%s</td><td>%.6f</td><td>%.3f</td></tr>%n",
+                    escape(live.key()), live.count(), live.maeModel(),
+                    offline == null ? "-" : String.format(Locale.ROOT, "%.6f", offline.maeModel()),
+                    live.maePersistence(), 1 - live.maeModel() / live.maePersistence()));
+        }
+        html.append("</table>\n");
     }
 
     /** MAE per forecast step and city, model against persistence: how the error grows with the days ahead. */

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.carrycast.CarrycastException;
+import io.carrycast.accuracy.AccuracyBoard;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code GET /metrics} (Prometheus text), {@code GET /health} (200 only while Kafka Streams is RUNNING)
- * and {@code GET /forecasts/{key}} (the key's latest forecast, 404 if none). HEAD is answered like GET; other
+ * {@code GET /forecasts/{key}} (the key's latest forecast, 404 if none) and {@code GET /accuracy} (this
+ * instance's live accuracy table, with scoring on; 404 otherwise). HEAD is answered like GET; other
  * methods get 405 with an {@code Allow} header. Owns its HTTP server; {@link #close} stops it.
  *
  * <p>A forecast comes from the freshest copy that can be reached: this instance's active task (when its
@@ -65,6 +67,7 @@ public final class HttpEndpoint implements AutoCloseable {
     private final HttpClient client;
     private volatile KafkaStreams streams;
     private volatile HostInfo self;
+    private volatile AccuracyBoard accuracy;
 
     private HttpEndpoint(HttpServer server, ExecutorService executor, PrometheusMeterRegistry registry,
                          HttpAccess access) {
@@ -100,9 +103,10 @@ public final class HttpEndpoint implements AutoCloseable {
         access.protectMetrics(server.createContext("/metrics", exchange -> endpoint.serve(exchange, "/metrics", endpoint::metrics)));
         server.createContext("/health", exchange -> endpoint.serve(exchange, "/health", endpoint::health));
         access.protect(server.createContext("/forecasts/", exchange -> endpoint.serve(exchange, null, endpoint::forecast)));
+        access.protect(server.createContext("/accuracy", exchange -> endpoint.serve(exchange, "/accuracy", endpoint::accuracy)));
         server.setExecutor(executor);
         server.start();
-        LOG.info("HTTP endpoint on {}://{}:{} (/metrics, /health, /forecasts/<key>){}", access.scheme(), host,
+        LOG.info("HTTP endpoint on {}://{}:{} (/metrics, /health, /forecasts/<key>, /accuracy){}", access.scheme(), host,
                 server.getAddress().getPort(), access.requiresToken() ? ", bearer token required" : "");
         return endpoint;
     }
@@ -115,6 +119,11 @@ public final class HttpEndpoint implements AutoCloseable {
     public void attach(KafkaStreams streams, HostInfo self) {
         this.self = self;
         this.streams = streams;
+    }
+
+    /** Connects {@code GET /accuracy} to the live accuracy tallies; until then it answers 404. */
+    public void attachAccuracy(AccuracyBoard board) {
+        this.accuracy = board;
     }
 
     /** Reads only: GET and HEAD; {@code exactPath}, when given, must match (contexts match by prefix). */
@@ -139,6 +148,17 @@ public final class HttpEndpoint implements AutoCloseable {
         KafkaStreams.State state = current == null ? KafkaStreams.State.CREATED : current.state();
         boolean ready = state == KafkaStreams.State.RUNNING;
         respond(exchange, ready ? 200 : 503, JSON, "{\"status\":\"" + state + "\"}");
+    }
+
+    /** This instance's live accuracy table ({@link AccuracyBoard#toJson}): per instance, as it says. */
+    private void accuracy(HttpExchange exchange) throws IOException {
+        AccuracyBoard board = accuracy;
+        if (board == null) {
+            respond(exchange, 404, JSON, "{\"error\":\"accuracy is not tracked here\"}");
+            return;
+        }
+        HostInfo address = self;
+        respond(exchange, 200, JSON, board.toJson(address == null ? "unknown" : address.host() + ":" + address.port()));
     }
 
     private void forecast(HttpExchange exchange) throws IOException {

@@ -1,5 +1,6 @@
 package io.carrycast.metrics;
 
+import io.carrycast.accuracy.AccuracyBoard;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,9 +33,12 @@ public final class CarrycastMetrics {
     private final Map<String, Counter> deadLettered = new ConcurrentHashMap<>();
     private final Map<String, Counter> stateRebuilds = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> recordsDropped = new ConcurrentHashMap<>();
+    private final Map<String, Counter> challengerFailures = new ConcurrentHashMap<>();
+    private final AccuracyBoard accuracy;
 
     public CarrycastMetrics(MeterRegistry registry) {
         this.registry = registry;
+        this.accuracy = new AccuracyBoard(registry, AccuracyBoard.DEFAULT_WINDOW, System::currentTimeMillis);
         this.eventsIn = Counter.builder("carrycast.events.in").description("Events read from the input topic")
                 .register(registry);
         this.forecastsOut = Counter.builder("carrycast.forecasts.out").description("Forecasts written")
@@ -61,6 +65,23 @@ public final class CarrycastMetrics {
     /** Meters recorded nowhere that matters, for tests and tools that do not serve metrics. */
     public static CarrycastMetrics detached() {
         return new CarrycastMetrics(new SimpleMeterRegistry());
+    }
+
+    /** The live accuracy tallies, per model, target and step. */
+    public AccuracyBoard accuracy() {
+        return accuracy;
+    }
+
+    /** Counts a challenger failure by kind ({@code bundle}, {@code inference}, {@code event_<reason>}). */
+    public void challengerFailure(String kind) {
+        challengerFailures.computeIfAbsent(kind, k -> Counter.builder("carrycast.challenger.failures")
+                .description("Challenger failures, kept away from the live model's forecasts").tag("kind", k)
+                .register(registry)).increment();
+    }
+
+    public double challengerFailureCount(String kind) {
+        Counter counter = challengerFailures.get(kind);
+        return counter == null ? 0 : counter.count();
     }
 
     public void eventIn() {

@@ -1,5 +1,6 @@
 package io.carrycast.topology;
 
+import io.carrycast.accuracy.Scorer;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.FeatureExtractor;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
@@ -51,14 +53,26 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>With an allowed lateness, an event not after its key's last accepted one goes to {@link LateEvents}
  * once the waiting events are stepped: it is inserted among the key's held events and the key is replayed,
  * all while processing that one record, so under exactly_once_v2 a correction commits with its input offset.
+ *
+ * <p>With scoring on, each stepped event first scores the key's forecasts waiting for its time, then its own
+ * forecast joins them ({@link LiveScoring}). As the challenger (a {@link ChallengerGuard} in the settings),
+ * nothing the processor throws leaves it.
  */
 final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ForecastProcessor.class);
 
-    /** Settings the processor needs beyond the model. */
+    /**
+     * Settings the processor needs beyond the model.
+     *
+     * @param stores       the node's store names
+     * @param scoring      where scores are tallied, or null when forecasts are not scored
+     * @param forwardScores whether score records are forwarded (to the scores topic)
+     * @param guard        null for the live model; for the challenger, what keeps its failures to itself
+     */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule,
-                    boolean keepLatest, LateEvents.Bound lateness) {
+                    boolean keepLatest, LateEvents.Bound lateness, StoreNames stores, Scorer.Sink scoring, boolean forwardScores,
+                    ChallengerGuard guard) {
     }
 
     private final LiveModel live;
@@ -67,7 +81,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     private Forecaster model;
     private FeatureExtractor extractor;
-    /** The fields an event is read for: the served model's features and the timestamp field. */
+    /** The fields an event is read for: the served model's features, the timestamp field and, when scoring, the targets. */
     private EventReader.Fields eventFields;
     private Admission admission;
     /** Null when late events are refused (no allowed lateness). */
@@ -77,6 +91,13 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private KeyValueStore<String, byte[]> windowStore;
     private KeyValueStore<String, byte[]> latestStore;
     private KeyValueStore<String, byte[]> historyStore;
+    /** Null when forecasts are not scored. */
+    private LiveScoring scoring;
+    /** The target fields' slots in {@link #eventFields}, read as actuals when scoring. */
+    private int[] targetSlots;
+    private List<String> targetFields;
+    /** The target values of admitted events not yet stepped, for scoring; an event reloaded after a restart has none. */
+    private final Map<PendingEvent, Scorer.Actuals> actualsAtAccept = new IdentityHashMap<>();
     /** Null when each event is stepped as it arrives. */
     private PendingRing pending;
     /** Null where no consumer reports its polls (a test driver): batches then wait to fill or for the maximum wait. */
@@ -101,31 +122,57 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
         serve(live.current());
-        this.stateStore = context.getStateStore(ForecastTopology.STATE_STORE);
-        this.windowStore = context.getStateStore(ForecastTopology.WINDOW_STORE);
-        this.latestStore = settings.keepLatest() ? context.getStateStore(ForecastTopology.LATEST_STORE) : null;
-        this.historyStore = settings.lateness().enabled() ? context.getStateStore(ForecastTopology.HISTORY_STORE) : null;
+        StoreNames stores = settings.stores();
+        this.stateStore = context.getStateStore(stores.state());
+        this.windowStore = context.getStateStore(stores.window());
+        this.latestStore = settings.keepLatest() ? context.getStateStore(stores.latest()) : null;
+        this.historyStore = settings.lateness().enabled() ? context.getStateStore(stores.history()) : null;
+        if (settings.scoring() != null) {
+            this.scoring = new LiveScoring(context.getStateStore(stores.waiting()), settings.scoring(),
+                    settings.forwardScores() ? context : null);
+        }
         if (settings.maxBatch() > 1) {
-            this.pending = PendingRing.reload(context.getStateStore(ForecastTopology.PENDING_STORE), settings.maxBatch());
+            this.pending = PendingRing.reload(context.getStateStore(stores.pending()), settings.maxBatch());
             this.deliveredInput = DeliveredInput.from(context.appConfigs());
             // A bound for when the end of the delivered input is not seen, e.g. when the last delivered record
             // is dropped by Kafka Streams before it reaches this processor.
-            context.schedule(settings.maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> {
+            context.schedule(settings.maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> guarded(() -> {
                 followModelSwap();
                 flush();
-            });
+            }));
         }
     }
 
     @Override
     public void process(Record<String, byte[]> record) {
+        if (settings.guard() == null) {
+            handle(record);
+        } else {
+            settings.guard().contain(() -> handle(record));
+        }
+    }
+
+    /** The challenger's work runs inside its guard; the live model's as it is. */
+    private void guarded(Runnable work) {
+        if (settings.guard() == null) {
+            work.run();
+        } else {
+            settings.guard().contain(work);
+        }
+    }
+
+    private void handle(Record<String, byte[]> record) {
         metrics.eventIn();
         followModelSwap();
         if (pending == null) {
             PendingEvent event = accept(record);
             if (event != null) {
-                step(List.of(event));
-                stateAtAccept.clear();
+                try {
+                    step(List.of(event));
+                } finally {
+                    stateAtAccept.clear();
+                    actualsAtAccept.clear();
+                }
             }
             return;
         }
@@ -188,7 +235,18 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private void serve(Forecaster next) {
         model = next;
         extractor = new FeatureExtractor(next.card());
-        eventFields = settings.reader().fields(extractor.fieldNames(), null);
+        List<String> fields = new ArrayList<>(extractor.fieldNames());
+        if (settings.scoring() != null) {
+            targetFields = LiveScoring.targetFields(next.card());
+            targetSlots = new int[targetFields.size()];
+            for (int t = 0; t < targetSlots.length; t++) {
+                if (!fields.contains(targetFields.get(t))) {
+                    fields.add(targetFields.get(t));
+                }
+                targetSlots[t] = fields.indexOf(targetFields.get(t));
+            }
+        }
+        eventFields = settings.reader().fields(fields, null);
         admission = Admission.forModel(next, settings.gapRule());
         lateEvents = settings.lateness().enabled() ? new LateEvents(next, admission, settings.lateness()) : null;
     }
@@ -225,8 +283,30 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (state != null) {
             stateAtAccept.put(key, state);
         }
-        return new PendingEvent(pending == null ? 0 : pending.nextSequence(), key, eventTime, features,
-                decision.preparation());
+        PendingEvent accepted = new PendingEvent(pending == null ? 0 : pending.nextSequence(), key, eventTime,
+                features, decision.preparation());
+        if (scoring != null) {
+            actualsAtAccept.put(accepted, actuals(event));
+        }
+        return accepted;
+    }
+
+    /** The event's target values; NaN for a target the event has no finite number for. */
+    private Scorer.Actuals actuals(EventReader.Values event) {
+        double[] values = new double[targetSlots.length];
+        for (int t = 0; t < values.length; t++) {
+            int slot = targetSlots[t];
+            if (event.isNumber(slot)) {
+                values[t] = event.number(slot);
+            } else {
+                try {
+                    values[t] = FeatureExtractor.finiteNumber(event.node(slot), targetFields.get(t));
+                } catch (InvalidEventException notANumber) {
+                    values[t] = Double.NaN;
+                }
+            }
+        }
+        return new Scorer.Actuals(targetFields, values);
     }
 
     /**
@@ -262,12 +342,18 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (pending == null || pending.isEmpty()) {
             return;
         }
-        for (List<PendingEvent> round : pending.rounds()) {
-            for (int from = 0; from < round.size(); from += settings.maxBatch()) {
-                step(round.subList(from, Math.min(round.size(), from + settings.maxBatch())));
+        try {
+            for (List<PendingEvent> round : pending.rounds()) {
+                for (int from = 0; from < round.size(); from += settings.maxBatch()) {
+                    step(round.subList(from, Math.min(round.size(), from + settings.maxBatch())));
+                }
             }
+            pending.markStepped();
+        } finally {
+            // Only an event admitted but not yet in the ring (it waits for this flush) keeps its actuals.
+            long admittedFrom = pending.nextSequence();
+            actualsAtAccept.keySet().removeIf(event -> event.sequence() < admittedFrom);
         }
-        pending.markStepped();
         stateAtAccept.clear();
     }
 
@@ -275,7 +361,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private void step(List<PendingEvent> candidates) {
         List<PendingEvent> events = new ArrayList<>(candidates.size());
         List<Forecaster.Request> requests = new ArrayList<>(candidates.size());
+        List<Scorer.Actuals> actuals = new ArrayList<>(scoring == null ? 0 : candidates.size());
         for (PendingEvent event : candidates) {
+            Scorer.Actuals eventActuals = actualsAtAccept.remove(event);
             KeyState accepted = stateAtAccept.remove(event.key());
             KeyState state = accepted != null ? accepted : storedState(event.key());
             if (state != null && state.lastEventTimeMs() >= event.eventTimeMs()) {
@@ -287,6 +375,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                 continue;
             }
             events.add(event);
+            if (scoring != null) {
+                actuals.add(eventActuals);
+            }
             boolean needsWindow = model.card().keepsWindow() || event.preparation() != StatePreparation.CONTINUE;
             requests.add(new Forecaster.Request(event.key(), event.eventTimeMs(), event.features(), state,
                     needsWindow ? storedWindow(event.key()) : null, event.preparation()));
@@ -298,6 +389,14 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         List<Forecaster.Outcome> outcomes = model.process(requests);
         metrics.modelCall(events.size(), System.nanoTime() - started);
         store(events, requests, outcomes);
+        if (scoring != null) {
+            for (int i = 0; i < events.size(); i++) {
+                PendingEvent event = events.get(i);
+                scoring.afterStep(event.key(), event.eventTimeMs(), actuals.get(i), outcomes.get(i).forecast(),
+                        model.card());
+            }
+            scoring.write();
+        }
     }
 
     /**

@@ -46,6 +46,11 @@ public final class ForecastTopology {
     public static final String HISTORY_STORE = "carrycast-history";
     /** Per key: the latest forecast's JSON, served by {@code GET /forecasts/{key}}; only with HTTP on. */
     public static final String LATEST_STORE = "carrycast-latest";
+    /**
+     * Per key: the forecasts waiting for their actuals ({@link io.carrycast.accuracy.WaitingForecasts}); only
+     * with scoring on. The challenger's stores are named {@code carrycast-challenger-*} ({@link StoreNames}).
+     */
+    public static final String WAITING_STORE = "carrycast-waiting";
 
     private ForecastTopology() {
     }
@@ -67,28 +72,19 @@ public final class ForecastTopology {
     }
 
     public static Topology build(CarrycastConfig config, LiveModel model, CarrycastMetrics metrics) {
+        return build(config, model, null, metrics);
+    }
+
+    /**
+     * The topology with a challenger beside the live model, when {@code challenger} is not null: a second node
+     * built the same way, on the same events, with stores of its own ({@link StoreNames#CHALLENGER}) and its own
+     * forecast topic; whatever it throws stays inside it ({@link ChallengerGuard}).
+     */
+    public static Topology build(CarrycastConfig config, LiveModel model, LiveModel challenger,
+                                 CarrycastMetrics metrics) {
         EventReader reader = new EventReader(config.timestampField(), config.timestampFormat(),
                 config.eventMaxBytes());
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
-        List<String> stores = new ArrayList<>(List.of(STATE_STORE, WINDOW_STORE));
-        builder.addStateStore(persistentStore(STATE_STORE));
-        builder.addStateStore(persistentStore(WINDOW_STORE));
-        int maxBatch = config.batchMaxSize(model.current().runner().provider());
-        if (maxBatch > 1) {
-            // Persistent, not in memory: with standby replicas, an in-memory pending store on a promoted task
-            // was seen to hold events its state store had already stepped (ScaleOutIT).
-            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
-                    Serdes.Long(), Serdes.ByteArray()).withCachingEnabled());
-            stores.add(PENDING_STORE);
-        }
-        if (config.lateness().enabled()) {
-            builder.addStateStore(persistentStore(HISTORY_STORE));
-            stores.add(HISTORY_STORE);
-        }
-        if (config.httpEnabled()) {
-            builder.addStateStore(persistentStore(LATEST_STORE));
-            stores.add(LATEST_STORE);
-        }
 
         KStream<String, byte[]> events = builder.stream(config.inputTopic(),
                         Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"))
@@ -99,12 +95,64 @@ public final class ForecastTopology {
                     .selectKey((key, value) -> EventReader.keyField(reader.read(value, keyField)), Named.as("key-by-field"))
                     .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
         }
-        ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
-                config.gapRule(), config.httpEnabled(), config.lateness());
-        events.process(() -> new ForecastProcessor(model, settings, metrics), Named.as("forecast"),
-                        stores.toArray(String[]::new))
-                .to(config.outputTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("forecasts"));
+        addNode(builder, events, config, reader, model, StoreNames.LIVE, config.outputTopic(), metrics, null, metrics,
+                "");
+        if (challenger != null) {
+            addNode(builder, events, config, reader, challenger, StoreNames.CHALLENGER, config.challengerOutputTopic(),
+                    CarrycastMetrics.detached(), new ChallengerGuard(metrics), metrics, "challenger-");
+        }
         return builder.build();
+    }
+
+    /**
+     * One forecasting node, its stores and its output.
+     *
+     * @param nodeMetrics what the node counts its events and model calls into: the application's for the live
+     *                    model, meters of its own for the challenger
+     * @param metrics     the application's, where the node's scores are tallied
+     */
+    private static void addNode(StreamsBuilder builder, KStream<String, byte[]> events, CarrycastConfig config,
+                                EventReader reader, LiveModel model, StoreNames names, String outputTopic,
+                                CarrycastMetrics nodeMetrics, ChallengerGuard guard, CarrycastMetrics metrics,
+                                String namePrefix) {
+        List<String> stores = new ArrayList<>(List.of(names.state(), names.window()));
+        builder.addStateStore(persistentStore(names.state()));
+        builder.addStateStore(persistentStore(names.window()));
+        int maxBatch = config.batchMaxSize(model.current().runner().provider());
+        if (maxBatch > 1) {
+            // Persistent, not in memory: with standby replicas, an in-memory pending store on a promoted task
+            // was seen to hold events its state store had already stepped (ScaleOutIT).
+            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(names.pending()),
+                    Serdes.Long(), Serdes.ByteArray()).withCachingEnabled());
+            stores.add(names.pending());
+        }
+        boolean keepLatest = config.httpEnabled() && guard == null;
+        if (keepLatest) {
+            builder.addStateStore(persistentStore(names.latest()));
+            stores.add(names.latest());
+        }
+        if (config.lateness().enabled()) {
+            builder.addStateStore(persistentStore(names.history()));
+            stores.add(names.history());
+        }
+        if (config.scoringEnabled()) {
+            builder.addStateStore(persistentStore(names.waiting()));
+            stores.add(names.waiting());
+        }
+        String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
+        ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
+                config.gapRule(), keepLatest, config.lateness(), names, config.scoringEnabled() ? metrics.accuracy() : null,
+                scoresTopic != null, guard);
+        KStream<String, byte[]> forecasts = events.process(() -> new ForecastProcessor(model, settings, nodeMetrics),
+                Named.as(namePrefix + "forecast"), stores.toArray(String[]::new));
+        Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray())
+                .withName(namePrefix + "forecasts");
+        if (scoresTopic == null) {
+            forecasts.to(outputTopic, produced);
+        } else {
+            forecasts.to((key, value, record) -> record.headers().lastHeader(LiveScoring.SCORE_HEADER) != null
+                    ? scoresTopic : outputTopic, produced);
+        }
     }
 
     private static StoreBuilder<KeyValueStore<String, byte[]>> persistentStore(String name) {

@@ -237,6 +237,22 @@ public final class EndToEndBenchmark {
         list.add(new Scenario("batched+window60 100K keys alos", "batched-window-kept", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
         // Rollout to 24 steps: 23 more batched model calls per batch, and 24 points in every forecast.
         list.add(new Scenario("batched+rollout24 100K keys alos", "batched-rollout24", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
+        // Live scoring: a waiting-forecast store read and written per event, one score per event (horizon 1).
+        list.add(new Scenario("batched+scoring 100K keys alos", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE,
+                Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
+                        CarrycastConfig.SCORING_ENABLED_CONFIG, true)));
+        // A challenger of the same size beside the live model: twice the model calls and state stores.
+        list.add(new Scenario("batched+challenger 100K keys alos", "batched-challenger", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, bigCache));
+        // The same with the record cache grown for the extra stores (100K states of 550 bytes fill 100 MB alone).
+        Map<String, Object> twiceTheCache = Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 200L << 20);
+        list.add(new Scenario("batched 100K keys alos 200MB cache", "batched", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, twiceTheCache));
+        list.add(new Scenario("batched+scoring 100K keys alos 200MB cache", "batched", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 200L << 20,
+                        CarrycastConfig.SCORING_ENABLED_CONFIG, true)));
+        list.add(new Scenario("batched+challenger 100K keys alos 200MB cache", "batched-challenger", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, twiceTheCache));
         list.add(new Scenario("batched+HTTP latest store 100K keys alos", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE,
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, CarrycastConfig.HTTP_PORT_CONFIG, 0)));
         list.add(new Scenario("batched 100K keys eos 16KB producer batches", "batched", 100_000, perKey, StreamsConfig.EXACTLY_ONCE_V2,
@@ -274,7 +290,7 @@ public final class EndToEndBenchmark {
         String id = scenario.design() + "-" + UUID.randomUUID().toString().substring(0, 8);
         String input = id + "-in";
         String output = id + "-out";
-        broker.createTopics(PARTITIONS, input, output, id + "-dlq");
+        broker.createTopics(PARTITIONS, input, output, id + "-dlq", id + "-challenger");
         long base = System.currentTimeMillis() - 86_400_000L * 30;
         produce(input, scenario.keys(), scenario.eventsPerKey(), base, 0);
         try (App app = start(scenario, id, input, output);
@@ -424,6 +440,10 @@ public final class EndToEndBenchmark {
         settings.put(CarrycastConfig.HTTP_PORT_CONFIG, -1);
         settings.put(CarrycastConfig.MODEL_DIR_CONFIG, bundleFor(scenario.design()).toString());
         settings.put(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, scenario.design().equals("naive") ? 1 : 256);
+        if (scenario.design().equals("batched-challenger")) {
+            settings.put(CarrycastConfig.CHALLENGER_MODEL_DIR_CONFIG, bundleFor("batched").toString());
+            settings.put(CarrycastConfig.CHALLENGER_OUTPUT_TOPIC_CONFIG, id + "-challenger");
+        }
         settings.putAll(commonSettings);
         settings.putAll(scenario.extra());
         CarrycastConfig config = CarrycastConfig.of(settings);

@@ -38,6 +38,16 @@ class DemoIT {
         }
         assertTrue(result.modelBeatsPersistenceEverywhere());
 
+        // The forecaster's own live scores, from its scores topic, equal those computed from the forecast topic.
+        assertEquals(2, result.liveScores().size());
+        for (Evaluation.Score live : result.liveScores()) {
+            Evaluation.Score offline = result.scores().stream().filter(s -> s.key().equals(live.key())).findFirst()
+                    .orElseThrow();
+            assertEquals(offline.count(), live.count(), live.key());
+            assertEquals(offline.maeModel(), live.maeModel(), 1e-6, live.key() + " MAE");
+            assertEquals(offline.maePersistence(), live.maePersistence(), 1e-6, live.key() + " persistence MAE");
+        }
+
         // The week-long rollout, step by step, as a plain PyTorch loop rolled it out (tools/rollout_reference.py).
         JsonNode rollout = new ObjectMapper().readTree(MODEL.resolve("reference-rollout-2015.json").toFile());
         assertEquals(2 * Demo.DEFAULT_ROLLOUT_STEPS, result.stepScores().size());
@@ -54,6 +64,7 @@ class DemoIT {
         String html = Files.readString(result.html());
         assertTrue(html.contains("<td>Seattle</td><td>365</td>"), html.substring(0, Math.min(2000, html.length())));
         assertTrue(html.contains("data:image/png;base64,"));
+        assertTrue(html.contains("<h2>Live scores</h2>"), "live scores section");
         assertTrue(html.contains("<h2>Rollout: temp_max up to 7 days ahead, 2015</h2>"), "rollout section");
         assertTrue(html.contains("<tr><td>Seattle</td><td>7</td><td>365</td>"), "step 7 row");
     }

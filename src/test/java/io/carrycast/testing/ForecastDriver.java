@@ -77,6 +77,15 @@ public final class ForecastDriver implements AutoCloseable {
 
     /** A driver serving a live (reloadable) model; closing the driver closes the model. */
     public static ForecastDriver open(LiveModel live, Path modelDir, Path stateDir, Map<String, String> extraSettings) {
+        return open(live, null, modelDir, stateDir, extraSettings);
+    }
+
+    /**
+     * A driver serving a live model and, when {@code challenger} is not null, a challenger beside it; closing the
+     * driver closes the live model, not the challenger.
+     */
+    public static ForecastDriver open(LiveModel live, LiveModel challenger, Path modelDir, Path stateDir,
+                                      Map<String, String> extraSettings) {
         Map<String, Object> settings = new HashMap<>();
         settings.put(CarrycastConfig.MODEL_DIR_CONFIG, modelDir.toString());
         settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, INPUT);
@@ -99,7 +108,7 @@ public final class ForecastDriver implements AutoCloseable {
             properties.put(RocksDbMemory.CONFIG_KEY, rocksDbMemory);
         }
         try {
-            return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, metrics),
+            return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, challenger, metrics),
                     properties), config.batchMaxWait(), metrics, deliveredInput, rocksDbMemory);
         } catch (RuntimeException e) {
             if (rocksDbMemory != null) {

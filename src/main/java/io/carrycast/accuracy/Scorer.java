@@ -1,0 +1,116 @@
+package io.carrycast.accuracy;
+
+import io.carrycast.forecast.Forecast;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The scoring rule. When a key's event arrives at time t, each waiting forecast's step whose target time is t
+ * is scored, for each target, against the event's value of that target, and so is persistence (the target's
+ * value when the forecast was made). Steps whose target time is before t were skipped by the key's events:
+ * they are counted ({@link Sink#skipped}), not scored. Steps after t keep waiting. Targets are matched by
+ * field name, so forecasts made before a model swap are scored against the fields they forecast.
+ *
+ * <p>Holds no per-key data: the caller passes a key's {@link WaitingForecasts} in and stores what comes out.
+ */
+public final class Scorer {
+
+    /** Why a forecast value was not scored. */
+    public enum Skip {
+        /** No event of the key arrived at the target time (the next one came later). */
+        NO_EVENT,
+        /** The event at the target time, or at the forecast time, had no usable value of the target. */
+        NO_ACTUAL;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Where scores and skips go. */
+    public interface Sink {
+        void scored(Score score);
+
+        /** One forecast value (one target at one step) left unscored. */
+        void skipped(String modelName, String modelVersion, String target, int step, Skip why);
+    }
+
+    /**
+     * An event's values of target fields.
+     *
+     * @param fields the target fields read
+     * @param values their values, NaN where the event had none usable
+     */
+    public record Actuals(List<String> fields, double[] values) {
+        public double of(String field) {
+            int index = fields.indexOf(field);
+            return index < 0 ? Double.NaN : values[index];
+        }
+    }
+
+    private Scorer() {
+    }
+
+    /**
+     * Scores the key's waiting forecasts against its event at {@code eventTimeMs}.
+     *
+     * @return the forecasts still waiting after this event
+     */
+    public static WaitingForecasts score(String key, WaitingForecasts waiting, long eventTimeMs, Actuals actuals,
+                                         Sink sink) {
+        if (waiting.isEmpty()) {
+            return waiting;
+        }
+        List<WaitingForecasts.Waiting> still = new ArrayList<>(waiting.forecasts().size());
+        for (WaitingForecasts.Waiting forecast : waiting.forecasts()) {
+            int step = forecast.nextStep();
+            for (; step <= forecast.steps() && forecast.targetTimeMs(step) <= eventTimeMs; step++) {
+                boolean arrived = forecast.targetTimeMs(step) == eventTimeMs;
+                for (int t = 0; t < forecast.targets().size(); t++) {
+                    String target = forecast.targets().get(t);
+                    if (!arrived) {
+                        sink.skipped(forecast.modelName(), forecast.modelVersion(), target, step, Skip.NO_EVENT);
+                        continue;
+                    }
+                    double actual = actuals.of(target);
+                    double persistence = forecast.persistence()[t];
+                    if (Double.isNaN(actual) || Double.isNaN(persistence)) {
+                        sink.skipped(forecast.modelName(), forecast.modelVersion(), target, step, Skip.NO_ACTUAL);
+                    } else {
+                        sink.scored(new Score(key, forecast.madeAtMs(), eventTimeMs, step, target,
+                                forecast.value(step, t), actual, persistence, forecast.modelName(),
+                                forecast.modelVersion()));
+                    }
+                }
+            }
+            if (step <= forecast.steps()) {
+                still.add(step == forecast.nextStep() ? forecast : forecast.from(step));
+            }
+        }
+        return new WaitingForecasts(still);
+    }
+
+    /**
+     * The forecast as it waits for its actuals, with the persistence baseline taken from the values of the event
+     * it was made at.
+     */
+    public static WaitingForecasts.Waiting waitingFor(Forecast forecast, long cadenceMs, List<String> targets,
+                                                      Actuals actualsAtForecast) {
+        double[] persistence = new double[targets.size()];
+        for (int t = 0; t < targets.size(); t++) {
+            persistence[t] = actualsAtForecast.of(targets.get(t));
+        }
+        List<Forecast.Point> points = forecast.points();
+        double[] values = new double[points.size() * targets.size()];
+        for (int s = 0; s < points.size(); s++) {
+            Map<String, Double> pointValues = points.get(s).values();
+            for (int t = 0; t < targets.size(); t++) {
+                Double value = pointValues.get(targets.get(t));
+                values[s * targets.size() + t] = value == null ? Double.NaN : value;
+            }
+        }
+        return new WaitingForecasts.Waiting(forecast.eventTimeMs(), cadenceMs, forecast.modelName(),
+                forecast.modelVersion(), targets, persistence, 1, values);
+    }
+}

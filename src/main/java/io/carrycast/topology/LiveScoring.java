@@ -1,0 +1,88 @@
+package io.carrycast.topology;
+
+import io.carrycast.accuracy.Score;
+import io.carrycast.accuracy.ScoreJson;
+import io.carrycast.accuracy.Scorer;
+import io.carrycast.accuracy.WaitingForecasts;
+import io.carrycast.bundle.ModelCard;
+import io.carrycast.bundle.TargetSpec;
+import io.carrycast.forecast.Forecast;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Scores a node's forecasts as their actuals arrive ({@link Scorer}), keeping each key's waiting forecasts in
+ * the node's waiting store. Per stepped event: score what waited for the event's time, then keep the event's
+ * own forecast; the store is written with one {@code putAll} per model call. Score records, when a scores
+ * topic is set, are forwarded with the {@link #SCORE_HEADER} header, which the topology routes by.
+ */
+final class LiveScoring {
+
+    /** Header that marks a forwarded record as a score record (its value: {@link ScoreJson}). */
+    static final String SCORE_HEADER = "carrycast-score";
+
+    private final KeyValueStore<String, byte[]> store;
+    private final List<KeyValue<String, byte[]>> updates = new ArrayList<>();
+    private final Scorer.Sink sink;
+
+    /** @param forwardTo where score records are forwarded, or null when no scores topic is set */
+    LiveScoring(KeyValueStore<String, byte[]> store, Scorer.Sink tallies, ProcessorContext<String, byte[]> forwardTo) {
+        this.store = store;
+        this.sink = new Scorer.Sink() {
+            @Override
+            public void scored(Score score) {
+                tallies.scored(score);
+                if (forwardTo != null) {
+                    Record<String, byte[]> record = new Record<>(score.key(), ScoreJson.write(score),
+                            score.targetTimeMs(), new RecordHeaders().add(SCORE_HEADER, new byte[] {1}));
+                    forwardTo.forward(record);
+                }
+            }
+
+            @Override
+            public void skipped(String modelName, String modelVersion, String target, int step, Scorer.Skip why) {
+                tallies.skipped(modelName, modelVersion, target, step, why);
+            }
+        };
+    }
+
+    /** The target fields of a card, in its order. */
+    static List<String> targetFields(ModelCard card) {
+        return card.targets().stream().map(TargetSpec::field).toList();
+    }
+
+    /**
+     * After one event of {@code key} was stepped: scores what waited for its time and keeps its forecast.
+     *
+     * @param actuals  the event's target values, or null when they are not known (an event accepted before a
+     *                 restart and stepped after it): then nothing is scored or kept for this event
+     * @param forecast the event's forecast, or null when none was made
+     */
+    void afterStep(String key, long eventTimeMs, Scorer.Actuals actuals, Forecast forecast, ModelCard card) {
+        if (actuals == null) {
+            return;
+        }
+        byte[] stored = store.get(key);
+        WaitingForecasts before = stored == null ? WaitingForecasts.NONE : WaitingForecasts.decode(stored);
+        WaitingForecasts after = Scorer.score(key, before, eventTimeMs, actuals, sink);
+        if (forecast != null) {
+            after = after.plus(Scorer.waitingFor(forecast, card.cadence().toMillis(), targetFields(card), actuals));
+        }
+        if (after != before) {
+            updates.add(KeyValue.pair(key, after.isEmpty() ? null : after.encode()));
+        }
+    }
+
+    /** Writes the waiting forecasts changed since the last write. */
+    void write() {
+        if (!updates.isEmpty()) {
+            store.putAll(updates);
+            updates.clear();
+        }
+    }
+}
