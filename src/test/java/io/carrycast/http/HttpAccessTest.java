@@ -56,6 +56,8 @@ class HttpAccessTest {
             assertEquals(401, get(http, base + "/forecasts/k", TOKEN).statusCode(), "the Bearer scheme is required");
             assertEquals(503, right.statusCode(), right.body());
             assertEquals("{\"error\":\"Kafka Streams is CREATED\"}", right.body(), "the endpoint itself answered");
+            assertEquals(401, get(http, base + "/accuracy", null).statusCode(), "a data endpoint too");
+            assertEquals(404, get(http, base + "/accuracy", "Bearer " + TOKEN).statusCode(), "scoring off: the endpoint answered");
             assertEquals(503, get(http, base + "/health", null).statusCode(), "open: answers, not 401");
             assertEquals(200, get(http, base + "/metrics", null).statusCode());
         }
