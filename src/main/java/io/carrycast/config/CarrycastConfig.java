@@ -67,6 +67,8 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String BATCH_MAX_WAIT_MS_CONFIG = "carrycast.batch.max.wait.ms";
     public static final String STATE_MAX_GAP_MS_CONFIG = "carrycast.state.max.gap.ms";
     public static final String STATE_GAP_POLICY_CONFIG = "carrycast.state.gap.policy";
+    public static final String RESAMPLE_GRACE_MS_CONFIG = "carrycast.resample.grace.ms";
+    public static final long RESAMPLE_GRACE_MS_DEFAULT = 5_000L;
     public static final String MODEL_RELOAD_INTERVAL_MS_CONFIG = "carrycast.model.reload.interval.ms";
     public static final String HTTP_HOST_CONFIG = "carrycast.http.host";
     public static final String HTTP_PORT_CONFIG = "carrycast.http.port";
@@ -130,6 +132,10 @@ public final class CarrycastConfig extends AbstractConfig {
             .define(STATE_GAP_POLICY_CONFIG, Type.STRING, "reset", ConfigDef.ValidString.in("reset", "reprime"),
                     Importance.MEDIUM, "After a gap: reset (zero state) or reprime (state rebuilt by running the "
                             + "model over the key's stored window; reset when the card keeps no window).")
+            .define(RESAMPLE_GRACE_MS_CONFIG, Type.LONG, RESAMPLE_GRACE_MS_DEFAULT, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
+                    "For a model card with a resample block: how far (ms) the partition's stream time must pass a "
+                            + "key's open bucket's end before the bucket is stepped without waiting for the key's "
+                            + "next event. Events of other keys arriving up to this much out of order still count.")
             .define(MODEL_RELOAD_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
                     "How often the model directory is checked for a new model (ms); 0 turns hot-swap off.")
             .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.MEDIUM,
@@ -422,6 +428,11 @@ public final class CarrycastConfig extends AbstractConfig {
     public Admission.GapRule gapRule() {
         return new Admission.GapRule(getLong(STATE_MAX_GAP_MS_CONFIG),
                 "reprime".equals(getString(STATE_GAP_POLICY_CONFIG)));
+    }
+
+    /** How far stream time passes a resampled bucket's end before the bucket is stepped. */
+    public java.time.Duration resampleGrace() {
+        return java.time.Duration.ofMillis(getLong(RESAMPLE_GRACE_MS_CONFIG));
     }
 
     public java.time.Duration modelReloadInterval() {

@@ -12,9 +12,10 @@ import java.util.Map;
  *                     {@link #REPRIMED_AFTER_GAP}, {@link #REBUILT_FOR_MODEL}
  * @param points       one per forecast step, nearest first: the horizon's, then the rollout's (if the card
  *                     has a rollout block)
+ * @param bucket       for a card that resamples, what the stepped bucket held; null otherwise
  */
 public record Forecast(String key, long eventTimeMs, String modelName, String modelVersion, String mode,
-                       long stepsSeen, String stateNote, List<Point> points) {
+                       long stepsSeen, String stateNote, List<Point> points, Bucket bucket) {
 
     /** The key was silent longer than the maximum gap; its state restarted from zero. */
     public static final String RESET_AFTER_GAP = "reset_after_gap";
@@ -25,6 +26,26 @@ public record Forecast(String key, long eventTimeMs, String modelName, String mo
 
     public Forecast {
         points = List.copyOf(points);
+    }
+
+    /** A forecast made at one event (a card without a resample block). */
+    public Forecast(String key, long eventTimeMs, String modelName, String modelVersion, String mode, long stepsSeen,
+                    String stateNote, List<Point> points) {
+        this(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, points, null);
+    }
+
+    /** This forecast as made at a resampled bucket. */
+    public Forecast withBucket(Bucket bucket) {
+        return new Forecast(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, points, bucket);
+    }
+
+    /**
+     * The cadence bucket a resampled forecast was made at; its start is the forecast's event time.
+     *
+     * @param events       events the bucket held
+     * @param filledBefore empty buckets stepped just before it with carried or zero values
+     */
+    public record Bucket(int events, int filledBefore) {
     }
 
     /**

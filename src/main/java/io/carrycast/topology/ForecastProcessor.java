@@ -9,15 +9,18 @@ import io.carrycast.forecast.Forecaster;
 import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.InvalidEventException.Reason;
 import io.carrycast.forecast.LiveModel;
+import io.carrycast.forecast.Resampler;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.state.FeatureWindow;
 import io.carrycast.state.KeyState;
+import io.carrycast.state.OpenBucket;
 import io.carrycast.state.PendingEvent;
 import io.carrycast.state.StatePreparation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
@@ -45,6 +48,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * wall-clock punctuation at the maximum wait steps what is left when the end of the delivered input is not
  * seen. The waiting events are stepped together, one model call per round of distinct keys, so each key's
  * events are stepped in order and each step sees the state the previous one stored.
+ *
+ * <p>A card with a resample block steps cadence buckets instead of events ({@link Resampler}): each event goes
+ * into its key's open bucket ({@link OpenBuckets}), and a bucket is stepped when the key's next event falls into
+ * a later one, or, by a stream-time punctuation, once the partition's stream time has passed its end by the
+ * grace; the buckets that punctuation closes are stepped together, one model call per round of distinct keys.
  */
 final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
 
@@ -52,8 +60,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     /** Settings the processor needs beyond the model. */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule,
-                    boolean keepLatest) {
+                    boolean keepLatest, Duration resampleGrace) {
     }
+
+    /** How often, in stream time, the open-bucket index is checked for buckets the grace has passed. */
+    private static final Duration BUCKET_CHECK_INTERVAL = Duration.ofSeconds(1);
 
     private final LiveModel live;
     private final Settings settings;
@@ -64,6 +75,14 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     /** The fields an event is read for: the served model's features and the timestamp field. */
     private EventReader.Fields eventFields;
     private Admission admission;
+    /** Null when the served card steps once per event. */
+    private Resampler resampler;
+    /** Null when the topology was built for a card that steps once per event. */
+    private OpenBuckets openBuckets;
+    /** A resampling model this instance cannot serve (no bucket stores), once its refusal is logged. */
+    private Forecaster refusedSwap;
+    /** The bucket each step of a resampled key stands for, while it is being stepped. */
+    private final Map<PendingEvent, Resampler.Step> bucketSteps = new IdentityHashMap<>();
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> stateStore;
     private KeyValueStore<String, byte[]> windowStore;
@@ -91,6 +110,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
+        if (live.current().card().resamples()) {
+            openBuckets = new OpenBuckets(context.getStateStore(ForecastTopology.BUCKET_STORE),
+                    context.getStateStore(ForecastTopology.BUCKET_DUE_STORE));
+            context.schedule(BUCKET_CHECK_INTERVAL, PunctuationType.STREAM_TIME, this::stepEndedBuckets);
+        }
         serve(live.current());
         this.stateStore = context.getStateStore(ForecastTopology.STATE_STORE);
         this.windowStore = context.getStateStore(ForecastTopology.WINDOW_STORE);
@@ -111,6 +135,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     public void process(Record<String, byte[]> record) {
         metrics.eventIn();
         followModelSwap();
+        if (resampler != null) {
+            addToBucket(record);
+            return;
+        }
         if (pending == null) {
             PendingEvent event = accept(record);
             if (event != null) {
@@ -169,6 +197,14 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     /** Events admitted under the old model are stepped by it before the new one takes over. */
     private void followModelSwap() {
         Forecaster latest = live.current();
+        if (latest != model && latest.card().resamples() && openBuckets == null) {
+            if (refusedSwap != latest) {
+                refusedSwap = latest;
+                LOG.error("Model card '{}' resamples, but this instance started with a card that does not and has no "
+                        + "bucket stores; it keeps serving '{}' until restarted", latest.card().name(), model.card().name());
+            }
+            return;
+        }
         if (latest != model) {
             flush();
             serve(latest);
@@ -180,6 +216,81 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         extractor = new FeatureExtractor(next.card());
         eventFields = settings.reader().fields(extractor.fieldNames(), null);
         admission = Admission.forModel(next, settings.gapRule());
+        resampler = Resampler.forCard(next.card(), extractor);
+    }
+
+    /** Adds the event to its key's open bucket, stepping the bucket it closes. */
+    private void addToBucket(Record<String, byte[]> record) {
+        String key = seriesKey(record);
+        EventReader.Values event = settings.reader().read(record.value(), eventFields);
+        long eventTime = settings.reader().eventTime(event, record.timestamp());
+        double[] values = extractor.fieldValues(event);
+        OpenBucket stored = openBuckets.get(key);
+        Resampler.Added added = resampler.add(key, stored, eventTime, values);
+        if (added.redelivery()) {
+            metrics.duplicate();
+            return;
+        }
+        stepBuckets(Map.of(key, added.steps()), false);
+        openBuckets.put(key, stored, added.bucket());
+    }
+
+    /** Steps every open bucket the partition's stream time has passed by the grace. */
+    private void stepEndedBuckets(long streamTime) {
+        followModelSwap();
+        if (resampler != null) {
+            stepBuckets(openBuckets.closeEndedBy(streamTime - settings.resampleGrace().toMillis(), resampler), true);
+        }
+    }
+
+    /**
+     * Steps closed buckets, round by round: each key's fills, then its bucket. A round's keys are distinct and
+     * share model calls of up to the maximum batch.
+     *
+     * @param skipRefused whether a bucket the admission rules refuse is logged and skipped (in a punctuation,
+     *                    which has no event to dead-letter) rather than thrown for its event
+     */
+    private void stepBuckets(Map<String, List<Resampler.Step>> stepsByKey, boolean skipRefused) {
+        int rounds = stepsByKey.values().stream().mapToInt(List::size).max().orElse(0);
+        try {
+            for (int round = 0; round < rounds; round++) {
+                List<PendingEvent> events = new ArrayList<>();
+                for (Map.Entry<String, List<Resampler.Step>> keySteps : stepsByKey.entrySet()) {
+                    if (round < keySteps.getValue().size()) {
+                        PendingEvent event = admitBucket(keySteps.getKey(), keySteps.getValue().get(round), skipRefused);
+                        if (event != null) {
+                            events.add(event);
+                        }
+                    }
+                }
+                for (int from = 0; from < events.size(); from += settings.maxBatch()) {
+                    step(events.subList(from, Math.min(events.size(), from + settings.maxBatch())));
+                }
+            }
+        } finally {
+            bucketSteps.clear();
+        }
+    }
+
+    private PendingEvent admitBucket(String key, Resampler.Step bucket, boolean skipRefused) {
+        try {
+            Admission.Decision decision = admission.admit(key, bucket.startMs(), bucket.features(),
+                    Admission.LastAccepted.stepped(storedState(key)), () -> storedWindow(key));
+            if (decision.redelivery()) {
+                metrics.duplicate();
+                return null;
+            }
+            PendingEvent event = new PendingEvent(0, key, bucket.startMs(), bucket.features(), decision.preparation());
+            bucketSteps.put(event, bucket);
+            return event;
+        } catch (InvalidEventException refused) {
+            if (!skipRefused) {
+                throw refused;
+            }
+            LOG.warn("Bucket of key '{}' starting {} not stepped: {}: {}", key, Instant.ofEpochMilli(bucket.startMs()),
+                    refused.reason().label(), refused.getMessage());
+            return null;
+        }
     }
 
     /**
@@ -188,11 +299,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * @return the event to step, or null for an exact redelivery of the key's last event
      */
     private PendingEvent accept(Record<String, byte[]> record) {
-        String key = record.key();
-        if (key == null || key.isEmpty()) {
-            throw new InvalidEventException(Reason.NO_KEY, "event has " + (key == null ? "no" : "an empty")
-                    + " record key; the record key is the series id");
-        }
+        String key = seriesKey(record);
         EventReader.Values event = settings.reader().read(record.value(), eventFields);
         long eventTime = settings.reader().eventTime(event, record.timestamp());
         float[] features = extractor.extract(event, eventTime);
@@ -211,6 +318,15 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         }
         return new PendingEvent(pending == null ? 0 : pending.nextSequence(), key, eventTime, features,
                 decision.preparation());
+    }
+
+    private static String seriesKey(Record<String, byte[]> record) {
+        String key = record.key();
+        if (key == null || key.isEmpty()) {
+            throw new InvalidEventException(Reason.NO_KEY, "event has " + (key == null ? "no" : "an empty")
+                    + " record key; the record key is the series id");
+        }
+        return key;
     }
 
     /** Steps every pending event, round by round, and marks them stepped. */
@@ -275,7 +391,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             if (event.preparation() != StatePreparation.CONTINUE) {
                 metrics.stateRebuilt(event.preparation());
             }
-            Forecast forecast = outcome.forecast();
+            Forecast forecast = bucketSteps.isEmpty() ? outcome.forecast() : asBucket(event, outcome.forecast());
             if (forecast != null) {
                 // Written once: the same JSON goes to the output topic and to the latest-forecast store.
                 byte[] json = ForecastJson.write(forecast);
@@ -293,6 +409,15 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (!latest.isEmpty()) {
             latestStore.putAll(latest);
         }
+    }
+
+    /** A resampled bucket's forecast says what the bucket held; a filled empty bucket gives none. */
+    private Forecast asBucket(PendingEvent event, Forecast forecast) {
+        Resampler.Step bucket = bucketSteps.get(event);
+        if (bucket == null || forecast == null) {
+            return forecast;
+        }
+        return bucket.isFill() ? null : forecast.withBucket(new Forecast.Bucket(bucket.events(), bucket.filledBefore()));
     }
 
     private KeyState storedState(String key) {

@@ -39,6 +39,13 @@ public final class ForecastTopology {
      * maxBatch slots plus a marker ({@link PendingRing}); only when batching.
      */
     public static final String PENDING_STORE = "carrycast-pending";
+    /**
+     * Per key: its resampling state, the open cadence bucket's running aggregates
+     * ({@link io.carrycast.state.OpenBucket}); only when the model card resamples.
+     */
+    public static final String BUCKET_STORE = "carrycast-bucket";
+    /** The open buckets by end time, then key ({@link OpenBuckets}); only when the model card resamples. */
+    public static final String BUCKET_DUE_STORE = "carrycast-bucket-due";
     /** Per key: the latest forecast's JSON, served by {@code GET /forecasts/{key}}; only with HTTP on. */
     public static final String LATEST_STORE = "carrycast-latest";
 
@@ -76,6 +83,12 @@ public final class ForecastTopology {
                     Serdes.Long(), Serdes.ByteArray()).withCachingEnabled());
             stores.add(PENDING_STORE);
         }
+        if (model.current().card().resamples()) {
+            builder.addStateStore(persistentStore(BUCKET_STORE));
+            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BUCKET_DUE_STORE),
+                    Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled());
+            stores.addAll(List.of(BUCKET_STORE, BUCKET_DUE_STORE));
+        }
         if (config.httpEnabled()) {
             builder.addStateStore(persistentStore(LATEST_STORE));
             stores.add(LATEST_STORE);
@@ -91,7 +104,7 @@ public final class ForecastTopology {
                     .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
         }
         ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
-                config.gapRule(), config.httpEnabled());
+                config.gapRule(), config.httpEnabled(), config.resampleGrace());
         events.process(() -> new ForecastProcessor(model, settings, metrics), Named.as("forecast"),
                         stores.toArray(String[]::new))
                 .to(config.outputTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("forecasts"));
