@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
@@ -51,8 +50,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>A card with a resample block steps cadence buckets instead of events ({@link Resampler}): each event goes
  * into its key's open bucket ({@link OpenBuckets}), and a bucket is stepped when the key's next event falls into
- * a later one, or, by a stream-time punctuation, once the partition's stream time has passed its end by the
- * grace; the buckets that punctuation closes are stepped together, one model call per round of distinct keys.
+ * a later one (the closed bucket then waits in the micro-batch like an event), or, by a stream-time punctuation,
+ * once the partition's stream time has passed its end by the grace; the buckets that punctuation closes are
+ * stepped together, one model call per round of distinct keys.
  */
 final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
 
@@ -81,8 +81,6 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private OpenBuckets openBuckets;
     /** A resampling model this instance cannot serve (no bucket stores), once its refusal is logged. */
     private Forecaster refusedSwap;
-    /** The bucket each step of a resampled key stands for, while it is being stepped. */
-    private final Map<PendingEvent, Resampler.Step> bucketSteps = new IdentityHashMap<>();
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> stateStore;
     private KeyValueStore<String, byte[]> windowStore;
@@ -136,7 +134,13 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         metrics.eventIn();
         followModelSwap();
         if (resampler != null) {
-            addToBucket(record);
+            try {
+                addToBucket(record);
+            } finally {
+                if (pending != null && isLastDeliveredInput()) {
+                    flush();
+                }
+            }
             return;
         }
         if (pending == null) {
@@ -219,7 +223,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         resampler = Resampler.forCard(next.card(), extractor);
     }
 
-    /** Adds the event to its key's open bucket, stepping the bucket it closes. */
+    /**
+     * Adds the event to its key's open bucket. The bucket it closes waits in the micro-batch like an event when
+     * batching (so buckets closed by many keys' events share model calls), else is stepped at once.
+     */
     private void addToBucket(Record<String, byte[]> record) {
         String key = seriesKey(record);
         EventReader.Values event = settings.reader().read(record.value(), eventFields);
@@ -231,13 +238,45 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             metrics.duplicate();
             return;
         }
-        stepBuckets(Map.of(key, added.steps()), false);
+        if (pending == null) {
+            stepBuckets(Map.of(key, added.steps()), false);
+        } else {
+            addToBatch(key, added.steps());
+        }
         openBuckets.put(key, stored, added.bucket());
+    }
+
+    /** Admits a key's closed bucket (fills first) into the micro-batch, after what the key already has there. */
+    private void addToBatch(String key, List<Resampler.Step> steps) {
+        for (Resampler.Step step : steps) {
+            PendingEvent waiting = pending.lastOf(key);
+            Admission.Decision decision = admission.admit(key, step.startMs(), step.features(), waiting != null
+                    ? Admission.LastAccepted.waiting(waiting.eventTimeMs(), waiting.features())
+                    : Admission.LastAccepted.stepped(storedState(key)), () -> storedWindow(key));
+            if (decision.redelivery()) {
+                metrics.duplicate();
+                continue;
+            }
+            if (pending.isFull()) {
+                flush();
+            }
+            pending.add(bucketEvent(pending.nextSequence(), key, step, decision));
+            if (pending.isFull()) {
+                flush();
+            }
+        }
+    }
+
+    private static PendingEvent bucketEvent(long sequence, String key, Resampler.Step step, Admission.Decision decision) {
+        return new PendingEvent(sequence, key, step.startMs(), step.features(), decision.preparation(), step.events(),
+                step.filledBefore());
     }
 
     /** Steps every open bucket the partition's stream time has passed by the grace. */
     private void stepEndedBuckets(long streamTime) {
         followModelSwap();
+        // Buckets closed by events go first: a key's next bucket must follow its step.
+        flush();
         if (resampler != null) {
             stepBuckets(openBuckets.closeEndedBy(streamTime - settings.resampleGrace().toMillis(), resampler), true);
         }
@@ -252,23 +291,19 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      */
     private void stepBuckets(Map<String, List<Resampler.Step>> stepsByKey, boolean skipRefused) {
         int rounds = stepsByKey.values().stream().mapToInt(List::size).max().orElse(0);
-        try {
-            for (int round = 0; round < rounds; round++) {
-                List<PendingEvent> events = new ArrayList<>();
-                for (Map.Entry<String, List<Resampler.Step>> keySteps : stepsByKey.entrySet()) {
-                    if (round < keySteps.getValue().size()) {
-                        PendingEvent event = admitBucket(keySteps.getKey(), keySteps.getValue().get(round), skipRefused);
-                        if (event != null) {
-                            events.add(event);
-                        }
+        for (int round = 0; round < rounds; round++) {
+            List<PendingEvent> events = new ArrayList<>();
+            for (Map.Entry<String, List<Resampler.Step>> keySteps : stepsByKey.entrySet()) {
+                if (round < keySteps.getValue().size()) {
+                    PendingEvent event = admitBucket(keySteps.getKey(), keySteps.getValue().get(round), skipRefused);
+                    if (event != null) {
+                        events.add(event);
                     }
                 }
-                for (int from = 0; from < events.size(); from += settings.maxBatch()) {
-                    step(events.subList(from, Math.min(events.size(), from + settings.maxBatch())));
-                }
             }
-        } finally {
-            bucketSteps.clear();
+            for (int from = 0; from < events.size(); from += settings.maxBatch()) {
+                step(events.subList(from, Math.min(events.size(), from + settings.maxBatch())));
+            }
         }
     }
 
@@ -280,9 +315,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                 metrics.duplicate();
                 return null;
             }
-            PendingEvent event = new PendingEvent(0, key, bucket.startMs(), bucket.features(), decision.preparation());
-            bucketSteps.put(event, bucket);
-            return event;
+            return bucketEvent(0, key, bucket, decision);
         } catch (InvalidEventException refused) {
             if (!skipRefused) {
                 throw refused;
@@ -391,7 +424,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             if (event.preparation() != StatePreparation.CONTINUE) {
                 metrics.stateRebuilt(event.preparation());
             }
-            Forecast forecast = bucketSteps.isEmpty() ? outcome.forecast() : asBucket(event, outcome.forecast());
+            Forecast forecast = event.isBucket() ? asBucket(event, outcome.forecast()) : outcome.forecast();
             if (forecast != null) {
                 // Written once: the same JSON goes to the output topic and to the latest-forecast store.
                 byte[] json = ForecastJson.write(forecast);
@@ -412,12 +445,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     }
 
     /** A resampled bucket's forecast says what the bucket held; a filled empty bucket gives none. */
-    private Forecast asBucket(PendingEvent event, Forecast forecast) {
-        Resampler.Step bucket = bucketSteps.get(event);
-        if (bucket == null || forecast == null) {
-            return forecast;
+    private static Forecast asBucket(PendingEvent event, Forecast forecast) {
+        if (forecast == null || event.bucketEvents() == 0) {
+            return null;
         }
-        return bucket.isFill() ? null : forecast.withBucket(new Forecast.Bucket(bucket.events(), bucket.filledBefore()));
+        return forecast.withBucket(new Forecast.Bucket(event.bucketEvents(), event.filledBefore()));
     }
 
     private KeyState storedState(String key) {

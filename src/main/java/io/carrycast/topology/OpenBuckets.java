@@ -19,6 +19,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * with one range scan from the start of the index: it reads only the due entries, however many keys have a
  * bucket open. The rules are {@link Resampler}'s; this class only keeps their state. Does not own the stores.
  *
+ * <p>It also remembers a lower bound of the earliest end in the index (after a scan, the first entry left;
+ * lowered by every entry added since), so a check at a stream time before it reads nothing at all: with hourly
+ * buckets the index is read once per hour of stream time rather than once per check. A new instance (a restart,
+ * a moved task) knows no bound and scans once.
+ *
  * <p>An index key is the bucket's end (8 bytes, big-endian, sign bit flipped so that byte order is time
  * order) followed by the series key's UTF-8 bytes; its value is empty.
  */
@@ -28,6 +33,8 @@ final class OpenBuckets {
 
     private final KeyValueStore<String, byte[]> buckets;
     private final KeyValueStore<Bytes, byte[]> due;
+    /** No open bucket in the index ends before this; {@link Long#MIN_VALUE} while unknown. */
+    private long earliestEnd = Long.MIN_VALUE;
 
     OpenBuckets(KeyValueStore<String, byte[]> buckets, KeyValueStore<Bytes, byte[]> due) {
         this.buckets = buckets;
@@ -46,6 +53,7 @@ final class OpenBuckets {
         }
         if (after.isOpen() && (before == null || !before.isOpen() || before.openEndMs() != after.openEndMs())) {
             due.put(indexKey(after.openEndMs(), key), PRESENT);
+            earliestEnd = Math.min(earliestEnd, after.openEndMs());
         }
         buckets.put(key, after.encode());
     }
@@ -57,6 +65,9 @@ final class OpenBuckets {
      * @return per key, its steps (fills first), in the order the buckets end
      */
     Map<String, List<Resampler.Step>> closeEndedBy(long endedBy, Resampler resampler) {
+        if (endedBy < earliestEnd) {
+            return Map.of();
+        }
         List<Bytes> ended = new ArrayList<>();
         // Every entry ending at endedBy is longer than this bare prefix of endedBy + 1, so sorts before it.
         try (KeyValueIterator<Bytes, byte[]> entries = due.range(null, indexKey(endedBy + 1, ""))) {
@@ -83,7 +94,16 @@ final class OpenBuckets {
         if (!states.isEmpty()) {
             buckets.putAll(states);
         }
+        earliestEnd = firstEnd();
         return steps;
+    }
+
+    /** The end of the first entry in the index, or {@link Long#MAX_VALUE} when it is empty. */
+    private long firstEnd() {
+        try (KeyValueIterator<Bytes, byte[]> entries = due.all()) {
+            return entries.hasNext() ? ByteBuffer.wrap(entries.next().key.get()).getLong() ^ Long.MIN_VALUE
+                    : Long.MAX_VALUE;
+        }
     }
 
     static Bytes indexKey(long endMs, String key) {
