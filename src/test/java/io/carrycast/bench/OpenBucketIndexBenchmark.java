@@ -17,7 +17,8 @@ import org.apache.kafka.streams.TestOutputTopic;
 /**
  * What the open-bucket index costs with many keys open, through the real topology and RocksDB stores in a
  * topology test driver (one task): N keys each open an hourly bucket; then stream time advances in 1 s steps
- * with nothing due (each step one stream-time punctuation, whose range scan reads no entry); then one event
+ * with nothing due (each step one stream-time punctuation, which reads nothing), and as many events without
+ * advancing it (the same work without punctuations); then one event
  * moves stream time past every bucket's end, and one punctuation steps all N buckets (LSTM-64, batches of 256).
  *
  * <p>{@code java -cp ... io.carrycast.bench.OpenBucketIndexBenchmark [keys]} (1,000,000 by default).
@@ -47,6 +48,7 @@ public final class OpenBucketIndexBenchmark {
                     driver.sendRaw(EndToEndBenchmark.key(k), EndToEndBenchmark.event(time, random), time);
                 }
                 double openMicros = (System.nanoTime() - started) / 1e3 / keys;
+                System.out.printf(Locale.ROOT, "%d buckets opened: %.1f us per event%n", keys, openMicros);
 
                 long probeFrom = t0 + 20 * 60_000L;
                 started = System.nanoTime();
@@ -55,6 +57,17 @@ public final class OpenBucketIndexBenchmark {
                     driver.sendRaw("probe-" + p, EndToEndBenchmark.event(time, random), time);
                 }
                 double probeMicros = (System.nanoTime() - started) / 1e3 / PROBES;
+                System.out.printf(Locale.ROOT, "%d events each advancing stream time 1 s, nothing due: %.1f us per "
+                        + "event%n", PROBES, probeMicros);
+
+                // The same work without punctuations: new keys at the stream time already reached.
+                long reached = probeFrom + (PROBES - 1) * 1_000L;
+                started = System.nanoTime();
+                for (int p = 0; p < PROBES; p++) {
+                    driver.sendRaw("control-" + p, EndToEndBenchmark.event(reached, random), reached);
+                }
+                System.out.printf(Locale.ROOT, "%d events opening buckets without advancing stream time: %.1f us per "
+                        + "event%n", PROBES, (System.nanoTime() - started) / 1e3 / PROBES);
 
                 started = System.nanoTime();
                 driver.sendRaw("clock", EndToEndBenchmark.event(t0 + 2 * HOUR, random), t0 + 2 * HOUR);
