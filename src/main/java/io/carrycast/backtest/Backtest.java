@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
+import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.FeatureExtractor;
@@ -12,9 +13,12 @@ import io.carrycast.forecast.Forecaster;
 import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.InvalidEventException.Reason;
 import io.carrycast.forecast.LateEvents;
+import io.carrycast.forecast.Resampler;
 import io.carrycast.state.FeatureWindow;
 import io.carrycast.state.KeyHistory;
 import io.carrycast.state.KeyState;
+import io.carrycast.state.OpenBucket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -22,6 +26,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
@@ -33,6 +39,12 @@ import java.util.function.Consumer;
  * With an allowed lateness, events behind their key's latest one are corrected by the stream's own
  * {@link LateEvents}: a file whose rows are not in time order gives the stream's corrected forecasts, and
  * the evaluation scores each event's latest revision.
+ *
+ * <p>A card with a resample block is resampled by the stream's rules ({@link Resampler}): a key's bucket is
+ * stepped when its next event falls into a later bucket, or once the file's stream time (the latest event time
+ * read so far) has passed the bucket's end by the grace; the buckets still open at the end of the file are
+ * stepped last, in the order they end. A bucket's actual values, for scoring, are its aggregates of the target
+ * fields the card resamples.
  */
 public final class Backtest {
 
@@ -49,18 +61,44 @@ public final class Backtest {
     /** Null when late events are refused. */
     private final LateEvents lateEvents;
     private final Map<String, KeyHistory> histories = new HashMap<>();
+    /** Null when the card steps once per event. */
+    private final Resampler resampler;
+    private final long resampleGraceMs;
+    private final Map<String, OpenBucket> buckets = new HashMap<>();
+    /** The open buckets' keys by end time, as the stream's index orders them. */
+    private final TreeMap<Long, TreeSet<String>> openByEnd = new TreeMap<>();
+    private long streamTimeMs = Long.MIN_VALUE;
 
+    /** A backtest with the default resampling grace ({@code carrycast.resample.grace.ms}). */
     public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule) {
-        this(forecaster, reader, keyField, gapRule, LateEvents.Bound.NONE);
+        this(forecaster, reader, keyField, gapRule, LateEvents.Bound.NONE,
+                Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT));
     }
 
     public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
                     LateEvents.Bound lateness) {
+        this(forecaster, reader, keyField, gapRule, lateness, Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT));
+    }
+
+    public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
+                    Duration resampleGrace) {
+        this(forecaster, reader, keyField, gapRule, LateEvents.Bound.NONE, resampleGrace);
+    }
+
+    /**
+     * @param lateness      how far behind its key's latest event an event is still corrected (the stream's rule)
+     * @param resampleGrace how far stream time passes a resampled bucket's end before it is stepped
+     */
+    public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
+                    LateEvents.Bound lateness, Duration resampleGrace) {
         this.forecaster = forecaster;
         this.reader = reader;
         this.keyField = keyField;
         this.extractor = new FeatureExtractor(forecaster.card());
         this.admission = Admission.forModel(forecaster, gapRule);
+        this.resampler = Resampler.forCard(forecaster.card(), extractor);
+        this.resampleGraceMs = resampleGrace.toMillis();
+        LateEvents.requireNotResampled(lateness, resampler != null);
         this.lateEvents = lateness.enabled() ? new LateEvents(forecaster, admission, lateness) : null;
     }
 
@@ -104,6 +142,18 @@ public final class Backtest {
             try {
                 key = EventReader.keyField(event, keyField);
                 long time = reader.eventTime(event, 0L);
+                if (resampler != null) {
+                    Resampler.Added added = resampler.add(key, buckets.get(key), time, extractor.fieldValues(event));
+                    if (added.redelivery()) {
+                        redeliveries++;
+                        continue;
+                    }
+                    forecasts += stepBuckets(key, added.steps(), evaluation, sink);
+                    keepBucket(key, added.bucket());
+                    streamTimeMs = Math.max(streamTimeMs, time);
+                    forecasts += stepEndedBuckets(evaluation, sink);
+                    continue;
+                }
                 float[] features = extractor.extract(event, time);
                 KeyState state = states.get(key);
                 FeatureWindow window = windows.get(key);
@@ -157,8 +207,81 @@ public final class Backtest {
                 }
             }
         }
+        if (resampler != null) {
+            streamTimeMs = Long.MAX_VALUE;
+            forecasts += stepEndedBuckets(evaluation, sink);
+        }
         return new Result(evaluation.scores(), forecasts, redeliveries, Collections.unmodifiableMap(refusedByReason),
                 List.copyOf(firstRefusals));
+    }
+
+    private void keepBucket(String key, OpenBucket bucket) {
+        OpenBucket before = buckets.put(key, bucket);
+        if (before != null && before.isOpen()) {
+            TreeSet<String> keys = openByEnd.get(before.openEndMs());
+            keys.remove(key);
+            if (keys.isEmpty()) {
+                openByEnd.remove(before.openEndMs());
+            }
+        }
+        if (bucket.isOpen()) {
+            openByEnd.computeIfAbsent(bucket.openEndMs(), end -> new TreeSet<>()).add(key);
+        }
+    }
+
+    /** Steps the open buckets stream time has passed by the grace, in the order they end, then by key. */
+    private int stepEndedBuckets(Evaluation evaluation, Consumer<Forecast> sink) {
+        long endedBy = streamTimeMs == Long.MAX_VALUE ? Long.MAX_VALUE : streamTimeMs - resampleGraceMs;
+        int made = 0;
+        while (!openByEnd.isEmpty() && openByEnd.firstKey() <= endedBy) {
+            for (String key : List.copyOf(openByEnd.firstEntry().getValue())) {
+                Resampler.Closed closed = resampler.close(buckets.get(key));
+                keepBucket(key, closed.bucket());
+                made += stepBuckets(key, closed.steps(), evaluation, sink);
+            }
+        }
+        return made;
+    }
+
+    /** Steps one key's closed bucket (fills first) as the stream does; returns the forecasts made. */
+    private int stepBuckets(String key, List<Resampler.Step> steps, Evaluation evaluation, Consumer<Forecast> sink) {
+        int made = 0;
+        for (Resampler.Step step : steps) {
+            KeyState state = states.get(key);
+            FeatureWindow window = windows.get(key);
+            Admission.Decision decision = admission.admit(key, step.startMs(), step.features(),
+                    Admission.LastAccepted.stepped(state), () -> window);
+            if (decision.redelivery()) {
+                continue;
+            }
+            Forecaster.Outcome outcome = forecaster.process(List.of(new Forecaster.Request(key, step.startMs(),
+                    step.features(), state, window, decision.preparation()))).get(0);
+            states.put(key, outcome.state());
+            if (outcome.window() != null) {
+                windows.put(key, outcome.window());
+            }
+            if (step.isFill() || outcome.forecast() == null) {
+                continue;
+            }
+            evaluation.addActual(key, step.startMs(), bucketTargetValues(step));
+            Forecast forecast = outcome.forecast().withBucket(new Forecast.Bucket(step.events(), step.filledBefore()));
+            evaluation.addForecast(forecast);
+            sink.accept(forecast);
+            made++;
+        }
+        return made;
+    }
+
+    private Map<String, Double> bucketTargetValues(Resampler.Step step) {
+        Map<String, Double> values = new LinkedHashMap<>();
+        List<String> fields = resampler.fieldNames();
+        for (TargetSpec target : forecaster.card().targets()) {
+            int slot = fields.indexOf(target.field());
+            if (slot >= 0) {
+                values.put(target.field(), step.values()[slot]);
+            }
+        }
+        return values;
     }
 
     /** The event's target field values, for scoring; missing ones are left out. */

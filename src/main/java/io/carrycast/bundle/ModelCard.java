@@ -14,6 +14,8 @@ import java.util.List;
  * @param timezone the zone calendar features are computed in
  * @param horizon  steps ahead forecast per event; the output holds horizon * targets values, step-major
  * @param rollout  how to forecast past the horizon by feeding predictions back, or null for no rollout
+ * @param resample how a key's irregular events are combined into one value per cadence bucket, or null to
+ *                 step once per event
  */
 public record ModelCard(
         String name,
@@ -27,18 +29,32 @@ public record ModelCard(
         int horizon,
         NetworkSpec network,
         TensorSpec tensors,
-        Rollout rollout) {
+        Rollout rollout,
+        Resample resample) {
 
     public ModelCard {
         features = List.copyOf(features);
         targets = List.copyOf(targets);
     }
 
+    /** A card without a resample block. */
+    public ModelCard(String name, String version, Mode mode, int window, Duration cadence, ZoneId timezone,
+                     List<FeatureSpec> features, List<TargetSpec> targets, int horizon, NetworkSpec network,
+                     TensorSpec tensors, Rollout rollout) {
+        this(name, version, mode, window, cadence, timezone, features, targets, horizon, network, tensors, rollout,
+                null);
+    }
+
     /** A card without a rollout block. */
     public ModelCard(String name, String version, Mode mode, int window, Duration cadence, ZoneId timezone,
                      List<FeatureSpec> features, List<TargetSpec> targets, int horizon, NetworkSpec network,
                      TensorSpec tensors) {
-        this(name, version, mode, window, cadence, timezone, features, targets, horizon, network, tensors, null);
+        this(name, version, mode, window, cadence, timezone, features, targets, horizon, network, tensors, null, null);
+    }
+
+    /** Whether a key's events are combined per cadence bucket before each step. */
+    public boolean resamples() {
+        return resample != null;
     }
 
     /** Steps in each forecast: the rollout's steps, or the horizon without a rollout. */

@@ -28,13 +28,14 @@ public final class ModelCardParser {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> CARD_FIELDS = Set.of("name", "version", "mode", "window", "cadence",
-            "timezone", "features", "targets", "horizon", "network", "tensors", "rollout", "description");
+            "timezone", "features", "targets", "horizon", "network", "tensors", "rollout", "resample", "description");
     private static final Set<String> FEATURE_FIELDS = Set.of("field", "calendar", "mean", "std");
     private static final Set<String> TARGET_FIELDS = Set.of("field", "mean", "std");
     private static final Set<String> NETWORK_FIELDS = Set.of("cell", "layers", "hidden", "bidirectional");
     private static final Set<String> TENSOR_FIELDS = Set.of("input", "output", "layout", "state");
     private static final Set<String> PAIR_FIELDS = Set.of("input", "output");
     private static final Set<String> ROLLOUT_FIELDS = Set.of("steps", "inputs");
+    private static final Set<String> RESAMPLE_FIELDS = Set.of("default", "fields", "empty", "max_fill");
     private static final Set<String> FROM_TARGET_FIELDS = Set.of("from_target");
     private static final String FIELD_INPUT_FORMS = "\"hold\" or {\"from_target\": TARGET}";
 
@@ -78,8 +79,10 @@ public final class ModelCardParser {
         List<FeatureSpec> features = list(root, "features", i -> feature(root.get("features").get(i), i));
         List<TargetSpec> targets = list(root, "targets", i -> target(root.get("targets").get(i), i));
         Rollout rollout = root.has("rollout") ? rollout(root.get("rollout"), horizon, features, targets) : null;
-        return new ModelCard(text(root, "name"), text(root, "version"), mode, window, cadence(root),
-                timezone(root), features, targets, horizon, network, tensors, rollout);
+        Duration cadence = cadence(root);
+        Resample resample = root.has("resample") ? resample(root.get("resample"), cadence, features) : null;
+        return new ModelCard(text(root, "name"), text(root, "version"), mode, window, cadence,
+                timezone(root), features, targets, horizon, network, tensors, rollout, resample);
     }
 
     /**
@@ -116,6 +119,44 @@ public final class ModelCardParser {
             result.add(declared == null ? Rollout.Input.CALENDAR : rolloutInput(feature, declared, targets));
         }
         return new Rollout(steps, result);
+    }
+
+    /**
+     * The resample block. Buckets are aligned to local midnight, so the cadence must divide a day; the
+     * per-field aggregates must name fields the features read.
+     */
+    private Resample resample(JsonNode node, Duration cadence, List<FeatureSpec> features) {
+        requireObject(node, "resample", RESAMPLE_FIELDS);
+        if (Duration.ofDays(1).toMillis() % cadence.toMillis() != 0) {
+            throw invalid("cadence", JSON.valueToTree(cadence.toString()), "must divide a day (such as PT15M, "
+                    + "PT1H or P1D) when the card resamples: buckets are aligned to local midnight");
+        }
+        Resample.Aggregate defaultAggregate = node.has("default")
+                ? enumValue(node, "resample", "default", Resample.Aggregate.class) : Resample.Aggregate.MEAN;
+        java.util.Map<String, Resample.Aggregate> fields = new java.util.LinkedHashMap<>();
+        JsonNode declared = node.get("fields");
+        if (declared != null) {
+            if (!declared.isObject()) {
+                throw invalid("resample.fields", declared, "must be a JSON object from event fields to aggregates");
+            }
+            List<String> featureFields = features.stream().filter(FeatureSpec::isField).map(FeatureSpec::field)
+                    .distinct().toList();
+            for (Iterator<String> names = declared.fieldNames(); names.hasNext(); ) {
+                String name = names.next();
+                if (!featureFields.contains(name)) {
+                    throw invalid("resample.fields." + name, declared.get(name), "names no field the features "
+                            + "read; fields: " + featureFields);
+                }
+                fields.put(name, enumValue(declared, "resample.fields", name, Resample.Aggregate.class));
+            }
+        }
+        Resample.Empty empty = node.has("empty")
+                ? enumValue(node, "resample", "empty", Resample.Empty.class) : Resample.Empty.SKIP;
+        int maxFill = node.has("max_fill") ? integer(node, "resample.max_fill", "max_fill") : 0;
+        if (maxFill < 0) {
+            throw invalid("resample.max_fill", node.get("max_fill"), "must be >= 0");
+        }
+        return new Resample(defaultAggregate, fields, empty, maxFill);
     }
 
     private Rollout.Input rolloutInput(FeatureSpec feature, JsonNode declared, List<TargetSpec> targets) {

@@ -21,6 +21,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -113,7 +114,9 @@ final class BacktestCommand implements Callable<Integer> {
             Forecaster forecaster = new Forecaster(runner);
             missingTargets = Backtest.targetsMissingFrom(forecaster.card(), events);
             Evaluation evaluation = new Evaluation(forecaster.card(), t -> t >= from && t < until);
-            result = new Backtest(forecaster, reader, keyField, gapRule, lateness()).run(events, evaluation, forecast -> {
+            Duration grace = config == null ? Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT)
+                    : CarrycastConfig.load(config, System.getenv()).resampleGrace();
+            result = new Backtest(forecaster, reader, keyField, gapRule, lateness(), grace).run(events, evaluation, forecast -> {
                 try {
                     out.write(ForecastJson.write(forecast));
                     out.write('\n');

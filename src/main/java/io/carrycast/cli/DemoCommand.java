@@ -41,9 +41,15 @@ final class DemoCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     int rolloutSteps;
 
+    @Option(names = "--irregular",
+            description = "Replay each day as 1 to 5 irregular readings (exact: max, min, sum and mean of them give "
+                    + "the day's values) that a resample block in the model's card combines back into days.")
+    boolean irregular;
+
     @Override
     public Integer call() throws Exception {
-        Demo.Options options = new Demo.Options(csv, model, reportDir, eventsPerSecond, keepBroker, port, rolloutSteps);
+        Demo.Options options = new Demo.Options(csv, model, reportDir, eventsPerSecond, keepBroker, port, rolloutSteps,
+                irregular);
         return new Demo(options).run().modelBeatsPersistenceEverywhere() ? 0 : 1;
     }
 }

@@ -69,6 +69,8 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String STATE_GAP_POLICY_CONFIG = "carrycast.state.gap.policy";
     public static final String LATENESS_ALLOWED_MS_CONFIG = "carrycast.lateness.allowed.ms";
     public static final String LATENESS_HISTORY_MAX_EVENTS_CONFIG = "carrycast.lateness.history.max.events";
+    public static final String RESAMPLE_GRACE_MS_CONFIG = "carrycast.resample.grace.ms";
+    public static final long RESAMPLE_GRACE_MS_DEFAULT = 5_000L;
     public static final String MODEL_RELOAD_INTERVAL_MS_CONFIG = "carrycast.model.reload.interval.ms";
     public static final String HTTP_HOST_CONFIG = "carrycast.http.host";
     public static final String HTTP_PORT_CONFIG = "carrycast.http.port";
@@ -154,6 +156,10 @@ public final class CarrycastConfig extends AbstractConfig {
                             + "carrycast.lateness.allowed.ms > 0), and so the longest replay; a late event older "
                             + "than the history is refused as late. The history also keeps a state snapshot every "
                             + "max(1, this / 4) events.")
+            .define(RESAMPLE_GRACE_MS_CONFIG, Type.LONG, RESAMPLE_GRACE_MS_DEFAULT, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
+                    "For a model card with a resample block: how far (ms) the partition's stream time must pass a "
+                            + "key's open bucket's end before the bucket is stepped without waiting for the key's "
+                            + "next event. Events of other keys arriving up to this much out of order still count.")
             .define(MODEL_RELOAD_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
                     "How often the model directory is checked for a new model (ms); 0 turns hot-swap off.")
             .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.MEDIUM,
@@ -492,6 +498,11 @@ public final class CarrycastConfig extends AbstractConfig {
     public io.carrycast.forecast.LateEvents.Bound lateness() {
         return new io.carrycast.forecast.LateEvents.Bound(getLong(LATENESS_ALLOWED_MS_CONFIG),
                 getInt(LATENESS_HISTORY_MAX_EVENTS_CONFIG));
+    }
+
+    /** How far stream time passes a resampled bucket's end before the bucket is stepped. */
+    public java.time.Duration resampleGrace() {
+        return java.time.Duration.ofMillis(getLong(RESAMPLE_GRACE_MS_CONFIG));
     }
 
     public java.time.Duration modelReloadInterval() {

@@ -74,11 +74,18 @@ public final class Demo {
      * What the {@code demo} command was asked for; a null csv means the bundled dataset.
      *
      * @param rolloutSteps forecast steps to roll out to when the model's card has no rollout block; 0 for none
+     * @param irregular    whether each day is replayed as irregular readings that the model's card resamples
+     *                     back to days ({@link IrregularWeather})
      */
     public record Options(Path csv, Path model, Path reportDir, int eventsPerSecond, boolean keepBroker, int port,
-                          int rolloutSteps) {
+                          int rolloutSteps, boolean irregular) {
         public Options(Path csv, Path model, Path reportDir, int eventsPerSecond, boolean keepBroker, int port) {
             this(csv, model, reportDir, eventsPerSecond, keepBroker, port, DEFAULT_ROLLOUT_STEPS);
+        }
+
+        public Options(Path csv, Path model, Path reportDir, int eventsPerSecond, boolean keepBroker, int port,
+                       int rolloutSteps) {
+            this(csv, model, reportDir, eventsPerSecond, keepBroker, port, rolloutSteps, false);
         }
     }
 
@@ -101,12 +108,21 @@ public final class Demo {
     }
 
     public Result run() throws IOException, InterruptedException {
-        List<ObjectNode> events = chronological(EventFile.read(datasetPath()));
+        List<ObjectNode> days = chronological(EventFile.read(datasetPath()));
         Path workDir = Files.createTempDirectory("carrycast-demo-");
         Path model = withRollout(options.model(), workDir.resolve("model"), options.rolloutSteps());
+        List<ObjectNode> events = days;
+        // Each city's last day stays open when replaying readings: no later reading moves stream time past it.
+        int expectedForecasts = days.size();
+        if (options.irregular()) {
+            model = IrregularWeather.withResample(model, workDir.resolve("model-resampled"));
+            events = IrregularWeather.explode(days);
+            expectedForecasts -= (int) days.stream().map(day -> day.get(KEY_FIELD).asText()).distinct().count();
+        }
         ModelCard card = ModelBundle.load(model).card();
-        System.out.printf("carrycast demo: %d daily weather events, model %s v%s%n", events.size(), card.name(),
-                card.version());
+        System.out.printf("carrycast demo: %d daily weather events%s, model %s v%s%n", days.size(),
+                options.irregular() ? " as " + events.size() + " irregular readings, resampled back to days" : "",
+                card.name(), card.version());
         if (card.rollout() != null) {
             System.out.println(describeRollout(card));
         }
@@ -120,12 +136,12 @@ public final class Demo {
             String endpointTable;
             try (CarrycastApplication application = CarrycastApplication.start(config(broker, workDir, model))) {
                 application.awaitRunning(Duration.ofSeconds(60));
-                forecasts = replayAndCollect(broker, events);
+                forecasts = replayAndCollect(broker, events, expectedForecasts);
                 endpointTable = LiveScores.endpointTable(application.httpPort());
             }
             List<Evaluation.Score> liveScores = LiveScores.nextDay(card, LiveScores.consume(broker.bootstrapServers(),
                     SCORES_TOPIC), SCORE_FROM, SCORE_UNTIL);
-            Result result = summarise(card, events, forecasts, liveScores);
+            Result result = summarise(card, days, forecasts, liveScores);
             System.out.printf("%nThe forecaster's GET /accuracy at the end (this instance, all cities, since it started: "
                     + "the whole replay, not only 2015):%n%s", endpointTable);
             if (options.keepBroker()) {
@@ -198,11 +214,12 @@ public final class Demo {
         return CarrycastConfig.of(settings);
     }
 
-    private List<Forecast> replayAndCollect(EmbeddedKafkaBroker broker, List<ObjectNode> events) throws InterruptedException {
+    private List<Forecast> replayAndCollect(EmbeddedKafkaBroker broker, List<ObjectNode> events, int expected)
+            throws InterruptedException {
         List<Forecast> forecasts = new CopyOnWriteArrayList<>();
         AtomicInteger produced = new AtomicInteger();
         Progress progress = new Progress(events.size(), produced::get, forecasts::size);
-        Thread consumer = new Thread(() -> consume(broker, events.size(), forecasts), "demo-consumer");
+        Thread consumer = new Thread(() -> consume(broker, expected, forecasts), "demo-consumer");
         consumer.start();
         progress.start();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
@@ -222,8 +239,8 @@ public final class Demo {
         }
         consumer.join();
         progress.finish();
-        if (forecasts.size() < events.size()) {
-            throw new CarrycastException("only " + forecasts.size() + " of " + events.size()
+        if (forecasts.size() < expected) {
+            throw new CarrycastException("only " + forecasts.size() + " of " + expected
                     + " forecasts came back within " + IDLE_TIMEOUT.toSeconds() + " s of the last one");
         }
         return forecasts;

@@ -79,6 +79,42 @@ public final class FeatureExtractor {
         return vector;
     }
 
+    /**
+     * The raw values of {@link #fieldNames()} in a streaming read, judged by the same rule as
+     * {@link #extract(EventReader.Values, long)}: what a resampled bucket aggregates.
+     */
+    public double[] fieldValues(EventReader.Values event) {
+        double[] values = new double[fieldNames.size()];
+        for (int slot = 0; slot < values.length; slot++) {
+            values[slot] = event.isNumber(slot) ? event.number(slot) : finiteNumber(event.node(slot), fieldNames.get(slot));
+        }
+        return values;
+    }
+
+    /** The raw values of {@link #fieldNames()} in a parsed event. */
+    public double[] fieldValues(ObjectNode event) {
+        double[] values = new double[fieldNames.size()];
+        for (int slot = 0; slot < values.length; slot++) {
+            values[slot] = finiteNumber(event.get(fieldNames.get(slot)), fieldNames.get(slot));
+        }
+        return values;
+    }
+
+    /**
+     * The features for raw field values (slot i for {@link #fieldNames()} entry i), calendar features computed
+     * for {@code timeMs}: a resampled bucket's input, stamped with the bucket's start.
+     */
+    public float[] extract(double[] fieldValues, long timeMs) {
+        float[] vector = new float[features.size()];
+        ZonedDateTime time = calendarTime(timeMs);
+        for (int i = 0; i < vector.length; i++) {
+            FeatureSpec feature = features.get(i);
+            double raw = slots[i] < 0 ? feature.calendar().valueAt(time) : fieldValues[slots[i]];
+            vector[i] = (float) feature.normalise(raw);
+        }
+        return vector;
+    }
+
     private ZonedDateTime calendarTime(long eventTimeMs) {
         return needsCalendar ? Instant.ofEpochMilli(eventTimeMs).atZone(card.timezone()) : null;
     }

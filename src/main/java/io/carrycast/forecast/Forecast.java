@@ -14,9 +14,10 @@ import java.util.Map;
  *                     has a rollout block)
  * @param revision     0 for the first forecast at this key and event time; n for its n-th correction after a
  *                     late event of the key was inserted before it ({@link LateEvents})
+ * @param bucket       for a card that resamples, what the stepped bucket held; null otherwise
  */
 public record Forecast(String key, long eventTimeMs, String modelName, String modelVersion, String mode,
-                       long stepsSeen, String stateNote, List<Point> points, int revision) {
+                       long stepsSeen, String stateNote, List<Point> points, int revision, Bucket bucket) {
 
     /** The key was silent longer than the maximum gap; its state restarted from zero. */
     public static final String RESET_AFTER_GAP = "reset_after_gap";
@@ -32,15 +33,30 @@ public record Forecast(String key, long eventTimeMs, String modelName, String mo
         }
     }
 
-    /** A first forecast (revision 0). */
+    /** A first forecast (revision 0) made at one event (no resampled bucket). */
     public Forecast(String key, long eventTimeMs, String modelName, String modelVersion, String mode,
                     long stepsSeen, String stateNote, List<Point> points) {
-        this(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, points, 0);
+        this(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, points, 0, null);
     }
 
     /** This forecast marked as revision {@code next}. */
     public Forecast withRevision(int next) {
-        return new Forecast(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, points, next);
+        return new Forecast(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, points, next, bucket);
+    }
+
+    /** This forecast as made at a resampled bucket. */
+    public Forecast withBucket(Bucket bucket) {
+        return new Forecast(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, points, revision,
+                bucket);
+    }
+
+    /**
+     * The cadence bucket a resampled forecast was made at; its start is the forecast's event time.
+     *
+     * @param events       events the bucket held
+     * @param filledBefore empty buckets stepped just before it with carried or zero values
+     */
+    public record Bucket(int events, int filledBefore) {
     }
 
     /**

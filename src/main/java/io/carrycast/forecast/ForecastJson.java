@@ -22,11 +22,14 @@ import java.util.Map;
  *  "model":{"name":"weather-lstm","version":"1"},"mode":"stateful","steps_seen":1156,
  *  "revision":1,                        (only for a corrected forecast: see {@link Forecast#revision()})
  *  "state_note":"reprimed_after_gap",   (only when the state was reset or rebuilt before this step)
+ *  "bucket":{"events":4,"filled_before":0},   (only for a card that resamples)
  *  "forecast":[{"step":1,"target_time":"2015-03-02T00:00:00Z","values":{"temp_max":9.84}},
  *              {"step":2,"target_time":"2015-03-03T00:00:00Z","rollout":true,"values":{"temp_max":8.9}}]}
  * }</pre>
  * A point says {@code "rollout":true} when it lies past the model's horizon, reached by feeding the model
- * its own forecasts; points of the event's own model call carry no such field.
+ * its own forecasts; points of the event's own model call carry no such field. A forecast of a resampled
+ * cadence bucket (event time: the bucket's start) says how many events the bucket held and how many empty
+ * buckets were filled just before it.
  */
 public final class ForecastJson {
 
@@ -54,6 +57,10 @@ public final class ForecastJson {
         }
         if (forecast.stateNote() != null) {
             out.ascii(",\"state_note\":").string(forecast.stateNote());
+        }
+        if (forecast.bucket() != null) {
+            out.ascii(",\"bucket\":{\"events\":").number(forecast.bucket().events());
+            out.ascii(",\"filled_before\":").number(forecast.bucket().filledBefore()).ascii("}");
         }
         out.ascii(",\"forecast\":[");
         boolean firstPoint = true;
@@ -213,7 +220,9 @@ public final class ForecastJson {
                     root.get("model").get("name").textValue(), root.get("model").get("version").textValue(),
                     root.get("mode").textValue(), root.get("steps_seen").longValue(),
                     root.hasNonNull("state_note") ? root.get("state_note").textValue() : null, points,
-                    root.path("revision").intValue());
+                    root.path("revision").intValue(),
+                    root.hasNonNull("bucket") ? new Forecast.Bucket(root.get("bucket").get("events").intValue(),
+                            root.get("bucket").get("filled_before").intValue()) : null);
         } catch (IOException | RuntimeException e) {
             throw new CarrycastException("not a carrycast forecast: " + new String(bytes, StandardCharsets.UTF_8), e);
         }

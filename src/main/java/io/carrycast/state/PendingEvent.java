@@ -6,38 +6,61 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * An accepted event waiting for its key's next model step in a micro-batch. Stored in a changelogged
- * store so that an event whose input offset is committed is never lost with the process.
+ * store so that an event whose input offset is committed is never lost with the process. For a card that
+ * resamples, a waiting step is a closed cadence bucket (or an empty one being filled) rather than an event.
  *
- * <p>Encoding (version 1, little-endian): {@code byte version=1, long sequence, long eventTimeMs,
- * byte preparation, int keyBytes, byte[keyBytes] key (UTF-8), int featureCount, float[featureCount]}.
+ * <p>Encoding (version 2, little-endian): {@code byte version=2, long sequence, long eventTimeMs,
+ * byte preparation, int keyBytes, byte[keyBytes] key (UTF-8), int featureCount, float[featureCount],
+ * int bucketEvents, int filledBefore}. Version 1 is the same without the last two fields, and is still read
+ * (as an event, not a bucket).
  *
- * @param sequence    arrival order within the task
- * @param preparation what must happen to the key's state before this event is stepped, decided when the
- *                    event was accepted
+ * @param sequence     arrival order within the task
+ * @param preparation  what must happen to the key's state before this event is stepped, decided when the
+ *                     event was accepted
+ * @param bucketEvents for a resampled bucket, the events it held (0: an empty bucket being filled, which
+ *                     gives no forecast); {@link #NOT_A_BUCKET} for an event
+ * @param filledBefore for a resampled bucket, the empty buckets filled just before it
  */
 public record PendingEvent(long sequence, String key, long eventTimeMs, float[] features,
-                           StatePreparation preparation) {
+                           StatePreparation preparation, int bucketEvents, int filledBefore) {
 
-    private static final byte VERSION = 1;
+    /** {@link #bucketEvents} of an event stepped as it is, not resampled. */
+    public static final int NOT_A_BUCKET = -1;
+
+    private static final byte VERSION = 2;
+    private static final byte VERSION_WITHOUT_BUCKET = 1;
     private static final int HEADER_BYTES = 2 + Long.BYTES * 2 + Integer.BYTES * 2;
+
+    /** An event stepped as it is. */
+    public PendingEvent(long sequence, String key, long eventTimeMs, float[] features, StatePreparation preparation) {
+        this(sequence, key, eventTimeMs, features, preparation, NOT_A_BUCKET, 0);
+    }
+
+    public boolean isBucket() {
+        return bucketEvents != NOT_A_BUCKET;
+    }
 
     public byte[] encode() {
         byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer buffer = ByteBuffer.allocate(HEADER_BYTES + keyBytes.length + features.length * Float.BYTES)
-                .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buffer = ByteBuffer.allocate(HEADER_BYTES + keyBytes.length + features.length * Float.BYTES
+                        + 2 * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         buffer.put(VERSION).putLong(sequence).putLong(eventTimeMs).put((byte) preparation.ordinal()).putInt(keyBytes.length)
                 .put(keyBytes).putInt(features.length);
-        buffer.asFloatBuffer().put(features);
+        for (float feature : features) {
+            buffer.putFloat(feature);
+        }
+        buffer.putInt(bucketEvents).putInt(filledBefore);
         return buffer.array();
     }
 
     public static PendingEvent decode(byte[] bytes) {
-        if (bytes.length < HEADER_BYTES || bytes[0] != VERSION) {
+        if (bytes.length < HEADER_BYTES || (bytes[0] != VERSION && bytes[0] != VERSION_WITHOUT_BUCKET)) {
             throw new StateFormatException("stored pending event has " + bytes.length + " bytes and version "
-                    + (bytes.length == 0 ? "none" : bytes[0]) + "; this build reads version " + VERSION);
+                    + (bytes.length == 0 ? "none" : bytes[0]) + "; this build reads versions "
+                    + VERSION_WITHOUT_BUCKET + " and " + VERSION);
         }
         ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        buffer.get();
+        byte version = buffer.get();
         long sequence = buffer.getLong();
         long time = buffer.getLong();
         int preparation = buffer.get();
@@ -47,12 +70,17 @@ public record PendingEvent(long sequence, String key, long eventTimeMs, float[] 
         byte[] keyBytes = new byte[buffer.getInt()];
         buffer.get(keyBytes);
         float[] features = new float[buffer.getInt()];
-        if (buffer.remaining() != features.length * Float.BYTES) {
+        int trailer = version == VERSION ? 2 * Integer.BYTES : 0;
+        if (buffer.remaining() != features.length * Float.BYTES + trailer) {
             throw new StateFormatException("stored pending event declares " + features.length
-                    + " features but holds " + buffer.remaining() + " bytes of them");
+                    + " features but holds " + (buffer.remaining() - trailer) + " bytes of them");
         }
-        buffer.asFloatBuffer().get(features);
+        for (int i = 0; i < features.length; i++) {
+            features[i] = buffer.getFloat();
+        }
+        int bucketEvents = version == VERSION ? buffer.getInt() : NOT_A_BUCKET;
+        int filledBefore = version == VERSION ? buffer.getInt() : 0;
         return new PendingEvent(sequence, new String(keyBytes, StandardCharsets.UTF_8), time, features,
-                StatePreparation.values()[preparation]);
+                StatePreparation.values()[preparation], bucketEvents, filledBefore);
     }
 }

@@ -11,10 +11,12 @@ import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.InvalidEventException.Reason;
 import io.carrycast.forecast.LateEvents;
 import io.carrycast.forecast.LiveModel;
+import io.carrycast.forecast.Resampler;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.state.FeatureWindow;
 import io.carrycast.state.KeyHistory;
 import io.carrycast.state.KeyState;
+import io.carrycast.state.OpenBucket;
 import io.carrycast.state.PendingEvent;
 import io.carrycast.state.StatePreparation;
 import java.time.Duration;
@@ -57,6 +59,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>With scoring on, each stepped event first scores the key's forecasts waiting for its time, then its own
  * forecast joins them ({@link LiveScoring}). As the challenger (a {@link ChallengerGuard} in the settings),
  * nothing the processor throws leaves it.
+ *
+ * <p>A card with a resample block steps cadence buckets instead of events ({@link Resampler}): each event goes
+ * into its key's open bucket ({@link OpenBuckets}), and a bucket is stepped when the key's next event falls into
+ * a later one (the closed bucket then waits in the micro-batch like an event), or, by a stream-time punctuation,
+ * once the partition's stream time has passed its end by the grace; the buckets that punctuation closes are
+ * stepped together, one model call per round of distinct keys.
  */
 final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
 
@@ -71,9 +79,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * @param guard        null for the live model; for the challenger, what keeps its failures to itself
      */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule,
-                    boolean keepLatest, LateEvents.Bound lateness, StoreNames stores, Scorer.Sink scoring, boolean forwardScores,
-                    ChallengerGuard guard) {
+                    boolean keepLatest, LateEvents.Bound lateness, Duration resampleGrace, StoreNames stores,
+                    Scorer.Sink scoring, boolean forwardScores, ChallengerGuard guard) {
     }
+
+    /** How often, in stream time, the open-bucket index is checked for buckets the grace has passed. */
+    private static final Duration BUCKET_CHECK_INTERVAL = Duration.ofSeconds(1);
 
     private final LiveModel live;
     private final Settings settings;
@@ -86,6 +97,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private Admission admission;
     /** Null when late events are refused (no allowed lateness). */
     private LateEvents lateEvents;
+    /** Null when the served card steps once per event. */
+    private Resampler resampler;
+    /** Null when the topology was built for a card that steps once per event. */
+    private OpenBuckets openBuckets;
+    /** A resampling model this instance cannot serve (no bucket stores), once its refusal is logged. */
+    private Forecaster refusedSwap;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> stateStore;
     private KeyValueStore<String, byte[]> windowStore;
@@ -121,6 +138,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
+        if (live.current().card().resamples()) {
+            openBuckets = new OpenBuckets(context.getStateStore(settings.stores().bucket()),
+                    context.getStateStore(settings.stores().bucketDue()));
+            context.schedule(BUCKET_CHECK_INTERVAL, PunctuationType.STREAM_TIME,
+                    streamTime -> guarded(() -> stepEndedBuckets(streamTime)));
+        }
         serve(live.current());
         StoreNames stores = settings.stores();
         this.stateStore = context.getStateStore(stores.state());
@@ -164,6 +187,16 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private void handle(Record<String, byte[]> record) {
         metrics.eventIn();
         followModelSwap();
+        if (resampler != null) {
+            try {
+                addToBucket(record);
+            } finally {
+                if (pending != null && isLastDeliveredInput()) {
+                    flush();
+                }
+            }
+            return;
+        }
         if (pending == null) {
             PendingEvent event = accept(record);
             if (event != null) {
@@ -226,6 +259,14 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     /** Events admitted under the old model are stepped by it before the new one takes over. */
     private void followModelSwap() {
         Forecaster latest = live.current();
+        if (latest != model && latest.card().resamples() && openBuckets == null) {
+            if (refusedSwap != latest) {
+                refusedSwap = latest;
+                LOG.error("Model card '{}' resamples, but this instance started with a card that does not and has no "
+                        + "bucket stores; it keeps serving '{}' until restarted", latest.card().name(), model.card().name());
+            }
+            return;
+        }
         if (latest != model) {
             flush();
             serve(latest);
@@ -249,6 +290,110 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         eventFields = settings.reader().fields(fields, null);
         admission = Admission.forModel(next, settings.gapRule());
         lateEvents = settings.lateness().enabled() ? new LateEvents(next, admission, settings.lateness()) : null;
+        resampler = Resampler.forCard(next.card(), extractor);
+    }
+
+    /**
+     * Adds the event to its key's open bucket. The bucket it closes waits in the micro-batch like an event when
+     * batching (so buckets closed by many keys' events share model calls), else is stepped at once.
+     */
+    private void addToBucket(Record<String, byte[]> record) {
+        String key = seriesKey(record);
+        EventReader.Values event = settings.reader().read(record.value(), eventFields);
+        long eventTime = settings.reader().eventTime(event, record.timestamp());
+        double[] values = extractor.fieldValues(event);
+        OpenBucket stored = openBuckets.get(key);
+        Resampler.Added added = resampler.add(key, stored, eventTime, values);
+        if (added.redelivery()) {
+            metrics.duplicate();
+            return;
+        }
+        if (pending == null) {
+            stepBuckets(Map.of(key, added.steps()), false);
+        } else {
+            addToBatch(key, added.steps());
+        }
+        openBuckets.put(key, stored, added.bucket());
+    }
+
+    /** Admits a key's closed bucket (fills first) into the micro-batch, after what the key already has there. */
+    private void addToBatch(String key, List<Resampler.Step> steps) {
+        for (Resampler.Step step : steps) {
+            PendingEvent waiting = pending.lastOf(key);
+            Admission.Decision decision = admission.admit(key, step.startMs(), step.features(), waiting != null
+                    ? Admission.LastAccepted.waiting(waiting.eventTimeMs(), waiting.features())
+                    : Admission.LastAccepted.stepped(storedState(key)), () -> storedWindow(key));
+            if (decision.redelivery()) {
+                metrics.duplicate();
+                continue;
+            }
+            if (pending.isFull()) {
+                flush();
+            }
+            pending.add(bucketEvent(pending.nextSequence(), key, step, decision));
+            if (pending.isFull()) {
+                flush();
+            }
+        }
+    }
+
+    private static PendingEvent bucketEvent(long sequence, String key, Resampler.Step step, Admission.Decision decision) {
+        return new PendingEvent(sequence, key, step.startMs(), step.features(), decision.preparation(), step.events(),
+                step.filledBefore());
+    }
+
+    /** Steps every open bucket the partition's stream time has passed by the grace. */
+    private void stepEndedBuckets(long streamTime) {
+        followModelSwap();
+        // Buckets closed by events go first: a key's next bucket must follow its step.
+        flush();
+        if (resampler != null) {
+            stepBuckets(openBuckets.closeEndedBy(streamTime - settings.resampleGrace().toMillis(), resampler), true);
+        }
+    }
+
+    /**
+     * Steps closed buckets, round by round: each key's fills, then its bucket. A round's keys are distinct and
+     * share model calls of up to the maximum batch.
+     *
+     * @param skipRefused whether a bucket the admission rules refuse is logged and skipped (in a punctuation,
+     *                    which has no event to dead-letter) rather than thrown for its event
+     */
+    private void stepBuckets(Map<String, List<Resampler.Step>> stepsByKey, boolean skipRefused) {
+        int rounds = stepsByKey.values().stream().mapToInt(List::size).max().orElse(0);
+        for (int round = 0; round < rounds; round++) {
+            List<PendingEvent> events = new ArrayList<>();
+            for (Map.Entry<String, List<Resampler.Step>> keySteps : stepsByKey.entrySet()) {
+                if (round < keySteps.getValue().size()) {
+                    PendingEvent event = admitBucket(keySteps.getKey(), keySteps.getValue().get(round), skipRefused);
+                    if (event != null) {
+                        events.add(event);
+                    }
+                }
+            }
+            for (int from = 0; from < events.size(); from += settings.maxBatch()) {
+                step(events.subList(from, Math.min(events.size(), from + settings.maxBatch())));
+            }
+        }
+    }
+
+    private PendingEvent admitBucket(String key, Resampler.Step bucket, boolean skipRefused) {
+        try {
+            Admission.Decision decision = admission.admit(key, bucket.startMs(), bucket.features(),
+                    Admission.LastAccepted.stepped(storedState(key)), () -> storedWindow(key));
+            if (decision.redelivery()) {
+                metrics.duplicate();
+                return null;
+            }
+            return bucketEvent(0, key, bucket, decision);
+        } catch (InvalidEventException refused) {
+            if (!skipRefused) {
+                throw refused;
+            }
+            LOG.warn("Bucket of key '{}' starting {} not stepped: {}: {}", key, Instant.ofEpochMilli(bucket.startMs()),
+                    refused.reason().label(), refused.getMessage());
+            return null;
+        }
     }
 
     /**
@@ -257,11 +402,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * @return the event to step, or null for an exact redelivery or a late event (corrected at once)
      */
     private PendingEvent accept(Record<String, byte[]> record) {
-        String key = record.key();
-        if (key == null || key.isEmpty()) {
-            throw new InvalidEventException(Reason.NO_KEY, "event has " + (key == null ? "no" : "an empty")
-                    + " record key; the record key is the series id");
-        }
+        String key = seriesKey(record);
         EventReader.Values event = settings.reader().read(record.value(), eventFields);
         long eventTime = settings.reader().eventTime(event, record.timestamp());
         float[] features = extractor.extract(event, eventTime);
@@ -335,6 +476,15 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (latestStore != null && latest != null) {
             latestStore.put(key, ForecastJson.write(latest));
         }
+    }
+
+    private static String seriesKey(Record<String, byte[]> record) {
+        String key = record.key();
+        if (key == null || key.isEmpty()) {
+            throw new InvalidEventException(Reason.NO_KEY, "event has " + (key == null ? "no" : "an empty")
+                    + " record key; the record key is the series id");
+        }
+        return key;
     }
 
     /** Steps every pending event, round by round, and marks them stepped. */
@@ -423,7 +573,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                 histories.add(KeyValue.pair(event.key(),
                         lateEvents.record(storedHistory(event.key()), requests.get(i), outcome).encode()));
             }
-            Forecast forecast = outcome.forecast();
+            Forecast forecast = event.isBucket() ? asBucket(event, outcome.forecast()) : outcome.forecast();
             if (forecast != null) {
                 // Written once: the same JSON goes to the output topic and to the latest-forecast store.
                 byte[] json = ForecastJson.write(forecast);
@@ -444,6 +594,14 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (!histories.isEmpty()) {
             historyStore.putAll(histories);
         }
+    }
+
+    /** A resampled bucket's forecast says what the bucket held; a filled empty bucket gives none. */
+    private static Forecast asBucket(PendingEvent event, Forecast forecast) {
+        if (forecast == null || event.bucketEvents() == 0) {
+            return null;
+        }
+        return forecast.withBucket(new Forecast.Bucket(event.bucketEvents(), event.filledBefore()));
     }
 
     private KeyState storedState(String key) {

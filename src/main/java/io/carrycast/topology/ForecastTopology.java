@@ -2,6 +2,7 @@ package io.carrycast.topology;
 
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.EventReader;
+import io.carrycast.forecast.LateEvents;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
 import java.util.ArrayList;
@@ -44,6 +45,13 @@ public final class ForecastTopology {
      * events; only with {@code carrycast.lateness.allowed.ms} > 0.
      */
     public static final String HISTORY_STORE = "carrycast-history";
+    /**
+     * Per key: its resampling state, the open cadence bucket's running aggregates
+     * ({@link io.carrycast.state.OpenBucket}); only when the model card resamples.
+     */
+    public static final String BUCKET_STORE = "carrycast-bucket";
+    /** The open buckets by end time, then key ({@link OpenBuckets}); only when the model card resamples. */
+    public static final String BUCKET_DUE_STORE = "carrycast-bucket-due";
     /** Per key: the latest forecast's JSON, served by {@code GET /forecasts/{key}}; only with HTTP on. */
     public static final String LATEST_STORE = "carrycast-latest";
     /**
@@ -131,9 +139,16 @@ public final class ForecastTopology {
             builder.addStateStore(persistentStore(names.latest()));
             stores.add(names.latest());
         }
+        LateEvents.requireNotResampled(config.lateness(), model.current().card().resamples());
         if (config.lateness().enabled()) {
             builder.addStateStore(persistentStore(names.history()));
             stores.add(names.history());
+        }
+        if (model.current().card().resamples()) {
+            builder.addStateStore(persistentStore(names.bucket()));
+            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(names.bucketDue()),
+                    Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled());
+            stores.addAll(List.of(names.bucket(), names.bucketDue()));
         }
         if (config.scoringEnabled()) {
             builder.addStateStore(persistentStore(names.waiting()));
@@ -141,7 +156,7 @@ public final class ForecastTopology {
         }
         String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
         ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
-                config.gapRule(), keepLatest, config.lateness(), names, config.scoringEnabled() ? metrics.accuracy() : null,
+                config.gapRule(), keepLatest, config.lateness(), config.resampleGrace(), names, config.scoringEnabled() ? metrics.accuracy() : null,
                 scoresTopic != null, guard);
         KStream<String, byte[]> forecasts = events.process(() -> new ForecastProcessor(model, settings, nodeMetrics),
                 Named.as(namePrefix + "forecast"), stores.toArray(String[]::new));

@@ -74,6 +74,8 @@ public final class EndToEndBenchmark {
     private static final int PARTITIONS = 4;
     private static final int WINDOW = 120;
     private static final String PYTHON_PEER_SCENARIO = "python peer 100K keys alos";
+    /** Events per cadence bucket of a resampled key: the card's cadence is this many of the events' seconds. */
+    private static final int EVENTS_PER_BUCKET = 4;
 
     private final EmbeddedKafkaBroker broker;
     private final Path workDir;
@@ -91,9 +93,20 @@ public final class EndToEndBenchmark {
             return keys * eventsPerKey;
         }
 
-        /** A window-mode key forecasts from its W-th event on. */
+        /**
+         * A window-mode key forecasts from its W-th event on; a resampled key once per bucket but its last, which
+         * no later event closes.
+         */
         int forecasts() {
+            if (design.equals("resampled")) {
+                return keys * (eventsPerKey / EVENTS_PER_BUCKET - 1);
+            }
             return design.equals("window") ? keys * (eventsPerKey - WINDOW + 1) : events();
+        }
+
+        /** Input events per forecast, to state a resampled run's rate per input event. */
+        int eventsPerForecast() {
+            return design.equals("resampled") ? EVENTS_PER_BUCKET : 1;
         }
     }
 
@@ -189,7 +202,7 @@ public final class EndToEndBenchmark {
             for (int r = 0; r < repeats; r++) {
                 for (Scenario scenario : scenarios) {
                     Result result = bench.run(scenario, !scenario.design().equals("window")
-                            && !Arrays.asList(args).contains("no-latency"));
+                            && !scenario.design().equals("resampled") && !Arrays.asList(args).contains("no-latency"));
                     System.out.printf(Locale.ROOT, "run %d %-34s %9.0f events/s%s  cpu us/event: stream %.1f producer %.1f"
                                     + " rest %.1f%n", r + 1, scenario.name(), result.eventsPerSecond(),
                             result.latencies().stream().map(l -> String.format(Locale.ROOT, "  at %d/s p50 %.1f p99 %.1f ms",
@@ -214,6 +227,7 @@ public final class EndToEndBenchmark {
             }
             printMedians(results);
             compareSamples(PYTHON_PEER_SCENARIO, "batched 100K keys alos");
+            compareRates(results, "resampled 100K keys alos", "batched 100K keys alos");
         } finally {
             deleteRecursively(workDir);
         }
@@ -234,6 +248,9 @@ public final class EndToEndBenchmark {
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
                         CarrycastConfig.LATENESS_ALLOWED_MS_CONFIG, 60_000L)));
         list.add(new Scenario("batched 100K keys alos 10MB cache", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, Map.of()));
+        // Four events per key and bucket (cadence PT4S, events 1 s apart), three buckets per key: input events/s.
+        list.add(new Scenario("resampled 100K keys alos", "resampled", 100_000, 3 * EVENTS_PER_BUCKET,
+                StreamsConfig.AT_LEAST_ONCE, bigCache));
         list.add(new Scenario("batched+window60 100K keys alos", "batched-window-kept", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
         // Rollout to 24 steps: 23 more batched model calls per batch, and 24 points in every forecast.
         list.add(new Scenario("batched+rollout24 100K keys alos", "batched-rollout24", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
@@ -291,7 +308,9 @@ public final class EndToEndBenchmark {
         String input = id + "-in";
         String output = id + "-out";
         broker.createTopics(PARTITIONS, input, output, id + "-dlq", id + "-challenger");
-        long base = System.currentTimeMillis() - 86_400_000L * 30;
+        // On a bucket boundary, so that a resampled key's events 1 s apart fill its buckets four by four.
+        long bucketMs = EVENTS_PER_BUCKET * 1000L;
+        long base = (System.currentTimeMillis() - 86_400_000L * 30) / bucketMs * bucketMs;
         produce(input, scenario.keys(), scenario.eventsPerKey(), base, 0);
         try (App app = start(scenario, id, input, output);
              KafkaConsumer<String, byte[]> consumer = consumer(output)) {
@@ -301,7 +320,10 @@ public final class EndToEndBenchmark {
             for (int rate : measureLatency ? latencyRates : List.<Integer>of()) {
                 latencies.add(latency(consumer, input, scenario.keys(), rate, latencySeconds));
             }
-            return new Result(scenario, throughput.eventsPerSecond(), latencies, throughput.cpu());
+            int perForecast = scenario.eventsPerForecast();
+            CpuPerEvent cpu = throughput.cpu();
+            return new Result(scenario, throughput.eventsPerSecond() * perForecast, latencies, new CpuPerEvent(
+                    cpu.streamThread() / perForecast, cpu.producerThread() / perForecast, cpu.rest() / perForecast));
         } finally {
             discard(id);
         }
@@ -541,6 +563,11 @@ public final class EndToEndBenchmark {
             }
             case "batched-window-kept" -> card.put("window", 60);
             case "batched-rollout24" -> card.put("window", 0).set("rollout", RolloutBenchmark.rolloutBlock(24));
+            case "resampled" -> {
+                card.put("window", 0).put("cadence", "PT" + EVENTS_PER_BUCKET + "S");
+                ObjectNode resample = card.putObject("resample").put("default", "mean");
+                resample.putObject("fields").put("f0", "last").put("f1", "sum").put("f2", "max");
+            }
             default -> card.put("window", 0);
         }
         Files.writeString(dir.resolve("model.json"), JSON.writeValueAsString(card));
@@ -742,6 +769,19 @@ public final class EndToEndBenchmark {
                 new StringDeserializer(), new ByteArrayDeserializer());
         consumer.subscribe(List.of(topic));
         return consumer;
+    }
+
+    /** The median rate of {@code scenario} as a share of {@code reference}'s, both measured in this run. */
+    private static void compareRates(Map<String, List<Result>> results, String scenario, String reference) {
+        List<Result> a = results.get(scenario);
+        List<Result> b = results.get(reference);
+        if (a == null || b == null) {
+            return;
+        }
+        double rate = median(a.stream().mapToDouble(Result::eventsPerSecond).toArray());
+        double referenceRate = median(b.stream().mapToDouble(Result::eventsPerSecond).toArray());
+        System.out.printf(Locale.ROOT, "%s: %.0f input events/s, %.0f %% of %s (%.0f events/s)%n", scenario, rate,
+                100 * rate / referenceRate, reference, referenceRate);
     }
 
     private static void printMedians(Map<String, List<Result>> results) {

@@ -93,6 +93,18 @@ class ForecastJsonTest {
                 new String(ForecastJson.write(forecast), StandardCharsets.UTF_8));
     }
 
+    @Test
+    void shouldSayWhatAResampledBucketHeld() {
+        Forecast forecast = new Forecast("Seattle", 1_425_168_000_000L, "weather-lstm", "1", "stateful", 12, null,
+                List.of(new Forecast.Point(1, 1_425_254_400_000L, Map.of("temp_max", 9.84))), 0,
+                new Forecast.Bucket(4, 2));
+        assertEquals(forecast, ForecastJson.read(ForecastJson.write(forecast)));
+        assertEquals("{\"key\":\"Seattle\",\"event_time\":\"2015-03-01T00:00:00Z\",\"model\":{\"name\":\"weather-lstm\","
+                + "\"version\":\"1\"},\"mode\":\"stateful\",\"steps_seen\":12,\"bucket\":{\"events\":4,\"filled_before\":2},"
+                + "\"forecast\":[{\"step\":1,\"target_time\":\"2015-03-02T00:00:00Z\",\"values\":{\"temp_max\":9.84}}]}",
+                new String(ForecastJson.write(forecast), StandardCharsets.UTF_8));
+    }
+
     private static boolean hasSupplementaryCharacters(Forecast forecast) {
         return Stream.concat(Stream.of(forecast.key(), forecast.modelName(), forecast.modelVersion()),
                         forecast.points().stream().flatMap(point -> point.values().keySet().stream()))
@@ -114,7 +126,8 @@ class ForecastJsonTest {
         return new Forecast(text(random), time(random), text(random), text(random),
                 random.nextBoolean() ? "stateful" : "window", random.nextBoolean() ? random.nextInt(10_000) : random.nextLong(),
                 random.nextInt(4) == 0 ? Forecast.RESET_AFTER_GAP : null, points,
-                random.nextInt(3) == 0 ? random.nextInt(1_000) : 0);
+                random.nextInt(3) == 0 ? random.nextInt(1_000) : 0,
+                random.nextInt(3) == 0 ? new Forecast.Bucket(random.nextInt(1000), random.nextInt(50)) : null);
     }
 
     private static String text(Random random) {
@@ -157,6 +170,10 @@ class ForecastJsonTest {
         }
         if (forecast.stateNote() != null) {
             root.put("state_note", forecast.stateNote());
+        }
+        if (forecast.bucket() != null) {
+            root.putObject("bucket").put("events", forecast.bucket().events())
+                    .put("filled_before", forecast.bucket().filledBefore());
         }
         var points = root.putArray("forecast");
         for (Forecast.Point point : forecast.points()) {

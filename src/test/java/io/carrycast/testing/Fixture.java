@@ -109,6 +109,36 @@ public final class Fixture {
         return outputs;
     }
 
+    /**
+     * For the {@code resample_*} fixtures ({@code tools/resample_reference.py}): per bucket of the key that held
+     * events, in order, what PyTorch computed for it.
+     */
+    public List<ExpectedBucket> expectedBuckets(String key) {
+        List<ExpectedBucket> buckets = new ArrayList<>();
+        for (JsonNode bucket : expected.get("keys").get(key).get("buckets")) {
+            JsonNode outputs = bucket.get("outputs");
+            float[] values = new float[outputs.size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) outputs.get(i).doubleValue();
+            }
+            buckets.add(new ExpectedBucket(Instant.parse(bucket.get("start").textValue()).toEpochMilli(),
+                    bucket.get("events").intValue(), bucket.get("filled_before").intValue(), values));
+        }
+        return buckets;
+    }
+
+    /** One resampled bucket as the reference stepped it: its start, events, fills before it, normalised outputs. */
+    public record ExpectedBucket(long startMs, int events, int filledBefore, float[] outputs) {
+    }
+
+    /** All keys' events in time order (ties in key order): how a stream of irregular events interleaves. */
+    public List<Event> eventsInTimeOrder() {
+        List<Event> all = new ArrayList<>();
+        keys().forEach(key -> all.addAll(events(key)));
+        all.sort(java.util.Comparator.comparingLong(Event::timeMs));
+        return all;
+    }
+
     /** All keys' events, round-robin: the first event of every key, then the second, and so on. */
     public List<Event> interleavedEvents() {
         Map<String, List<Event>> byKey = new LinkedHashMap<>();

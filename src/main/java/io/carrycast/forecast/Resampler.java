@@ -1,0 +1,228 @@
+package io.carrycast.forecast;
+
+import io.carrycast.bundle.ModelCard;
+import io.carrycast.bundle.Resample;
+import io.carrycast.bundle.Resample.Aggregate;
+import io.carrycast.forecast.InvalidEventException.Reason;
+import io.carrycast.state.OpenBucket;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Combines each key's irregular events into one value per cadence bucket, as the card's {@code resample}
+ * block says, and decides which buckets are stepped. Plain rules with no Kafka in them: the stream processor
+ * and the backtest both call them, keeping each key's {@link OpenBucket} where they keep state.
+ *
+ * <p>Buckets are aligned to the cadence in the card's time zone: a {@code P1D} bucket starts at local midnight,
+ * {@code PT1H} on the hour, {@code PT15M} on the quarter. A bucket is stepped ({@link #add} returns it) when the
+ * key's next event falls into a later bucket, or when the caller closes it ({@link #close}: the stream does so
+ * once the partition's stream time has passed the bucket's end by the grace). Its step is stamped with the
+ * bucket's start, and calendar features are computed for that start. Before it, up to the block's
+ * {@code max_fill} empty buckets since the key's previous step are stepped as the block's {@code empty} says
+ * (carry or zeros), without forecasts of their own; after a longer silence, or with {@code skip}, none are,
+ * and the gap policy judges the silence.
+ *
+ * <p>Per key, event time must increase: an event with the time and values of the key's last accepted event is
+ * an exact redelivery ({@link Added#redelivery()}), any other event not after it is refused as
+ * {@link Reason#LATE}, and so is an event falling into a bucket already stepped.
+ */
+public final class Resampler {
+
+    private static final long DAY_MS = Duration.ofDays(1).toMillis();
+
+    /**
+     * One model step of a key's resampled stream.
+     *
+     * @param startMs      the bucket's start: the step's event time
+     * @param features     the model input: the bucket's aggregates normalised, calendar features for its start
+     * @param values       the bucket's aggregated raw values, for {@link FeatureExtractor#fieldNames()}
+     * @param events       events the bucket held; 0 for a filled empty bucket, which gives no forecast
+     * @param filledBefore empty buckets filled just before this one (0 for a filled bucket itself)
+     */
+    public record Step(long startMs, float[] features, double[] values, int events, int filledBefore) {
+        /** Whether this step fills an empty bucket: stepped for the state, with no forecast. */
+        public boolean isFill() {
+            return events == 0;
+        }
+    }
+
+    /**
+     * What an event did to its key.
+     *
+     * @param bucket     the key's resampling state after the event (unchanged for a redelivery)
+     * @param steps      the steps of the bucket the event closed, fills first; empty when none closed
+     * @param redelivery whether the event was an exact redelivery of the key's last one, and dropped
+     */
+    public record Added(OpenBucket bucket, List<Step> steps, boolean redelivery) {
+    }
+
+    /** The key's state after its open bucket was stepped, and the steps. */
+    public record Closed(OpenBucket bucket, List<Step> steps) {
+    }
+
+    private final FeatureExtractor extractor;
+    private final Resample spec;
+    private final ZoneId zone;
+    /** Whether the zone keeps one offset (UTC, +05:00), so buckets follow by arithmetic alone. */
+    private final boolean fixedOffset;
+    private final long offsetMs;
+    private final long cadenceMs;
+    private final Aggregate[] aggregates;
+
+    /** The rules of {@code card}, which must have a resample block; {@code extractor} reads its features. */
+    public Resampler(ModelCard card, FeatureExtractor extractor) {
+        if (card.resample() == null) {
+            throw new IllegalArgumentException("model card '" + card.name() + "' has no resample block");
+        }
+        this.extractor = extractor;
+        this.spec = card.resample();
+        this.zone = card.timezone();
+        ZoneOffset fixed = zone.getRules().isFixedOffset() ? zone.getRules().getOffset(Instant.EPOCH) : null;
+        this.fixedOffset = fixed != null;
+        this.offsetMs = fixed == null ? 0 : fixed.getTotalSeconds() * 1000L;
+        this.cadenceMs = card.cadence().toMillis();
+        List<String> fields = extractor.fieldNames();
+        this.aggregates = new Aggregate[fields.size()];
+        for (int i = 0; i < aggregates.length; i++) {
+            aggregates[i] = spec.aggregateOf(fields.get(i));
+        }
+    }
+
+    /** The resampler for the card, or null when the card steps once per event. */
+    public static Resampler forCard(ModelCard card, FeatureExtractor extractor) {
+        return card.resamples() ? new Resampler(card, extractor) : null;
+    }
+
+    /** The event fields a bucket aggregates, in the order of the values {@link #add} takes. */
+    public List<String> fieldNames() {
+        return extractor.fieldNames();
+    }
+
+    /** How many event fields a bucket aggregates. */
+    public int fieldCount() {
+        return aggregates.length;
+    }
+
+    /** The start of the bucket holding {@code timeMs}. */
+    public long bucketStart(long timeMs) {
+        if (fixedOffset) {
+            return Math.floorDiv(timeMs + offsetMs, cadenceMs) * cadenceMs - offsetMs;
+        }
+        long midnight = localMidnight(timeMs);
+        return midnight + Math.floorDiv(timeMs - midnight, cadenceMs) * cadenceMs;
+    }
+
+    /** The end (exclusive) of the bucket starting at {@code startMs}: the next bucket's start. */
+    public long bucketEnd(long startMs) {
+        if (fixedOffset) {
+            return startMs + cadenceMs;
+        }
+        // A local day may last 23 or 25 hours; its last bucket ends at the next local midnight.
+        long nextMidnight = Instant.ofEpochMilli(startMs).atZone(zone).toLocalDate().plusDays(1).atStartOfDay(zone)
+                .toInstant().toEpochMilli();
+        return cadenceMs == DAY_MS ? nextMidnight : Math.min(startMs + cadenceMs, nextMidnight);
+    }
+
+    private long localMidnight(long timeMs) {
+        return Instant.ofEpochMilli(timeMs).atZone(zone).toLocalDate().atStartOfDay(zone).toInstant().toEpochMilli();
+    }
+
+    /**
+     * Adds one event of {@code key} with raw values {@code values} (for {@link FeatureExtractor#fieldNames()}).
+     *
+     * @param stored the key's state, or null for a key never seen
+     * @throws InvalidEventException as {@link Reason#LATE}
+     */
+    public Added add(String key, OpenBucket stored, long eventTimeMs, double[] values) {
+        OpenBucket state = stored == null || stored.fieldCount() != aggregates.length
+                ? OpenBucket.initial(aggregates.length) : stored;
+        long digest = OpenBucket.digest(eventTimeMs, values);
+        if (state.lastEventTimeMs() != Long.MIN_VALUE && eventTimeMs <= state.lastEventTimeMs()) {
+            if (eventTimeMs == state.lastEventTimeMs() && digest == state.lastEventDigest()) {
+                return new Added(state, List.of(), true);
+            }
+            throw new InvalidEventException(Reason.LATE, "event time " + Instant.ofEpochMilli(eventTimeMs) + " of key '"
+                    + key + "' is not after its last accepted event " + Instant.ofEpochMilli(state.lastEventTimeMs()));
+        }
+        long start = bucketStart(eventTimeMs);
+        if (start <= state.lastSteppedStartMs()) {
+            throw new InvalidEventException(Reason.LATE, "event time " + Instant.ofEpochMilli(eventTimeMs) + " of key '"
+                    + key + "' falls into the bucket starting " + Instant.ofEpochMilli(start)
+                    + ", already stepped (the key's last stepped bucket starts "
+                    + Instant.ofEpochMilli(state.lastSteppedStartMs()) + ")");
+        }
+        List<Step> steps = List.of();
+        if (state.isOpen() && start != state.openStartMs()) {
+            Closed closed = close(state);
+            state = closed.bucket();
+            steps = closed.steps();
+        }
+        double[] running = state.isOpen() ? state.running().clone() : new double[aggregates.length];
+        int events = state.isOpen() ? state.eventCount() : 0;
+        for (int i = 0; i < aggregates.length; i++) {
+            running[i] = accumulate(aggregates[i], running[i], values[i], events == 0);
+        }
+        OpenBucket next = new OpenBucket(state.lastSteppedStartMs(), start, bucketEnd(start), events + 1, eventTimeMs,
+                digest, state.stepped(), running);
+        return new Added(next, steps, false);
+    }
+
+    private static double accumulate(Aggregate aggregate, double running, double value, boolean first) {
+        if (first) {
+            return aggregate == Aggregate.COUNT ? 1 : value;
+        }
+        return switch (aggregate) {
+            case MEAN, SUM -> running + value;
+            case MIN -> Math.min(running, value);
+            case MAX -> Math.max(running, value);
+            case FIRST -> running;
+            case LAST -> value;
+            case COUNT -> running + 1;
+        };
+    }
+
+    /**
+     * Steps the key's open bucket: the empty buckets before it that are filled, then the bucket itself.
+     *
+     * @throws IllegalArgumentException when no bucket is open
+     */
+    public Closed close(OpenBucket state) {
+        if (!state.isOpen()) {
+            throw new IllegalArgumentException("no bucket is open: " + state);
+        }
+        double[] values = new double[aggregates.length];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = aggregates[i] == Aggregate.MEAN ? state.running()[i] / state.eventCount() : state.running()[i];
+        }
+        List<Step> steps = new ArrayList<>(1);
+        List<Long> empty = emptyBucketsToFill(state);
+        double[] fill = spec.empty() == Resample.Empty.CARRY ? state.stepped() : new double[values.length];
+        for (long emptyStart : empty) {
+            steps.add(new Step(emptyStart, extractor.extract(fill, emptyStart), fill, 0, 0));
+        }
+        steps.add(new Step(state.openStartMs(), extractor.extract(values, state.openStartMs()), values,
+                state.eventCount(), empty.size()));
+        OpenBucket next = new OpenBucket(state.openStartMs(), Long.MIN_VALUE, Long.MIN_VALUE, 0,
+                state.lastEventTimeMs(), state.lastEventDigest(), values, new double[values.length]);
+        return new Closed(next, steps);
+    }
+
+    /** The starts of the empty buckets between the key's last step and its open bucket, when they are filled. */
+    private List<Long> emptyBucketsToFill(OpenBucket state) {
+        if (spec.empty() == Resample.Empty.SKIP || state.lastSteppedStartMs() == Long.MIN_VALUE) {
+            return List.of();
+        }
+        List<Long> starts = new ArrayList<>();
+        for (long start = bucketEnd(state.lastSteppedStartMs()); start < state.openStartMs(); start = bucketEnd(start)) {
+            if (starts.size() == spec.maxFill()) {
+                return List.of(); // a longer silence than the card fills: the gap policy decides
+            }
+            starts.add(start);
+        }
+        return starts;
+    }
+}

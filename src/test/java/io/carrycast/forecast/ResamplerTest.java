@@ -1,0 +1,191 @@
+package io.carrycast.forecast;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.carrycast.bundle.CalendarFeature;
+import io.carrycast.bundle.Cell;
+import io.carrycast.bundle.FeatureSpec;
+import io.carrycast.bundle.Mode;
+import io.carrycast.bundle.ModelCard;
+import io.carrycast.bundle.NetworkSpec;
+import io.carrycast.bundle.Resample;
+import io.carrycast.bundle.Resample.Aggregate;
+import io.carrycast.bundle.TargetSpec;
+import io.carrycast.bundle.TensorLayout;
+import io.carrycast.bundle.TensorSpec;
+import io.carrycast.forecast.InvalidEventException.Reason;
+import io.carrycast.state.OpenBucket;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The resampling rules on their own: aggregates, alignment in the card's zone, fills, redeliveries, late events. */
+class ResamplerTest {
+
+    private static final long MINUTE = 60_000L;
+    private static final long HOUR = 60 * MINUTE;
+
+    /** Fields a..g with one aggregate each; features unnormalised (mean 0, std 1), then the hour of day. */
+    private static ModelCard card(String cadence, String zone, Resample.Empty empty, int maxFill) {
+        List<String> fields = List.of("a", "b", "c", "d", "e", "f", "g");
+        List<FeatureSpec> features = new java.util.ArrayList<>(fields.stream()
+                .map(field -> new FeatureSpec(field, null, 0.0, 1.0)).toList());
+        features.add(new FeatureSpec(null, CalendarFeature.HOUR_OF_DAY_COS, 0.0, 1.0));
+        Resample resample = new Resample(Aggregate.MEAN, Map.of("b", Aggregate.SUM, "c", Aggregate.MIN,
+                "d", Aggregate.MAX, "e", Aggregate.FIRST, "f", Aggregate.LAST, "g", Aggregate.COUNT), empty, maxFill);
+        return new ModelCard("t", "1", Mode.STATEFUL, 0, Duration.parse(cadence), ZoneId.of(zone), features,
+                List.of(new TargetSpec("a", 0.0, 1.0)), 1, new NetworkSpec(Cell.LSTM, 1, 4, false),
+                new TensorSpec(null, null, TensorLayout.TIME_MAJOR, null), null, resample);
+    }
+
+    private static Resampler resampler(String cadence, String zone, Resample.Empty empty, int maxFill) {
+        ModelCard card = card(cadence, zone, empty, maxFill);
+        return new Resampler(card, new FeatureExtractor(card));
+    }
+
+    private static long at(String instant) {
+        return Instant.parse(instant).toEpochMilli();
+    }
+
+    private static double[] values(double value) {
+        return new double[] {value, value, value, value, value, value, value};
+    }
+
+    @Test
+    void shouldCombineEachFieldAsTheCardSays() {
+        Resampler resampler = resampler("PT1H", "UTC", Resample.Empty.SKIP, 0);
+        OpenBucket bucket = null;
+        double[] arriving = {4.0, 1.0, 7.0};
+        for (int i = 0; i < arriving.length; i++) {
+            bucket = resampler.add("k", bucket, at("2024-01-01T10:00:00Z") + (i + 1) * MINUTE, values(arriving[i]))
+                    .bucket();
+        }
+
+        Resampler.Closed closed = resampler.close(bucket);
+
+        Resampler.Step step = closed.steps().get(0);
+        assertEquals(1, closed.steps().size());
+        assertEquals(at("2024-01-01T10:00:00Z"), step.startMs());
+        assertEquals(3, step.events());
+        // mean, sum, min, max, first, last, count; arrival order is time order
+        assertArrayEquals(new double[] {4.0, 12.0, 1.0, 7.0, 4.0, 7.0, 3.0}, step.values(), 1e-12);
+        assertEquals((float) Math.cos(2 * Math.PI * 10 / 24), step.features()[7], 1e-7f, "calendar at the start");
+    }
+
+    @Test
+    void shouldAlignDailyBucketsToLocalMidnightAcrossADaylightSavingChange() {
+        Resampler resampler = resampler("P1D", "Europe/Berlin", Resample.Empty.SKIP, 0);
+
+        assertEquals(at("2024-03-30T23:00:00Z"), resampler.bucketStart(at("2024-03-31T12:00:00Z")));
+        // 31 March 2024 lasts 23 hours in Berlin: the bucket ends at the next local midnight, 22:00 UTC.
+        assertEquals(at("2024-03-31T22:00:00Z"), resampler.bucketEnd(at("2024-03-30T23:00:00Z")));
+        assertEquals(at("2024-03-31T22:00:00Z"), resampler.bucketStart(at("2024-03-31T22:00:00Z")));
+    }
+
+    @Test
+    void shouldAlignQuarterHoursToTheQuarterAndHoursToTheLocalHour() {
+        Resampler quarters = resampler("PT15M", "UTC", Resample.Empty.SKIP, 0);
+        assertEquals(at("2024-01-01T10:45:00Z"), quarters.bucketStart(at("2024-01-01T10:59:59.999Z")));
+        assertEquals(at("2024-01-01T11:00:00Z"), quarters.bucketEnd(at("2024-01-01T10:45:00Z")));
+
+        Resampler kolkata = resampler("PT1H", "Asia/Kolkata", Resample.Empty.SKIP, 0);
+        assertEquals(at("2024-01-01T10:30:00Z"), kolkata.bucketStart(at("2024-01-01T11:29:00Z")));
+    }
+
+    @Test
+    void shouldStepABucketWhenTheKeysNextEventFallsIntoALaterOne() {
+        Resampler resampler = resampler("PT1H", "UTC", Resample.Empty.SKIP, 0);
+        Resampler.Added first = resampler.add("k", null, at("2024-01-01T10:05:00Z"), values(1));
+        Resampler.Added same = resampler.add("k", first.bucket(), at("2024-01-01T10:55:00Z"), values(2));
+        Resampler.Added next = resampler.add("k", same.bucket(), at("2024-01-01T11:00:00Z"), values(3));
+
+        assertEquals(List.of(), first.steps());
+        assertEquals(List.of(), same.steps());
+        assertEquals(1, next.steps().size());
+        assertEquals(2, next.steps().get(0).events());
+        assertEquals(at("2024-01-01T11:00:00Z"), next.bucket().openStartMs());
+        assertEquals(at("2024-01-01T12:00:00Z"), next.bucket().openEndMs());
+    }
+
+    @Test
+    void shouldCarryThePreviousBucketIntoEmptyOnesUpToTheBound() {
+        Resampler resampler = resampler("PT1H", "UTC", Resample.Empty.CARRY, 2);
+        OpenBucket bucket = resampler.add("k", null, at("2024-01-01T10:05:00Z"), values(5)).bucket();
+        bucket = resampler.close(bucket).bucket();
+        bucket = resampler.add("k", bucket, at("2024-01-01T13:10:00Z"), values(9)).bucket();
+
+        List<Resampler.Step> steps = resampler.close(bucket).steps();
+
+        assertEquals(3, steps.size());
+        assertEquals(at("2024-01-01T11:00:00Z"), steps.get(0).startMs());
+        assertEquals(at("2024-01-01T12:00:00Z"), steps.get(1).startMs());
+        assertTrue(steps.get(0).isFill() && steps.get(1).isFill());
+        assertArrayEquals(new double[] {5, 5, 5, 5, 5, 5, 1}, steps.get(1).values(), 1e-12);
+        assertEquals(at("2024-01-01T13:00:00Z"), steps.get(2).startMs());
+        assertEquals(1, steps.get(2).events());
+        assertEquals(2, steps.get(2).filledBefore());
+        assertArrayEquals(new double[] {9, 9, 9, 9, 9, 9, 1}, steps.get(2).values(), 1e-12);
+    }
+
+    @Test
+    void shouldFillNothingAfterASilenceLongerThanTheBound() {
+        Resampler resampler = resampler("PT1H", "UTC", Resample.Empty.ZEROS, 2);
+        OpenBucket bucket = resampler.close(resampler.add("k", null, at("2024-01-01T10:05:00Z"), values(5)).bucket())
+                .bucket();
+        bucket = resampler.add("k", bucket, at("2024-01-01T14:10:00Z"), values(9)).bucket();
+
+        List<Resampler.Step> steps = resampler.close(bucket).steps();
+
+        assertEquals(1, steps.size());
+        assertEquals(0, steps.get(0).filledBefore());
+    }
+
+    @Test
+    void shouldFillZerosWhenTheCardSaysSo() {
+        Resampler resampler = resampler("PT1H", "UTC", Resample.Empty.ZEROS, 2);
+        OpenBucket bucket = resampler.close(resampler.add("k", null, at("2024-01-01T10:05:00Z"), values(5)).bucket())
+                .bucket();
+        bucket = resampler.add("k", bucket, at("2024-01-01T12:10:00Z"), values(9)).bucket();
+
+        List<Resampler.Step> steps = resampler.close(bucket).steps();
+
+        assertEquals(2, steps.size());
+        assertArrayEquals(new double[7], steps.get(0).values(), 0.0);
+        assertEquals(1, steps.get(1).filledBefore());
+    }
+
+    @Test
+    void shouldDropAnExactRedeliveryAndRefuseAnEarlierEventAsLate() {
+        Resampler resampler = resampler("PT1H", "UTC", Resample.Empty.SKIP, 0);
+        OpenBucket bucket = resampler.add("k", null, at("2024-01-01T10:30:00Z"), values(1)).bucket();
+
+        Resampler.Added again = resampler.add("k", bucket, at("2024-01-01T10:30:00Z"), values(1));
+        assertTrue(again.redelivery());
+        assertEquals(bucket, again.bucket());
+
+        InvalidEventException e = assertThrows(InvalidEventException.class,
+                () -> resampler.add("k", bucket, at("2024-01-01T10:20:00Z"), values(1)));
+        assertEquals(Reason.LATE, e.reason());
+        assertEquals("event time 2024-01-01T10:20:00Z of key 'k' is not after its last accepted event "
+                + "2024-01-01T10:30:00Z", e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseAnEventForABucketAlreadySteppedAsLate() {
+        Resampler resampler = resampler("PT1H", "UTC", Resample.Empty.SKIP, 0);
+        OpenBucket stepped = resampler.close(resampler.add("k", null, at("2024-01-01T10:30:00Z"), values(1)).bucket())
+                .bucket();
+
+        InvalidEventException e = assertThrows(InvalidEventException.class,
+                () -> resampler.add("k", stepped, at("2024-01-01T10:40:00Z"), values(1)));
+        assertEquals(Reason.LATE, e.reason());
+        assertEquals("event time 2024-01-01T10:40:00Z of key 'k' falls into the bucket starting 2024-01-01T10:00:00Z, "
+                + "already stepped (the key's last stepped bucket starts 2024-01-01T10:00:00Z)", e.getMessage());
+    }
+}
