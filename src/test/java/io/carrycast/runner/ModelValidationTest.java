@@ -89,7 +89,7 @@ class ModelValidationTest {
         Path bundle = editedCard("gru", card -> card.put("hidden_size", 16));
         InvalidModelException e = assertThrows(InvalidModelException.class, () -> ModelBundle.load(bundle));
         assertEquals(bundle.resolve("model.json") + ": unknown field 'hidden_size'; allowed: [cadence, description, "
-                + "features, horizon, mode, name, network, rollout, targets, tensors, timezone, version, window]", e.getMessage());
+                + "features, horizon, mode, name, network, resample, rollout, targets, tensors, timezone, version, window]", e.getMessage());
     }
 
     @Test
