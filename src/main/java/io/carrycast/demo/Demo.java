@@ -297,9 +297,15 @@ public final class Demo {
                     score.maeModel(), score.maePersistence(), change,
                     score.modelBeatsPersistence() ? "model better" : "persistence better");
         }
-        System.out.printf("%nLive scores: scored by the running forecaster as each actual arrived, read from topic %s "
-                + "(next-day, target days in 2015), against the scores above:%n", SCORES_TOPIC);
-        System.out.print(LiveScores.comparison(liveScores, scores));
+        if (card.resamples()) {
+            System.out.printf("%nLive scores: none; the forecaster does not score a resampled card's forecasts live "
+                    + "(a bucket's actual is its aggregate, which it does not keep), so topic %s stays empty.%n",
+                    SCORES_TOPIC);
+        } else {
+            System.out.printf("%nLive scores: scored by the running forecaster as each actual arrived, read from topic %s "
+                    + "(next-day, target days in 2015), against the scores above:%n", SCORES_TOPIC);
+            System.out.print(LiveScores.comparison(liveScores, scores));
+        }
         if (card.rollout() != null) {
             System.out.printf("%n%d-step rollout, each step scored on its own (steps past 1 fed the model its own "
                     + "forecasts):%n", card.forecastSteps());
