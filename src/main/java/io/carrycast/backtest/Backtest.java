@@ -75,16 +75,6 @@ public final class Backtest {
                 Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT));
     }
 
-    public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
-                    LateEvents.Bound lateness) {
-        this(forecaster, reader, keyField, gapRule, lateness, Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT));
-    }
-
-    public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
-                    Duration resampleGrace) {
-        this(forecaster, reader, keyField, gapRule, LateEvents.Bound.NONE, resampleGrace);
-    }
-
     /**
      * @param lateness      how far behind its key's latest event an event is still corrected (the stream's rule)
      * @param resampleGrace how far stream time passes a resampled bucket's end before it is stepped

@@ -19,6 +19,7 @@ import io.carrycast.testing.Forecasts;
 import io.carrycast.testing.LateArrivals;
 import io.carrycast.testing.SyntheticEvents;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,7 +66,8 @@ class LateEventParityTest {
         Backtest.Result result;
         try (RecurrentModelRunner runner = RecurrentModelRunner.open(fixture.bundle(), RunnerOptions.defaults())) {
             Backtest backtest = new Backtest(new Forecaster(runner), new EventReader("time", TimestampFormat.of("iso"),
-                    Integer.MAX_VALUE), KEY_FIELD, Admission.GapRule.NONE, new LateEvents.Bound(10 * MINUTE, 64));
+                    Integer.MAX_VALUE), KEY_FIELD, Admission.GapRule.NONE, new LateEvents.Bound(10 * MINUTE, 64),
+                    Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT));
             result = backtest.run(events.stream().map(Fixture.Event::value).toList(),
                     new Evaluation(fixture.card(), t -> true), backtested::add);
         }

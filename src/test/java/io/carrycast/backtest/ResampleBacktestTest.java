@@ -7,6 +7,7 @@ import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.Forecaster;
+import io.carrycast.forecast.LateEvents;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.runner.RunnerOptions;
@@ -33,7 +34,8 @@ class ResampleBacktestTest {
         Backtest.Result result;
         try (RecurrentModelRunner runner = RecurrentModelRunner.open(fixture.bundle(), RunnerOptions.defaults())) {
             Backtest backtest = new Backtest(new Forecaster(runner), new EventReader("time", TimestampFormat.of("iso"),
-                    Integer.MAX_VALUE), "series", Admission.GapRule.NONE, Duration.ofMinutes(5));
+                    Integer.MAX_VALUE), "series", Admission.GapRule.NONE, LateEvents.Bound.NONE,
+                    Duration.ofMinutes(5));
             result = backtest.run(events.stream().map(Fixture.Event::value).toList(),
                     new Evaluation(fixture.card(), t -> true), forecasts::add);
         }
