@@ -1,9 +1,11 @@
 package io.carrycast.topology;
 
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -28,13 +30,28 @@ public final class DeadLetterFailures implements StreamsUncaughtExceptionHandler
 
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterFailures.class);
     private static final int REMEMBERED = 10_000;
-    private static final DeadLetterFailures SHARED = new DeadLetterFailures(REMEMBERED);
+    private static final DeadLetterFailures SHARED = new DeadLetterFailures(REMEMBERED, Duration.ofSeconds(2));
 
     private final Set<String> failedSources;
     /** Failed dead letters in transactions that have not been replayed yet. */
     private final AtomicInteger awaitingReplay = new AtomicInteger();
+    /**
+     * The errors those dead letters failed with. The producer fails every other batch of the doomed transaction
+     * with the very same instance, and gives it as the cause when it refuses the next send or the commit, so
+     * identity tells a record aborted with the transaction from one that failed for itself, whenever its
+     * callback runs. Weakly held: an error is forgotten once the producer drops it.
+     */
+    private final Set<Throwable> transactionErrors = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+    /** Errors that have replaced a thread: each replaces one at most, so a failure cannot loop. */
+    private final Set<Throwable> replacedFor = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+    private final Duration callbackWait;
 
-    DeadLetterFailures(int remembered) {
+    /**
+     * @param callbackWait how long the thread handler waits for the failed dead letter's callback when the
+     *                     stream thread saw the producer's error first
+     */
+    DeadLetterFailures(int remembered, Duration callbackWait) {
+        this.callbackWait = callbackWait;
         this.failedSources = Collections.synchronizedSet(Collections.newSetFromMap(new LinkedHashMap<>(16, 0.75f, false) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
@@ -49,12 +66,16 @@ public final class DeadLetterFailures implements StreamsUncaughtExceptionHandler
 
     /**
      * The dead letter of the event at {@code source} ({@code topic-partition@offset}) could not be written;
-     * {@code inTransaction}: the send was part of a transaction, which it ended.
+     * {@code inTransaction}: the send was part of a transaction, which it ended with {@code error}.
      */
-    void remember(String source, boolean inTransaction) {
+    void remember(String source, boolean inTransaction, Exception error) {
         failedSources.add(source);
         if (inTransaction) {
-            awaitingReplay.incrementAndGet();
+            synchronized (this) {
+                transactionErrors.add(error);
+                awaitingReplay.incrementAndGet();
+                notifyAll();
+            }
         }
     }
 
@@ -71,19 +92,58 @@ public final class DeadLetterFailures implements StreamsUncaughtExceptionHandler
         return awaitingReplay.get() > 0;
     }
 
+    /** Whether {@code error} is the one a failed dead letter ended its transaction with. */
+    boolean endedTransaction(Exception error) {
+        return transactionErrors.contains(error);
+    }
+
     /**
-     * Replaces the thread once per batch of failed dead letters (the callback that remembers them runs before
-     * the producer fails the transaction, so they are known by the time the thread stops); anything else stops
-     * the client, as Kafka Streams' default does. Each replacement uses up what was remembered, so a failure
-     * that recurs for other causes cannot replace threads forever.
+     * Replaces the thread once per batch of failed dead letters, or when the failure goes back to the error one
+     * of them failed with; anything else stops the client, as Kafka Streams' default does. Each replacement
+     * uses up what was remembered, so a failure that recurs for other causes cannot replace threads forever.
      */
     @Override
     public StreamThreadExceptionResponse handle(Throwable exception) {
-        if (awaitingReplay.getAndSet(0) > 0) {
+        boolean replaced = awaitingReplay.getAndSet(0) > 0;
+        if (replaced) {
+            synchronized (transactionErrors) {
+                replacedFor.addAll(transactionErrors);
+            }
+        }
+        if (replaced || causedByFailedDeadLetter(exception)) {
             LOG.warn("Replacing the stream thread: a dead letter could not be written, which ended its transaction; "
                     + "the events since the last commit are processed again, without that dead letter");
             return StreamThreadExceptionResponse.REPLACE_THREAD;
         }
         return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+
+    /**
+     * Whether a failed dead letter's error is among the causes. The producer marks the transaction failed
+     * just before it runs the send's callback, so a send from the stream thread can be refused first: then
+     * the callback is waited for, briefly.
+     */
+    private boolean causedByFailedDeadLetter(Throwable exception) {
+        long deadline = System.nanoTime() + callbackWait.toNanos();
+        synchronized (this) {
+            while (true) {
+                for (Throwable cause = exception; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+                    if (transactionErrors.contains(cause) && replacedFor.add(cause)) {
+                        awaitingReplay.set(0);
+                        return true;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
     }
 }

@@ -63,15 +63,17 @@ public class SendFailureHandler extends DefaultProductionExceptionHandler {
     public Response handleError(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record, Exception exception) {
         if (record.topic().equals(deadLetterTopic)) {
             String source = sourceOf(record);
-            DeadLetterFailures.shared().remember(source, transactional);
+            DeadLetterFailures.shared().remember(source, transactional, exception);
             metrics.recordDropped(record.topic(), exception);
             log.deadLetterNotWritten(source, record.key(), header(record, DeadLetterReasonHandler.REASON_HEADER),
                     record.topic(), exception);
             return Response.resume();
         }
-        if (transactional && DeadLetterFailures.shared().awaitingReplay()) {
-            // Aborted with the transaction a failed dead letter ended: written again once the thread is
-            // replaced. (Kafka's default handler would build a dead letter here, from a context without a
+        if (transactional && (DeadLetterFailures.shared().endedTransaction(exception)
+                || DeadLetterFailures.shared().awaitingReplay())) {
+            // Aborted with the transaction a failed dead letter ended (the producer fails the transaction's
+            // other batches with that dead letter's error, possibly after the thread was replaced): written
+            // again on the replay. (Kafka's default handler would build a dead letter here, from a context without a
             // record, and fail on its timestamp of -1.)
             return Response.resume();
         }

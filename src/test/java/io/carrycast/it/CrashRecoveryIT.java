@@ -79,11 +79,12 @@ class CrashRecoveryIT {
         settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
 
         try (ForecastReader reader = new ForecastReader(KafkaBroker.bootstrapServers(), topics.output())) {
-            AppProcess first = AppProcess.start(tempDir, "first", settings);
+            // Kafka's INFO lines (restoration, task states) say what the instances did when a check fails.
+            AppProcess first = AppProcess.run(tempDir, "first", settings, Map.of(), "INFO");
             int beforeKill = reader.readUntil(events.size() / 3, Duration.ofSeconds(120));
             assertTrue(beforeKill < events.size(), "killed mid-stream\n" + first.log());
             first.kill();
-            try (AppProcess second = AppProcess.start(tempDir, "second", settings)) {
+            try (AppProcess second = AppProcess.run(tempDir, "second", settings, Map.of(), "INFO")) {
                 Map<String, List<Forecast>> distinct = new HashMap<>();
                 long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
                 while (distinctCount(reader, distinct) < events.size() && System.nanoTime() < deadline) {
@@ -91,10 +92,41 @@ class CrashRecoveryIT {
                 }
                 reader.readFor(Duration.ofSeconds(3));
                 assertEquals(events.size(), distinctCount(reader, distinct), "no forecast lost\n" + second.log());
-                SingleInstanceReference.assertMatches(fixture, events, distinct, tempDir.resolve("reference"));
+                try {
+                    SingleInstanceReference.assertMatches(fixture, events, distinct, tempDir.resolve("reference"));
+                    assertRepeatsAreIdentical(fixture, reader);
+                } catch (AssertionError failed) {
+                    throw new AssertionError(failed.getMessage() + "\n"
+                            + whatHappened(failed.getMessage(), reader, beforeKill, first, second), failed);
+                }
             }
-            assertRepeatsAreIdentical(fixture, reader);
         }
+    }
+
+    /**
+     * For a failed check: the forecasts of the key the failure names, as read (before or after the kill, where
+     * from, event time, steps seen), and the instances' restoration, task-state and warning lines.
+     */
+    private static String whatHappened(String failure, ForecastReader reader, int readBeforeKill, AppProcess first,
+                                       AppProcess second) {
+        StringBuilder text = new StringBuilder("forecasts read before the kill: " + readBeforeKill + "\n");
+        var records = reader.records();
+        String key = records.stream().map(r -> r.key()).filter(failure::contains).findFirst().orElse(null);
+        for (int i = 0; i < records.size(); i++) {
+            var record = records.get(i);
+            if (record.key().equals(key)) {
+                text.append(i < readBeforeKill ? "  before kill " : "  after kill  ").append(record.partition())
+                        .append('@').append(record.offset()).append(' ').append(record.value().eventTimeMs())
+                        .append(" steps ").append(record.value().stepsSeen()).append('\n');
+            }
+        }
+        for (AppProcess instance : List.of(first, second)) {
+            text.append(instance == first ? "first" : "second").append(" instance:\n");
+            instance.lines().stream().filter(line -> line.contains("WARN") || line.contains("ERROR")
+                    || line.contains("estor") || line.contains("orrupt") || line.contains("State transition")
+                    || line.contains("checkpoint")).limit(400).forEach(line -> text.append("  ").append(line).append('\n'));
+        }
+        return text.toString();
     }
 
     /**
