@@ -18,7 +18,8 @@ The model is the PyTorch module the fixture's model.onnx is exported from. Run w
 
 Each fixture: model.onnx, model.json (with its resample block) and expected.json: per key its raw events
 (irregular: 0 to 5 per hour, some hours empty, one silence longer than max_fill) and, per bucket with
-events, its start, event count, empty buckets filled before it and PyTorch's normalised outputs.
+events, its start, event count, empty buckets filled before it, its aggregates (raw units; the actuals a
+bucket's forecasts are scored against) and PyTorch's normalised outputs.
 """
 import json
 import os
@@ -136,6 +137,7 @@ def reference(model, card, events):
         y, *state = model(fx.as_sequence([model_input(card, values, start)], False), *state)
         out.append({"start": start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "events": len(buckets[start]), "filled_before": len(filled),
+                    "values": values,
                     "outputs": [float(v) for v in y.reshape(-1, y.shape[-1])[-1]]})
         previous = (start, values)
     return out

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * The scoring rule. When a key's event arrives at time t, each waiting forecast's step whose target time is t
  * is scored, for each target, against the event's value of that target, and so is persistence (the target's
- * value when the forecast was made). Steps whose target time is before t were skipped by the key's events:
+ * value when the forecast was made). With a resampling card the bucket starting at t stands for the event, and
+ * its aggregate of the target for the value. Steps whose target time is before t were skipped by the key's events:
  * they are counted ({@link Sink#skipped}), not scored. Steps after t keep waiting. Targets are matched by
  * field name, so forecasts made before a model swap are scored against the fields they forecast.
  *
@@ -26,6 +27,15 @@ public final class Scorer {
         public String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
+    }
+
+    /** When the actual for a forecast's step arrives. */
+    @FunctionalInterface
+    public interface TargetTimes {
+        /** Events at the cadence: the forecast's time plus the step's cadences. */
+        TargetTimes EVERY_CADENCE = (madeAtMs, cadenceMs, step) -> madeAtMs + step * cadenceMs;
+
+        long of(long madeAtMs, long cadenceMs, int step);
     }
 
     /** Where scores and skips go. */
@@ -59,14 +69,29 @@ public final class Scorer {
      */
     public static WaitingForecasts score(String key, WaitingForecasts waiting, long eventTimeMs, Actuals actuals,
                                          Sink sink) {
+        return score(key, waiting, eventTimeMs, actuals, sink, TargetTimes.EVERY_CADENCE);
+    }
+
+    /**
+     * Scores the key's waiting forecasts against its event (or, resampled, its bucket) at {@code eventTimeMs},
+     * with each step's target time given by {@code targetTimes}.
+     *
+     * @return the forecasts still waiting after this event
+     */
+    public static WaitingForecasts score(String key, WaitingForecasts waiting, long eventTimeMs, Actuals actuals,
+                                         Sink sink, TargetTimes targetTimes) {
         if (waiting.isEmpty()) {
             return waiting;
         }
         List<WaitingForecasts.Waiting> still = new ArrayList<>(waiting.forecasts().size());
         for (WaitingForecasts.Waiting forecast : waiting.forecasts()) {
             int step = forecast.nextStep();
-            for (; step <= forecast.steps() && forecast.targetTimeMs(step) <= eventTimeMs; step++) {
-                boolean arrived = forecast.targetTimeMs(step) == eventTimeMs;
+            for (; step <= forecast.steps(); step++) {
+                long targetTimeMs = targetTimes.of(forecast.madeAtMs(), forecast.cadenceMs(), step);
+                if (targetTimeMs > eventTimeMs) {
+                    break;
+                }
+                boolean arrived = targetTimeMs == eventTimeMs;
                 for (int t = 0; t < forecast.targets().size(); t++) {
                     String target = forecast.targets().get(t);
                     if (!arrived) {

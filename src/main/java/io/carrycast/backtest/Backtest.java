@@ -254,7 +254,7 @@ public final class Backtest {
                 continue;
             }
             evaluation.addActual(key, step.startMs(), bucketTargetValues(step));
-            Forecast forecast = outcome.forecast().withBucket(new Forecast.Bucket(step.events(), step.filledBefore()));
+            Forecast forecast = resampler.bucketForecast(outcome.forecast(), step.events(), step.filledBefore());
             evaluation.addForecast(forecast);
             sink.accept(forecast);
             made++;
@@ -264,11 +264,10 @@ public final class Backtest {
 
     private Map<String, Double> bucketTargetValues(Resampler.Step step) {
         Map<String, Double> values = new LinkedHashMap<>();
-        List<String> fields = resampler.fieldNames();
         for (TargetSpec target : forecaster.card().targets()) {
-            int slot = fields.indexOf(target.field());
-            if (slot >= 0) {
-                values.put(target.field(), step.values()[slot]);
+            double value = resampler.valueOf(step, target.field());
+            if (!Double.isNaN(value)) {
+                values.put(target.field(), value);
             }
         }
         return values;

@@ -92,10 +92,13 @@ public final class Demo {
     /**
      * What the demo found, from the forecasts consumed: the 2015 next-day scores per city, the scores of
      * every forecast step (the rollout's; only step 1 when the model does not roll out), the next-day scores
-     * the forecaster computed live (from its scores topic), and where the report is.
+     * the forecaster computed live (from its scores topic), the forecast topic's next-day scores over the
+     * days the live ones cover (all of 2015, or up to 30 December with readings resampled), and where the
+     * report is.
      */
     public record Result(List<Evaluation.Score> scores, List<Evaluation.Score> stepScores,
-                         List<Evaluation.Score> liveScores, int forecastsConsumed, Path html, Path png) {
+                         List<Evaluation.Score> liveScores, List<Evaluation.Score> liveComparedWith,
+                         int forecastsConsumed, Path html, Path png) {
         public boolean modelBeatsPersistenceEverywhere() {
             return !scores.isEmpty() && scores.stream().allMatch(Evaluation.Score::modelBeatsPersistence);
         }
@@ -140,7 +143,7 @@ public final class Demo {
                 endpointTable = LiveScores.endpointTable(application.httpPort());
             }
             List<Evaluation.Score> liveScores = LiveScores.nextDay(card, LiveScores.consume(broker.bootstrapServers(),
-                    SCORES_TOPIC), SCORE_FROM, SCORE_UNTIL);
+                    SCORES_TOPIC), SCORE_FROM, liveScoresUntil(card));
             Result result = summarise(card, days, forecasts, liveScores);
             System.out.printf("%nThe forecaster's GET /accuracy at the end (this instance, all cities, since it started: "
                     + "the whole replay, not only 2015):%n%s", endpointTable);
@@ -275,17 +278,32 @@ public final class Demo {
         }
     }
 
-    private Result summarise(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts,
-                             List<Evaluation.Score> liveScores) throws IOException {
-        Evaluation evaluation = new Evaluation(card, t -> t >= SCORE_FROM && t < SCORE_UNTIL);
+    /**
+     * Target days the live scores can cover: all of 2015, but with readings resampled the last day's bucket
+     * stays open (no later reading closes it), so no forecast is scored against it live.
+     */
+    private static long liveScoresUntil(ModelCard card) {
+        return card.resamples() ? SCORE_UNTIL - Duration.ofDays(1).toMillis() : SCORE_UNTIL;
+    }
+
+    private static List<Evaluation.Score> evaluate(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts,
+                                                   long until) {
+        Evaluation evaluation = new Evaluation(card, t -> t >= SCORE_FROM && t < until);
         TimestampFormat iso = TimestampFormat.of("iso");
         for (ObjectNode event : events) {
             evaluation.addActual(event.get(KEY_FIELD).asText(), iso.parse(event.get(TIME_FIELD).asText()),
                     Backtest.targetValues(card, event));
         }
         forecasts.forEach(evaluation::addForecast);
-        List<Evaluation.Score> stepScores = evaluation.scores();
+        return evaluation.scores();
+    }
+
+    private Result summarise(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts,
+                             List<Evaluation.Score> liveScores) throws IOException {
+        List<Evaluation.Score> stepScores = evaluate(card, events, forecasts, SCORE_UNTIL);
         List<Evaluation.Score> scores = Evaluation.atStep(stepScores, 1);
+        List<Evaluation.Score> liveComparedWith = liveScoresUntil(card) == SCORE_UNTIL ? scores
+                : Evaluation.atStep(evaluate(card, events, forecasts, liveScoresUntil(card)), 1);
 
         System.out.println();
         System.out.printf("Next-day %s forecasts for 2015, from %d forecasts consumed from topic %s:%n",
@@ -298,26 +316,27 @@ public final class Demo {
                     score.modelBeatsPersistence() ? "model better" : "persistence better");
         }
         if (card.resamples()) {
-            System.out.printf("%nLive scores: none; the forecaster does not score a resampled card's forecasts live "
-                    + "(a bucket's actual is its aggregate, which it does not keep), so topic %s stays empty.%n",
-                    SCORES_TOPIC);
+            System.out.printf("%nLive scores: scored by the running forecaster as each day's bucket of readings closed "
+                    + "(its aggregates are the actuals), read from topic %s (next-day, target days in 2015 up to 30 "
+                    + "December: the last day's bucket stays open, no later reading closes it), against the forecast "
+                    + "topic's scores over the same days:%n", SCORES_TOPIC);
         } else {
             System.out.printf("%nLive scores: scored by the running forecaster as each actual arrived, read from topic %s "
                     + "(next-day, target days in 2015), against the scores above:%n", SCORES_TOPIC);
-            System.out.print(LiveScores.comparison(liveScores, scores));
         }
+        System.out.print(LiveScores.comparison(liveScores, liveComparedWith));
         if (card.rollout() != null) {
             System.out.printf("%n%d-step rollout, each step scored on its own (steps past 1 fed the model its own "
                     + "forecasts):%n", card.forecastSteps());
             System.out.print(Evaluation.table(stepScores));
         }
         Files.createDirectories(options.reportDir());
-        DemoReport report = DemoReport.of(card, events, forecasts, scores, stepScores, liveScores, SCORE_FROM,
+        DemoReport report = DemoReport.of(card, events, forecasts, scores, stepScores, liveScores, liveComparedWith, SCORE_FROM,
                 SCORE_UNTIL);
         Path png = report.writePng(options.reportDir().resolve("report.png"));
         Path html = report.writeHtml(options.reportDir().resolve("report.html"));
         System.out.println("Report: " + html.toAbsolutePath() + "\nChart:  " + png.toAbsolutePath());
-        return new Result(scores, stepScores, liveScores, forecasts.size(), html, png);
+        return new Result(scores, stepScores, liveScores, liveComparedWith, forecasts.size(), html, png);
     }
 
     private static void keepBrokerRunning(EmbeddedKafkaBroker broker) throws InterruptedException {

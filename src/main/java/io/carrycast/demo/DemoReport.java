@@ -54,15 +54,20 @@ final class DemoReport {
     private final List<Evaluation.Score> scores;
     private final List<Evaluation.Score> stepScores;
     private final List<Evaluation.Score> liveScores;
+    private final List<Evaluation.Score> liveComparedWith;
+    private final boolean resampled;
     private BufferedImage image;
 
     private DemoReport(String target, List<Series> series, List<Evaluation.Score> scores,
-                       List<Evaluation.Score> stepScores, List<Evaluation.Score> liveScores) {
+                       List<Evaluation.Score> stepScores, List<Evaluation.Score> liveScores,
+                       List<Evaluation.Score> liveComparedWith, boolean resampled) {
         this.target = target;
         this.series = series;
         this.scores = scores;
         this.stepScores = stepScores;
         this.liveScores = liveScores;
+        this.liveComparedWith = liveComparedWith;
+        this.resampled = resampled;
     }
 
     /**
@@ -70,10 +75,12 @@ final class DemoReport {
      * @param stepScores the scores per city and forecast step; a rollout section is written when they go
      *                   past step 1
      * @param liveScores the next-day scores per city the forecaster computed live
+     * @param liveComparedWith the next-day scores from the forecast topic over the days the live ones cover
      */
     static DemoReport of(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts,
                          List<Evaluation.Score> scores, List<Evaluation.Score> stepScores,
-                         List<Evaluation.Score> liveScores, long from, long until) {
+                         List<Evaluation.Score> liveScores, List<Evaluation.Score> liveComparedWith, long from,
+                         long until) {
         String target = card.targets().get(0).field();
         TimestampFormat iso = TimestampFormat.of("iso");
         Map<String, TreeMap<Long, Double>> actual = new TreeMap<>();
@@ -98,7 +105,7 @@ final class DemoReport {
             }
             series.add(new Series(city.getKey(), observed, model, persistence));
         }
-        return new DemoReport(target, series, scores, stepScores, liveScores);
+        return new DemoReport(target, series, scores, stepScores, liveScores, liveComparedWith, card.resamples());
     }
 
     Path writePng(Path file) throws IOException {
@@ -137,11 +144,15 @@ final class DemoReport {
     /** The live scores next to the ones computed from the forecast topic: they must agree. */
     private void appendLive(StringBuilder html) {
         html.append("<h2>Live scores</h2>\n<p>Scored by the running forecaster as each actual arrived (one record ")
-                .append("per forecast value on its scores topic), next-day, target days in 2015.</p>\n")
+                .append("per forecast value on its scores topic), next-day, ")
+                .append(resampled ? "each day's bucket of readings (its aggregates are the actuals), target days in "
+                        + "2015 up to 30 December: the last day's bucket stays open, no later reading closes it.</p>\n"
+                        : "target days in 2015.</p>\n")
                 .append("<table><tr><th>city</th><th>n</th><th>MAE live</th><th>MAE from the forecast topic</th>")
                 .append("<th>MAE persistence live</th><th>skill live</th></tr>\n");
         for (Evaluation.Score live : liveScores) {
-            Evaluation.Score offline = scores.stream().filter(s -> s.key().equals(live.key())).findFirst().orElse(null);
+            Evaluation.Score offline = liveComparedWith.stream().filter(s -> s.key().equals(live.key())).findFirst()
+                    .orElse(null);
             html.append(String.format(Locale.ROOT,
                     "<tr><td>%s</td><td>%d</td><td>%.6f</td><td>%s</td><td>%.6f</td><td>%.3f</td></tr>%n",
                     escape(live.key()), live.count(), live.maeModel(),

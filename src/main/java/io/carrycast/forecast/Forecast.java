@@ -61,7 +61,8 @@ public record Forecast(String key, long eventTimeMs, String modelName, String mo
 
     /**
      * @param step         1 for the next event, up to the horizon, or up to the rollout's steps
-     * @param targetTimeMs event time + step * cadence
+     * @param targetTimeMs event time + step * cadence; for a resampled forecast, the start of the step-th bucket
+     *                     after the one it was made at ({@link Resampler#bucketStartAfter})
      * @param values       de-normalised value per target field, in the card's target order
      * @param rollout      whether the model was fed its own forecasts to reach this step (steps past the
      *                     horizon); false for the steps of the event's own model call

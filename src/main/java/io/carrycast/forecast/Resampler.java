@@ -72,6 +72,8 @@ public final class Resampler {
     private final long offsetMs;
     private final long cadenceMs;
     private final Aggregate[] aggregates;
+    /** The event fields aggregated, in the order of {@link #aggregates}. */
+    private final List<String> fields;
 
     /** The rules of {@code card}, which must have a resample block; {@code extractor} reads its features. */
     public Resampler(ModelCard card, FeatureExtractor extractor) {
@@ -85,7 +87,7 @@ public final class Resampler {
         this.fixedOffset = fixed != null;
         this.offsetMs = fixed == null ? 0 : fixed.getTotalSeconds() * 1000L;
         this.cadenceMs = card.cadence().toMillis();
-        List<String> fields = extractor.fieldNames();
+        this.fields = extractor.fieldNames();
         this.aggregates = new Aggregate[fields.size()];
         for (int i = 0; i < aggregates.length; i++) {
             aggregates[i] = spec.aggregateOf(fields.get(i));
@@ -99,7 +101,7 @@ public final class Resampler {
 
     /** The event fields a bucket aggregates, in the order of the values {@link #add} takes. */
     public List<String> fieldNames() {
-        return extractor.fieldNames();
+        return fields;
     }
 
     /** How many event fields a bucket aggregates. */
@@ -122,9 +124,59 @@ public final class Resampler {
             return startMs + cadenceMs;
         }
         // A local day may last 23 or 25 hours; its last bucket ends at the next local midnight.
-        long nextMidnight = Instant.ofEpochMilli(startMs).atZone(zone).toLocalDate().plusDays(1).atStartOfDay(zone)
-                .toInstant().toEpochMilli();
+        long nextMidnight = nextLocalMidnight(startMs);
         return cadenceMs == DAY_MS ? nextMidnight : Math.min(startMs + cadenceMs, nextMidnight);
+    }
+
+    /**
+     * The start of the bucket {@code steps} buckets after the one starting at {@code startMs}: where a forecast
+     * made at that bucket is scored for its step {@code steps}. Local days of 23 or 25 hours make this differ
+     * from {@code startMs + steps * cadence} in zones with daylight saving.
+     */
+    public long bucketStartAfter(long startMs, int steps) {
+        if (fixedOffset) {
+            return startMs + steps * cadenceMs;
+        }
+        long start = startMs;
+        long nextMidnight = nextLocalMidnight(start);
+        for (int i = 0; i < steps; i++) {
+            long next = start + cadenceMs;
+            if (cadenceMs == DAY_MS || next >= nextMidnight) {
+                next = nextMidnight;
+                nextMidnight = nextLocalMidnight(next);
+            }
+            start = next;
+        }
+        return start;
+    }
+
+    /**
+     * A bucket's forecast: it says what the bucket held, and each step's target time is the start of the bucket
+     * that step forecasts ({@link #bucketStartAfter}).
+     */
+    public Forecast bucketForecast(Forecast forecast, int events, int filledBefore) {
+        Forecast.Bucket bucket = new Forecast.Bucket(events, filledBefore);
+        if (fixedOffset) {
+            return forecast.withBucket(bucket);
+        }
+        List<Forecast.Point> points = new ArrayList<>(forecast.points().size());
+        for (Forecast.Point point : forecast.points()) {
+            points.add(new Forecast.Point(point.step(), bucketStartAfter(forecast.eventTimeMs(), point.step()),
+                    point.values(), point.rollout()));
+        }
+        return new Forecast(forecast.key(), forecast.eventTimeMs(), forecast.modelName(), forecast.modelVersion(),
+                forecast.mode(), forecast.stepsSeen(), forecast.stateNote(), points, forecast.revision(), bucket);
+    }
+
+    /** A stepped bucket's aggregated value of an event field; NaN when the card does not aggregate that field. */
+    public double valueOf(Step step, String field) {
+        int slot = fields.indexOf(field);
+        return slot < 0 ? Double.NaN : step.values()[slot];
+    }
+
+    private long nextLocalMidnight(long timeMs) {
+        return Instant.ofEpochMilli(timeMs).atZone(zone).toLocalDate().plusDays(1).atStartOfDay(zone).toInstant()
+                .toEpochMilli();
     }
 
     private long localMidnight(long timeMs) {

@@ -57,7 +57,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * all while processing that one record, so under exactly_once_v2 a correction commits with its input offset.
  *
  * <p>With scoring on, each stepped event first scores the key's forecasts waiting for its time, then its own
- * forecast joins them ({@link LiveScoring}). As the challenger (a {@link ChallengerGuard} in the settings),
+ * forecast joins them ({@link LiveScoring}); a stepped bucket does the same with its aggregates as actuals. As the challenger (a {@link ChallengerGuard} in the settings),
  * nothing the processor throws leaves it.
  *
  * <p>A card with a resample block steps cadence buckets instead of events ({@link Resampler}): each event goes
@@ -99,6 +99,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private LateEvents lateEvents;
     /** Null when the served card steps once per event. */
     private Resampler resampler;
+    /** When a waiting forecast's steps are due: the served card's buckets, or its cadence. */
+    private Scorer.TargetTimes targetTimes = Scorer.TargetTimes.EVERY_CADENCE;
     /** Null when the topology was built for a card that steps once per event. */
     private OpenBuckets openBuckets;
     /** A resampling model this instance cannot serve (no bucket stores), once its refusal is logged. */
@@ -291,6 +293,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         admission = Admission.forModel(next, settings.gapRule());
         lateEvents = settings.lateness().enabled() ? new LateEvents(next, admission, settings.lateness()) : null;
         resampler = Resampler.forCard(next.card(), extractor);
+        Resampler buckets = resampler;
+        targetTimes = buckets == null ? Scorer.TargetTimes.EVERY_CADENCE
+                : (madeAtMs, cadenceMs, step) -> buckets.bucketStartAfter(madeAtMs, step);
     }
 
     /**
@@ -330,7 +335,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             if (pending.isFull()) {
                 flush();
             }
-            pending.add(bucketEvent(pending.nextSequence(), key, step, decision));
+            PendingEvent bucket = bucketEvent(pending.nextSequence(), key, step, decision);
+            keepBucketActuals(bucket, step);
+            pending.add(bucket);
             if (pending.isFull()) {
                 flush();
             }
@@ -385,7 +392,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                 metrics.duplicate();
                 return null;
             }
-            return bucketEvent(0, key, bucket, decision);
+            PendingEvent event = bucketEvent(0, key, bucket, decision);
+            keepBucketActuals(event, bucket);
+            return event;
         } catch (InvalidEventException refused) {
             if (!skipRefused) {
                 throw refused;
@@ -394,6 +403,21 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                     refused.reason().label(), refused.getMessage());
             return null;
         }
+    }
+
+    /**
+     * A bucket's aggregates of the target fields are the actuals its step scores against (NaN for a target the
+     * card does not aggregate); a filled empty bucket has none, so the steps due at it are skipped.
+     */
+    private void keepBucketActuals(PendingEvent event, Resampler.Step step) {
+        if (scoring == null || step.isFill()) {
+            return;
+        }
+        double[] values = new double[targetFields.size()];
+        for (int t = 0; t < values.length; t++) {
+            values[t] = resampler.valueOf(step, targetFields.get(t));
+        }
+        actualsAtAccept.put(event, new Scorer.Actuals(targetFields, values));
     }
 
     /**
@@ -543,7 +567,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             for (int i = 0; i < events.size(); i++) {
                 PendingEvent event = events.get(i);
                 scoring.afterStep(event.key(), event.eventTimeMs(), actuals.get(i), outcomes.get(i).forecast(),
-                        model.card());
+                        model.card(), targetTimes);
             }
             scoring.write();
         }
@@ -597,11 +621,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     }
 
     /** A resampled bucket's forecast says what the bucket held; a filled empty bucket gives none. */
-    private static Forecast asBucket(PendingEvent event, Forecast forecast) {
+    private Forecast asBucket(PendingEvent event, Forecast forecast) {
         if (forecast == null || event.bucketEvents() == 0) {
             return null;
         }
-        return forecast.withBucket(new Forecast.Bucket(event.bucketEvents(), event.filledBefore()));
+        return resampler.bucketForecast(forecast, event.bucketEvents(), event.filledBefore());
     }
 
     private KeyState storedState(String key) {

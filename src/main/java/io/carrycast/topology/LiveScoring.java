@@ -62,14 +62,16 @@ final class LiveScoring {
      * @param actuals  the event's target values, or null when they are not known (an event accepted before a
      *                 restart and stepped after it): then nothing is scored or kept for this event
      * @param forecast the event's forecast, or null when none was made
+     * @param targetTimes when the waiting forecasts' steps are due (a resampling card's buckets, else the cadence)
      */
-    void afterStep(String key, long eventTimeMs, Scorer.Actuals actuals, Forecast forecast, ModelCard card) {
+    void afterStep(String key, long eventTimeMs, Scorer.Actuals actuals, Forecast forecast, ModelCard card,
+                   Scorer.TargetTimes targetTimes) {
         if (actuals == null) {
             return;
         }
         byte[] stored = store.get(key);
         WaitingForecasts before = stored == null ? WaitingForecasts.NONE : WaitingForecasts.decode(stored);
-        WaitingForecasts after = Scorer.score(key, before, eventTimeMs, actuals, sink);
+        WaitingForecasts after = Scorer.score(key, before, eventTimeMs, actuals, sink, targetTimes);
         if (forecast != null) {
             after = after.plus(Scorer.waitingFor(forecast, card.cadence().toMillis(), targetFields(card), actuals));
         }

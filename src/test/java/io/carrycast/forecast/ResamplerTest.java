@@ -89,6 +89,53 @@ class ResamplerTest {
     }
 
     @Test
+    void shouldTargetTheStartOfEachLaterLocalDayAcrossDaylightSavingChanges() {
+        Resampler days = resampler("P1D", "Europe/Berlin", Resample.Empty.SKIP, 0);
+        long saturday = at("2024-03-29T23:00:00Z"); // Saturday 30 March, local midnight (UTC+1)
+
+        assertEquals(at("2024-03-30T23:00:00Z"), days.bucketStartAfter(saturday, 1), "24 hours later");
+        // Sunday 31 March lasts 23 hours: Monday starts at 22:00 UTC (UTC+2).
+        assertEquals(at("2024-03-31T22:00:00Z"), days.bucketStartAfter(saturday, 2));
+        assertEquals(at("2024-04-06T22:00:00Z"), days.bucketStartAfter(saturday, 8));
+        // Sunday 27 October (from 22:00 UTC the day before) lasts 25 hours.
+        assertEquals(at("2024-10-27T23:00:00Z"), days.bucketStartAfter(at("2024-10-26T22:00:00Z"), 1));
+
+        Resampler sixHours = resampler("PT6H", "Europe/Berlin", Resample.Empty.SKIP, 0);
+        // From local 18:00 on Saturday 30 March: midnight, then the 23-hour Sunday's buckets 6, 12 and 18 hours
+        // after its midnight (the last one 5 hours long), then Monday's midnight.
+        long evening = at("2024-03-30T17:00:00Z");
+        assertEquals(at("2024-03-30T23:00:00Z"), sixHours.bucketStartAfter(evening, 1));
+        assertEquals(at("2024-03-31T05:00:00Z"), sixHours.bucketStartAfter(evening, 2));
+        assertEquals(at("2024-03-31T17:00:00Z"), sixHours.bucketStartAfter(evening, 4));
+        assertEquals(at("2024-03-31T22:00:00Z"), sixHours.bucketStartAfter(evening, 5));
+        for (int step = 0; step <= 8; step++) {
+            long start = sixHours.bucketStartAfter(evening, step);
+            assertEquals(start, sixHours.bucketStart(start), "step " + step + " starts a bucket");
+            assertEquals(sixHours.bucketEnd(start), sixHours.bucketStartAfter(evening, step + 1), "step " + step);
+        }
+
+        Resampler utc = resampler("PT1H", "UTC", Resample.Empty.SKIP, 0);
+        assertEquals(at("2024-03-31T05:00:00Z"), utc.bucketStartAfter(at("2024-03-31T01:00:00Z"), 4));
+    }
+
+    @Test
+    void shouldStampABucketsForecastStepsWithTheStartsOfTheBucketsTheyForecast() {
+        Resampler days = resampler("P1D", "Europe/Berlin", Resample.Empty.SKIP, 0);
+        long saturday = at("2024-03-29T23:00:00Z");
+        Forecast made = new Forecast("k", saturday, "t", "1", "stateful", 3, null, List.of(
+                new Forecast.Point(1, saturday + 24 * HOUR, Map.of("a", 1.0)),
+                new Forecast.Point(2, saturday + 48 * HOUR, Map.of("a", 2.0))));
+
+        Forecast bucketed = days.bucketForecast(made, 4, 1);
+
+        assertEquals(new Forecast.Bucket(4, 1), bucketed.bucket());
+        assertEquals(at("2024-03-30T23:00:00Z"), bucketed.points().get(0).targetTimeMs());
+        assertEquals(at("2024-03-31T22:00:00Z"), bucketed.points().get(1).targetTimeMs(), "after the 23-hour day");
+        assertEquals(Map.of("a", 2.0), bucketed.points().get(1).values());
+        assertEquals(made.stepsSeen(), bucketed.stepsSeen());
+    }
+
+    @Test
     void shouldAlignQuarterHoursToTheQuarterAndHoursToTheLocalHour() {
         Resampler quarters = resampler("PT15M", "UTC", Resample.Empty.SKIP, 0);
         assertEquals(at("2024-01-01T10:45:00Z"), quarters.bucketStart(at("2024-01-01T10:59:59.999Z")));

@@ -68,4 +68,32 @@ class DemoIT {
         assertTrue(html.contains("<h2>Rollout: temp_max up to 7 days ahead, 2015</h2>"), "rollout section");
         assertTrue(html.contains("<tr><td>Seattle</td><td>7</td><td>365</td>"), "step 7 row");
     }
+
+    /**
+     * {@code demo --irregular}: each day replayed as irregular readings, resampled back to days by the card. The
+     * forecaster scores each day's bucket live against its aggregates, and those scores equal the ones computed
+     * from the forecast topic against the daily rows, which are PyTorch's.
+     */
+    @Test
+    void shouldScoreTheResampledDaysLiveAsTheForecastTopicScoresThem() throws Exception {
+        Demo.Result result = new Demo(new Demo.Options(null, MODEL, reportDir, 0, false, 0, 0, true)).run();
+
+        JsonNode reference = new ObjectMapper().readTree(MODEL.resolve("reference-2015.json").toFile());
+        assertEquals(2, result.scores().size());
+        for (Evaluation.Score offline : result.scores()) {
+            assertEquals(365, offline.count(), offline.key());
+            assertEquals(reference.get("cities").get(offline.key()).get("mae_model").doubleValue(), offline.maeModel(),
+                    1e-4, offline.key() + ": the daily demo's forecasts");
+        }
+        // The last day's bucket stays open (no later reading closes it): live scores cover the days up to it.
+        assertEquals(2, result.liveScores().size());
+        for (Evaluation.Score live : result.liveScores()) {
+            Evaluation.Score offline = result.liveComparedWith().stream().filter(s -> s.key().equals(live.key()))
+                    .findFirst().orElseThrow();
+            assertEquals(364, live.count(), live.key());
+            assertEquals(offline.count(), live.count(), live.key());
+            assertEquals(offline.maeModel(), live.maeModel(), 1e-6, live.key() + " MAE");
+            assertEquals(offline.maePersistence(), live.maePersistence(), 1e-6, live.key() + " persistence MAE");
+        }
+    }
 }

@@ -121,14 +121,20 @@ public final class Fixture {
             for (int i = 0; i < values.length; i++) {
                 values[i] = (float) outputs.get(i).doubleValue();
             }
+            Map<String, Double> aggregates = new java.util.LinkedHashMap<>();
+            bucket.get("values").fields().forEachRemaining(field -> aggregates.put(field.getKey(),
+                    field.getValue().doubleValue()));
             buckets.add(new ExpectedBucket(Instant.parse(bucket.get("start").textValue()).toEpochMilli(),
-                    bucket.get("events").intValue(), bucket.get("filled_before").intValue(), values));
+                    bucket.get("events").intValue(), bucket.get("filled_before").intValue(), values, aggregates));
         }
         return buckets;
     }
 
-    /** One resampled bucket as the reference stepped it: its start, events, fills before it, normalised outputs. */
-    public record ExpectedBucket(long startMs, int events, int filledBefore, float[] outputs) {
+    /**
+     * One resampled bucket as the reference stepped it: its start, events, fills before it, normalised outputs,
+     * and its aggregate per event field in raw units.
+     */
+    public record ExpectedBucket(long startMs, int events, int filledBefore, float[] outputs, Map<String, Double> values) {
     }
 
     /** All keys' events in time order (ties in key order): how a stream of irregular events interleaves. */

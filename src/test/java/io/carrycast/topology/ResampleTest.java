@@ -4,6 +4,9 @@ import static io.carrycast.testing.ForecastAssertions.assertMatches;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.carrycast.accuracy.AccuracyBoard;
+import io.carrycast.accuracy.Score;
+import io.carrycast.accuracy.ScoreJson;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
@@ -11,13 +14,19 @@ import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.testing.DeadLetters;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.Forecasts;
+import io.carrycast.testing.ReferenceScores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,6 +85,79 @@ class ResampleTest {
         }
         if (!name.equals("resample_skip")) {
             assertTrue(filled >= 3, name + " fills empty buckets, found " + filled);
+        }
+    }
+
+    /**
+     * Live scoring with a resampling card: each step of a bucket's forecast is scored against the aggregates
+     * of the bucket it targets (temp: mean, sales: sum), as the reference computed them, with the aggregates
+     * of the bucket it was made at as persistence; a step whose bucket had no events (filled or skipped) is
+     * counted as skipped once a later bucket is stepped.
+     */
+    @ParameterizedTest(name = "{0}, batches of up to {1}")
+    @CsvSource({"resample_carry, 256", "resample_skip, 1"})
+    void shouldScoreEachBucketsForecastAgainstTheAggregatesOfTheBucketsItTargets(String name, int maxBatch) {
+        Fixture fixture = Fixture.load(name);
+        ModelCard card = fixture.card();
+        List<String> targets = card.targets().stream().map(t -> t.field()).toList();
+        List<Forecast> forecasts;
+        Map<String, Score> scores = new TreeMap<>();
+        AccuracyBoard board;
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir, Map.of(
+                CarrycastConfig.BATCH_MAX_SIZE_CONFIG, Integer.toString(maxBatch),
+                CarrycastConfig.SCORING_ENABLED_CONFIG, "true", CarrycastConfig.SCORING_TOPIC_CONFIG, "scores"))) {
+            TestOutputTopic<String, byte[]> scoreTopic = driver.driver().createOutputTopic("scores",
+                    new StringDeserializer(), new ByteArrayDeserializer());
+            List<Fixture.Event> events = fixture.eventsInTimeOrder();
+            driver.send(events);
+            long later = events.get(events.size() - 1).timeMs() + 24 * HOUR;
+            driver.sendRaw("clock", event(later, 1.0), later);
+            forecasts = Forecasts.values(driver.forecasts());
+            scoreTopic.readRecordsToList().forEach(record -> {
+                Score score = ScoreJson.read(record.value());
+                assertEquals(null, scores.put(ReferenceScores.keyOf(score), score), "scored once: " + score);
+            });
+            board = driver.metrics().accuracy();
+        }
+
+        int expectedScores = 0;
+        Map<String, Integer> expectedSkips = new TreeMap<>();
+        for (String key : fixture.keys()) {
+            Map<Long, Fixture.ExpectedBucket> buckets = new java.util.HashMap<>();
+            fixture.expectedBuckets(key).forEach(bucket -> buckets.put(bucket.startMs(), bucket));
+            long lastStart = buckets.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
+            for (Forecast forecast : forecasts.stream().filter(f -> f.key().equals(key)).toList()) {
+                Fixture.ExpectedBucket madeAt = buckets.get(forecast.eventTimeMs());
+                for (Forecast.Point point : forecast.points()) {
+                    Fixture.ExpectedBucket actual = buckets.get(point.targetTimeMs());
+                    for (String target : targets) {
+                        String id = key + "@" + forecast.eventTimeMs() + "+" + point.step() + ":" + target;
+                        if (actual == null) {
+                            if (point.targetTimeMs() < lastStart) {
+                                expectedSkips.merge(target + " step " + point.step(), 1, Integer::sum);
+                            }
+                            assertEquals(null, scores.get(id), id + ": no bucket with events, nothing scored");
+                            continue;
+                        }
+                        Score got = scores.get(id);
+                        assertTrue(got != null, "missing score " + id);
+                        assertEquals(point.targetTimeMs(), got.targetTimeMs(), id);
+                        assertEquals(point.values().get(target), got.forecast(), 1e-9, id + " forecast");
+                        assertEquals(actual.values().get(target), got.actual(), 1e-9, id + " actual: the bucket's aggregate");
+                        assertEquals(madeAt.values().get(target), got.persistence(), 1e-9, id + " persistence");
+                        expectedScores++;
+                    }
+                }
+            }
+        }
+        assertEquals(expectedScores, scores.size(), "one score per forecast value whose bucket had events");
+        assertTrue(expectedScores > 100, "most steps land on buckets with events, found " + expectedScores);
+        assertTrue(!expectedSkips.isEmpty(), "some steps target empty buckets");
+        for (String target : targets) {
+            for (int step = 1; step <= card.horizon(); step++) {
+                assertEquals(expectedSkips.getOrDefault(target + " step " + step, 0).doubleValue(),
+                        board.skippedCount(card.name(), card.version(), target, step), target + " step " + step);
+            }
         }
     }
 
