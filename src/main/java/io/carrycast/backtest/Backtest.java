@@ -86,10 +86,11 @@ public final class Backtest {
         this.keyField = keyField;
         this.extractor = new FeatureExtractor(forecaster.card());
         this.admission = Admission.forModel(forecaster, gapRule);
-        this.resampler = Resampler.forCard(forecaster.card(), extractor);
+        this.resampler = Resampler.forCard(forecaster.card(), extractor, lateness);
         this.resampleGraceMs = resampleGrace.toMillis();
-        LateEvents.requireNotResampled(lateness, resampler != null);
-        this.lateEvents = lateness.enabled() ? new LateEvents(forecaster, admission, lateness) : null;
+        // A resampling card takes late events into the open bucket (the resampler's rules), never replays.
+        this.lateEvents = lateness.enabled() && resampler == null ? new LateEvents(forecaster, admission, lateness)
+                : null;
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.carrycast.forecast;
 
-import io.carrycast.CarrycastException;
 import io.carrycast.forecast.InvalidEventException.Reason;
 import io.carrycast.state.FeatureWindow;
 import io.carrycast.state.KeyHistory;
@@ -93,19 +92,6 @@ public final class LateEvents {
             }
             Forecast last = forecasts.get(forecasts.size() - 1);
             return last.eventTimeMs() == state.lastEventTimeMs() ? last : null;
-        }
-    }
-
-    /**
-     * Late-event correction replays single events; a card that resamples steps buckets, whose late events
-     * would have to revise a bucket's aggregate, so the two are not combined: such a card refuses events for a
-     * bucket already stepped as late, and an allowed lateness with it is a configuration error.
-     */
-    public static void requireNotResampled(Bound lateness, boolean resampled) {
-        if (lateness.enabled() && resampled) {
-            throw new CarrycastException("carrycast.lateness.allowed.ms=" + lateness.allowedMs() + " cannot be used "
-                    + "with a model card that has a resample block: events for a bucket already stepped are refused "
-                    + "as late; set carrycast.lateness.allowed.ms=0");
         }
     }
 

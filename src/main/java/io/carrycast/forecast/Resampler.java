@@ -28,7 +28,10 @@ import java.util.List;
  *
  * <p>Per key, event time must increase: an event with the time and values of the key's last accepted event is
  * an exact redelivery ({@link Added#redelivery()}), any other event not after it is refused as
- * {@link Reason#LATE}, and so is an event falling into a bucket already stepped.
+ * {@link Reason#LATE}, and so is an event falling into a bucket already stepped. With an allowed lateness, an
+ * event behind the key's latest one by no more than it joins the key's open bucket as if it had arrived in time
+ * order (a {@code first} aggregate takes the earliest event's value), and a redelivery of one of the bucket's
+ * recent events is recognised; a bucket already stepped is still never revised.
  */
 public final class Resampler {
 
@@ -75,8 +78,21 @@ public final class Resampler {
     /** The event fields aggregated, in the order of {@link #aggregates}. */
     private final List<String> fields;
 
+    /** Late events accepted into the open bucket; {@link LateEvents.Bound#NONE}: none. */
+    private final LateEvents.Bound lateness;
+
     /** The rules of {@code card}, which must have a resample block; {@code extractor} reads its features. */
     public Resampler(ModelCard card, FeatureExtractor extractor) {
+        this(card, extractor, LateEvents.Bound.NONE);
+    }
+
+    /**
+     * @param lateness how far behind its key's latest event an event may be and still go into the key's open
+     *                 bucket ({@code carrycast.lateness.allowed.ms}); its {@code maxEvents} bounds the open
+     *                 bucket's latest events kept to recognise a late redelivery
+     */
+    public Resampler(ModelCard card, FeatureExtractor extractor, LateEvents.Bound lateness) {
+        this.lateness = lateness;
         if (card.resample() == null) {
             throw new IllegalArgumentException("model card '" + card.name() + "' has no resample block");
         }
@@ -95,8 +111,8 @@ public final class Resampler {
     }
 
     /** The resampler for the card, or null when the card steps once per event. */
-    public static Resampler forCard(ModelCard card, FeatureExtractor extractor) {
-        return card.resamples() ? new Resampler(card, extractor) : null;
+    public static Resampler forCard(ModelCard card, FeatureExtractor extractor, LateEvents.Bound lateness) {
+        return card.resamples() ? new Resampler(card, extractor, lateness) : null;
     }
 
     /** The event fields a bucket aggregates, in the order of the values {@link #add} takes. */
@@ -197,8 +213,7 @@ public final class Resampler {
             if (eventTimeMs == state.lastEventTimeMs() && digest == state.lastEventDigest()) {
                 return new Added(state, List.of(), true);
             }
-            throw new InvalidEventException(Reason.LATE, "event time " + Instant.ofEpochMilli(eventTimeMs) + " of key '"
-                    + key + "' is not after its last accepted event " + Instant.ofEpochMilli(state.lastEventTimeMs()));
+            return addLate(key, state, eventTimeMs, values, digest);
         }
         long start = bucketStart(eventTimeMs);
         if (start <= state.lastSteppedStartMs()) {
@@ -218,9 +233,101 @@ public final class Resampler {
         for (int i = 0; i < aggregates.length; i++) {
             running[i] = accumulate(aggregates[i], running[i], values[i], events == 0);
         }
-        OpenBucket next = new OpenBucket(state.lastSteppedStartMs(), start, bucketEnd(start), events + 1, eventTimeMs,
-                digest, state.stepped(), running);
+        long firstEventTime = events == 0 ? eventTimeMs : state.firstEventTimeMs();
+        long[][] recent = keepRecent(events == 0 ? null : state, eventTimeMs, digest, eventTimeMs);
+        OpenBucket next = new OpenBucket(state.lastSteppedStartMs(), start, bucketEnd(start), events + 1,
+                firstEventTime, eventTimeMs, digest, state.stepped(), running, recent[0], recent[1]);
         return new Added(next, steps, false);
+    }
+
+    /**
+     * An event not after its key's latest one: with an allowed lateness, it joins the key's open bucket as if it
+     * had arrived in time order, when it belongs there, is within the lateness of the latest event, and is not
+     * older than the recent events kept to recognise its redelivery. A bucket already stepped is never revised.
+     */
+    private Added addLate(String key, OpenBucket state, long eventTimeMs, double[] values, long digest) {
+        String event = "event time " + Instant.ofEpochMilli(eventTimeMs) + " of key '" + key + "'";
+        long latest = state.lastEventTimeMs();
+        if (!lateness.enabled()) {
+            throw new InvalidEventException(Reason.LATE, event + " is not after its last accepted event "
+                    + Instant.ofEpochMilli(latest));
+        }
+        if (latest - eventTimeMs > lateness.allowedMs()) {
+            throw new InvalidEventException(Reason.LATE, event + " is " + (latest - eventTimeMs) + " ms behind its "
+                    + "latest event " + Instant.ofEpochMilli(latest) + ", more than carrycast.lateness.allowed.ms="
+                    + lateness.allowedMs());
+        }
+        long start = bucketStart(eventTimeMs);
+        if (!state.isOpen() || start != state.openStartMs()) {
+            throw new InvalidEventException(Reason.LATE, event + " falls into the bucket starting "
+                    + Instant.ofEpochMilli(start) + ", not the key's open bucket" + (state.isOpen() ? " (starting "
+                    + Instant.ofEpochMilli(state.openStartMs()) + ")" : "") + ": a late event joins the open bucket "
+                    + "only; a bucket already stepped is not revised");
+        }
+        if (state.isRecent(eventTimeMs, digest)) {
+            return new Added(state, List.of(), true);
+        }
+        boolean recentComplete = state.recentTimes().length < lateness.maxEvents();
+        if (state.firstEventTimeMs() == Long.MIN_VALUE || !recentComplete && eventTimeMs < state.recentTimes()[0]) {
+            throw new InvalidEventException(Reason.LATE, event + " is older than the open bucket's "
+                    + state.recentTimes().length + " latest events kept to recognise a redelivery "
+                    + "(carrycast.lateness.history.max.events=" + lateness.maxEvents() + ")");
+        }
+        double[] running = state.running().clone();
+        for (int i = 0; i < aggregates.length; i++) {
+            running[i] = switch (aggregates[i]) {
+                case MEAN, SUM -> running[i] + values[i];
+                case MIN -> Math.min(running[i], values[i]);
+                case MAX -> Math.max(running[i], values[i]);
+                // Events at the same time keep their arrival order, as a stable sort by time would.
+                case FIRST -> eventTimeMs < state.firstEventTimeMs() ? values[i] : running[i];
+                case LAST -> eventTimeMs == latest ? values[i] : running[i];
+                case COUNT -> running[i] + 1;
+            };
+        }
+        long[][] recent = keepRecent(state, eventTimeMs, digest, latest);
+        OpenBucket next = new OpenBucket(state.lastSteppedStartMs(), state.openStartMs(), state.openEndMs(),
+                state.eventCount() + 1, Math.min(state.firstEventTimeMs(), eventTimeMs), latest,
+                state.lastEventDigest(), state.stepped(), running, recent[0], recent[1]);
+        return new Added(next, List.of(), false);
+    }
+
+    /**
+     * The open bucket's recent events with one more, in time order (after those at the same time): those within
+     * the allowed lateness of the latest event, at most {@code maxEvents}. None without an allowed lateness.
+     *
+     * @param bucket the open bucket the event joins, or null when it opens a new one
+     * @return times and digests
+     */
+    private long[][] keepRecent(OpenBucket bucket, long eventTimeMs, long digest, long latestMs) {
+        if (!lateness.enabled()) {
+            return new long[][] {new long[0], new long[0]};
+        }
+        long[] times = bucket == null ? new long[0] : bucket.recentTimes();
+        long[] digests = bucket == null ? new long[0] : bucket.recentDigests();
+        int insertAt = times.length;
+        while (insertAt > 0 && times[insertAt - 1] > eventTimeMs) {
+            insertAt--;
+        }
+        int from = 0;
+        while (from < insertAt && latestMs - times[from] > lateness.allowedMs()) {
+            from++;
+        }
+        int count = times.length - from + 1;
+        int skip = Math.max(0, count - lateness.maxEvents());
+        long[] keptTimes = new long[count - skip];
+        long[] keptDigests = new long[count - skip];
+        int k = 0;
+        for (int i = from; i <= times.length; i++) {
+            long time = i < insertAt ? times[i] : i == insertAt ? eventTimeMs : times[i - 1];
+            long eventDigest = i < insertAt ? digests[i] : i == insertAt ? digest : digests[i - 1];
+            if (i - from >= skip) {
+                keptTimes[k] = time;
+                keptDigests[k] = eventDigest;
+                k++;
+            }
+        }
+        return new long[][] {keptTimes, keptDigests};
     }
 
     private static double accumulate(Aggregate aggregate, double running, double value, boolean first) {
@@ -258,8 +365,9 @@ public final class Resampler {
         }
         steps.add(new Step(state.openStartMs(), extractor.extract(values, state.openStartMs()), values,
                 state.eventCount(), empty.size()));
-        OpenBucket next = new OpenBucket(state.openStartMs(), Long.MIN_VALUE, Long.MIN_VALUE, 0,
-                state.lastEventTimeMs(), state.lastEventDigest(), values, new double[values.length]);
+        OpenBucket next = new OpenBucket(state.openStartMs(), Long.MIN_VALUE, Long.MIN_VALUE, 0, Long.MIN_VALUE,
+                state.lastEventTimeMs(), state.lastEventDigest(), values, new double[values.length], new long[0],
+                new long[0]);
         return new Closed(next, steps);
     }
 

@@ -291,8 +291,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         }
         eventFields = settings.reader().fields(fields, null);
         admission = Admission.forModel(next, settings.gapRule());
-        lateEvents = settings.lateness().enabled() ? new LateEvents(next, admission, settings.lateness()) : null;
-        resampler = Resampler.forCard(next.card(), extractor);
+        resampler = Resampler.forCard(next.card(), extractor, settings.lateness());
+        // A resampling card takes late events into the open bucket (the resampler's rules), never replays.
+        lateEvents = settings.lateness().enabled() && resampler == null
+                ? new LateEvents(next, admission, settings.lateness()) : null;
         Resampler buckets = resampler;
         targetTimes = buckets == null ? Scorer.TargetTimes.EVERY_CADENCE
                 : (madeAtMs, cadenceMs, step) -> buckets.bucketStartAfter(madeAtMs, step);
@@ -582,7 +584,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         List<KeyValue<String, byte[]>> states = new ArrayList<>(events.size());
         List<KeyValue<String, byte[]>> windows = new ArrayList<>(model.card().keepsWindow() ? events.size() : 0);
         List<KeyValue<String, byte[]>> latest = new ArrayList<>(latestStore != null ? events.size() : 0);
-        List<KeyValue<String, byte[]>> histories = new ArrayList<>(historyStore != null ? events.size() : 0);
+        List<KeyValue<String, byte[]>> histories = new ArrayList<>(lateEvents != null ? events.size() : 0);
         for (int i = 0; i < events.size(); i++) {
             PendingEvent event = events.get(i);
             Forecaster.Outcome outcome = outcomes.get(i);
@@ -593,7 +595,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             if (event.preparation() != StatePreparation.CONTINUE) {
                 metrics.stateRebuilt(event.preparation());
             }
-            if (historyStore != null) {
+            if (lateEvents != null) {
                 histories.add(KeyValue.pair(event.key(),
                         lateEvents.record(storedHistory(event.key()), requests.get(i), outcome).encode()));
             }

@@ -2,7 +2,6 @@ package io.carrycast.topology;
 
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.EventReader;
-import io.carrycast.forecast.LateEvents;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
 import java.util.ArrayList;
@@ -139,7 +138,6 @@ public final class ForecastTopology {
             builder.addStateStore(persistentStore(names.latest()));
             stores.add(names.latest());
         }
-        LateEvents.requireNotResampled(config.lateness(), model.current().card().resamples());
         if (config.lateness().enabled()) {
             builder.addStateStore(persistentStore(names.history()));
             stores.add(names.history());

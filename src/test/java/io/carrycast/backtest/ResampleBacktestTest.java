@@ -28,14 +28,44 @@ class ResampleBacktestTest {
     @ValueSource(strings = {"resample_carry", "resample_zeros", "resample_skip"})
     void shouldResampleAFileAsTheReferenceDoes(String name) {
         Fixture fixture = Fixture.load(name);
-        List<Fixture.Event> events = fixture.eventsInTimeOrder();
+        assertResamplesAsTheReference(fixture, fixture.eventsInTimeOrder(), LateEvents.Bound.NONE);
+    }
+
+    /** Rows out of time order within each key's hour, with an hour's lateness allowed: the same forecasts. */
+    @ParameterizedTest
+    @ValueSource(strings = {"resample_carry", "resample_skip"})
+    void shouldTakeRowsOutOfOrderWithinTheOpenBucketWithAnAllowedLateness(String name) {
+        Fixture fixture = Fixture.load(name);
+        List<Fixture.Event> events = new ArrayList<>(fixture.eventsInTimeOrder());
+        // Reverse each run of one key's events within one Asia/Kolkata hour (hours from :30 UTC).
+        int reversed = 0;
+        for (int from = 0; from < events.size(); ) {
+            Fixture.Event first = events.get(from);
+            long hour = Math.floorDiv(first.timeMs() + 1_800_000L, 3_600_000L);
+            int to = from + 1;
+            while (to < events.size() && events.get(to).key().equals(first.key())
+                    && Math.floorDiv(events.get(to).timeMs() + 1_800_000L, 3_600_000L) == hour) {
+                to++;
+            }
+            if (to - from > 1) {
+                java.util.Collections.reverse(events.subList(from, to));
+                reversed++;
+            }
+            from = to;
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(reversed > 0, "some rows out of order");
+        assertResamplesAsTheReference(fixture, events, new LateEvents.Bound(3_600_000L, 64));
+    }
+
+    private static void assertResamplesAsTheReference(Fixture fixture, List<Fixture.Event> events,
+                                                      LateEvents.Bound lateness) {
+        String name = fixture.card().name();
         events.forEach(event -> event.value().put("series", event.key()));
         List<Forecast> forecasts = new ArrayList<>();
         Backtest.Result result;
         try (RecurrentModelRunner runner = RecurrentModelRunner.open(fixture.bundle(), RunnerOptions.defaults())) {
             Backtest backtest = new Backtest(new Forecaster(runner), new EventReader("time", TimestampFormat.of("iso"),
-                    Integer.MAX_VALUE), "series", Admission.GapRule.NONE, LateEvents.Bound.NONE,
-                    Duration.ofMinutes(5));
+                    Integer.MAX_VALUE), "series", Admission.GapRule.NONE, lateness, Duration.ofMinutes(5));
             result = backtest.run(events.stream().map(Fixture.Event::value).toList(),
                     new Evaluation(fixture.card(), t -> true), forecasts::add);
         }

@@ -104,18 +104,4 @@ class LateEventsTest {
     private static float[] features(Random random) {
         return new float[] {(float) random.nextGaussian(), (float) random.nextGaussian(), (float) random.nextGaussian()};
     }
-
-    @Test
-    void shouldRefuseAnAllowedLatenessForACardThatResamplesNamingTheSetting() {
-        LateEvents.Bound tenMinutes = new LateEvents.Bound(10 * MINUTE, 64);
-
-        io.carrycast.CarrycastException refused = assertThrows(io.carrycast.CarrycastException.class,
-                () -> LateEvents.requireNotResampled(tenMinutes, true));
-
-        assertEquals("carrycast.lateness.allowed.ms=600000 cannot be used with a model card that has a resample "
-                + "block: events for a bucket already stepped are refused as late; set carrycast.lateness.allowed.ms=0",
-                refused.getMessage());
-        LateEvents.requireNotResampled(tenMinutes, false);
-        LateEvents.requireNotResampled(LateEvents.Bound.NONE, true);
-    }
 }

@@ -235,4 +235,84 @@ class ResamplerTest {
         assertEquals("event time 2024-01-01T10:40:00Z of key 'k' falls into the bucket starting 2024-01-01T10:00:00Z, "
                 + "already stepped (the key's last stepped bucket starts 2024-01-01T10:00:00Z)", e.getMessage());
     }
+
+    private static Resampler lateResampler(long allowedMs, int maxEvents) {
+        ModelCard card = card("PT1H", "UTC", Resample.Empty.SKIP, 0);
+        return new Resampler(card, new FeatureExtractor(card), new LateEvents.Bound(allowedMs, maxEvents));
+    }
+
+    @Test
+    void shouldAddALateEventToTheOpenBucketAsIfItHadArrivedInTimeOrder() {
+        Resampler resampler = lateResampler(HOUR, 64);
+        OpenBucket bucket = null;
+        // 10:10 with 4, 10:40 with 7, then 10:05 with 1 and 10:25 with 9 late.
+        long[] times = {at("2024-01-01T10:10:00Z"), at("2024-01-01T10:40:00Z"), at("2024-01-01T10:05:00Z"),
+            at("2024-01-01T10:25:00Z")};
+        double[] arriving = {4.0, 7.0, 1.0, 9.0};
+        for (int i = 0; i < times.length; i++) {
+            Resampler.Added added = resampler.add("k", bucket, times[i], values(arriving[i]));
+            assertTrue(!added.redelivery() && added.steps().isEmpty());
+            bucket = added.bucket();
+        }
+
+        Resampler.Step step = resampler.close(bucket).steps().get(0);
+
+        // mean, sum, min, max, first (10:05), last (10:40), count
+        assertArrayEquals(new double[] {21.0 / 4, 21.0, 1.0, 9.0, 1.0, 7.0, 4.0}, step.values(), 1e-12);
+        assertEquals(4, step.events());
+    }
+
+    @Test
+    void shouldDropARedeliveryOfAnyRecentEventOfTheOpenBucket() {
+        Resampler resampler = lateResampler(30 * MINUTE, 64);
+        OpenBucket bucket = resampler.add("k", null, at("2024-01-01T10:10:00Z"), values(4)).bucket();
+        bucket = resampler.add("k", bucket, at("2024-01-01T10:20:00Z"), values(5)).bucket();
+        bucket = resampler.add("k", bucket, at("2024-01-01T10:15:00Z"), values(6)).bucket();
+
+        for (long time : new long[] {at("2024-01-01T10:10:00Z"), at("2024-01-01T10:15:00Z")}) {
+            double value = time == at("2024-01-01T10:10:00Z") ? 4 : 6;
+            Resampler.Added again = resampler.add("k", bucket, time, values(value));
+            assertTrue(again.redelivery(), "redelivery at " + Instant.ofEpochMilli(time));
+            assertEquals(bucket, again.bucket());
+        }
+        Resampler.Added other = resampler.add("k", bucket, at("2024-01-01T10:15:00Z"), values(8));
+        assertTrue(!other.redelivery(), "another event at the same time is an event");
+        assertEquals(4, other.bucket().eventCount());
+    }
+
+    @Test
+    void shouldRefuseALateEventBeyondTheLatenessOrForABucketAlreadyStepped() {
+        Resampler resampler = lateResampler(30 * MINUTE, 64);
+        OpenBucket bucket = resampler.add("k", null, at("2024-01-01T10:50:00Z"), values(4)).bucket();
+        OpenBucket next = resampler.add("k", bucket, at("2024-01-01T11:05:00Z"), values(5)).bucket();
+
+        InvalidEventException tooLate = assertThrows(InvalidEventException.class,
+                () -> resampler.add("k", next, at("2024-01-01T10:30:00Z"), values(1)));
+        assertEquals(Reason.LATE, tooLate.reason());
+        assertEquals("event time 2024-01-01T10:30:00Z of key 'k' is 2100000 ms behind its latest event "
+                + "2024-01-01T11:05:00Z, more than carrycast.lateness.allowed.ms=1800000", tooLate.getMessage());
+        InvalidEventException stepped = assertThrows(InvalidEventException.class,
+                () -> resampler.add("k", next, at("2024-01-01T10:55:00Z"), values(1)));
+        assertEquals("event time 2024-01-01T10:55:00Z of key 'k' falls into the bucket starting 2024-01-01T10:00:00Z, "
+                + "not the key's open bucket (starting 2024-01-01T11:00:00Z): a late event joins the open bucket only; "
+                + "a bucket already stepped is not revised", stepped.getMessage());
+    }
+
+    @Test
+    void shouldRefuseALateEventOlderThanTheRecentEventsKept() {
+        Resampler resampler = lateResampler(30 * MINUTE, 2);
+        OpenBucket bucket = null;
+        for (String time : List.of("2024-01-01T10:10:00Z", "2024-01-01T10:20:00Z", "2024-01-01T10:30:00Z")) {
+            bucket = resampler.add("k", bucket, at(time), values(1)).bucket();
+        }
+        assertArrayEquals(new long[] {at("2024-01-01T10:20:00Z"), at("2024-01-01T10:30:00Z")}, bucket.recentTimes());
+        OpenBucket full = bucket;
+
+        InvalidEventException e = assertThrows(InvalidEventException.class,
+                () -> resampler.add("k", full, at("2024-01-01T10:10:00Z"), values(1)));
+        assertEquals("event time 2024-01-01T10:10:00Z of key 'k' is older than the open bucket's 2 latest events kept "
+                + "to recognise a redelivery (carrycast.lateness.history.max.events=2)", e.getMessage());
+        assertEquals(4, resampler.add("k", full, at("2024-01-01T10:25:00Z"), values(1)).bucket().eventCount(),
+                "a late event among the kept ones is taken");
+    }
 }

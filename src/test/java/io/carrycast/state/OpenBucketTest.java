@@ -3,19 +3,34 @@ package io.carrycast.state;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 
 class OpenBucketTest {
 
     @Test
     void shouldReadBackWhatItWrites() {
-        OpenBucket bucket = new OpenBucket(1_000L, 4_600_000L, 8_200_000L, 3, 4_700_000L, -42L,
-                new double[] {1.5, -2.0, 0.0}, new double[] {7.25, Double.MIN_VALUE, -1e300});
+        OpenBucket bucket = new OpenBucket(1_000L, 4_600_000L, 8_200_000L, 3, 4_650_000L, 4_700_000L, -42L,
+                new double[] {1.5, -2.0, 0.0}, new double[] {7.25, Double.MIN_VALUE, -1e300},
+                new long[] {4_690_000L, 4_700_000L}, new long[] {7L, -42L});
 
         byte[] bytes = bucket.encode();
 
-        assertEquals(47 + 3 * 16, bytes.length);
+        assertEquals(57 + 3 * 16 + 2 * 16, bytes.length);
         assertEquals(bucket, OpenBucket.decode(bytes));
+    }
+
+    @Test
+    void shouldReadAVersion1BucketWithItsFirstEventTimeAndRecentEventsUnknown() {
+        ByteBuffer version1 = ByteBuffer.allocate(47 + 16).order(ByteOrder.LITTLE_ENDIAN);
+        version1.put((byte) 1).putLong(1_000L).putLong(4_600_000L).putLong(8_200_000L).putInt(3).putLong(4_700_000L)
+                .putLong(-42L).putShort((short) 1).putDouble(1.5).putDouble(7.25);
+
+        OpenBucket read = OpenBucket.decode(version1.array());
+
+        assertEquals(new OpenBucket(1_000L, 4_600_000L, 8_200_000L, 3, Long.MIN_VALUE, 4_700_000L, -42L,
+                new double[] {1.5}, new double[] {7.25}, new long[0], new long[0]), read);
     }
 
     @Test
@@ -23,6 +38,6 @@ class OpenBucketTest {
         byte[] bytes = OpenBucket.initial(2).encode();
         bytes[0] = 9;
         StateFormatException e = assertThrows(StateFormatException.class, () -> OpenBucket.decode(bytes));
-        assertEquals("stored open bucket has 79 bytes and version 9; this build reads version 1", e.getMessage());
+        assertEquals("stored open bucket has 89 bytes and version 9; this build reads versions 1 and 2", e.getMessage());
     }
 }

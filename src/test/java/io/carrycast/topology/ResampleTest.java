@@ -89,6 +89,77 @@ class ResampleTest {
     }
 
     /**
+     * With an allowed lateness, each key's events arrive shuffled within their bucket (some late by most of an
+     * hour), and some of them twice: the forecasts are still the in-order reference's, and the repeats are dropped.
+     */
+    @ParameterizedTest(name = "{0}, batches of up to {1}, seed {2}")
+    @CsvSource({"resample_carry, 256, 1", "resample_skip, 1, 2", "resample_zeros, 256, 3"})
+    void shouldTakeLateEventsIntoTheOpenBucketAsIfTheyHadArrivedInOrder(String name, int maxBatch, long seed) {
+        Fixture fixture = Fixture.load(name);
+        List<Fixture.Event> inOrder = fixture.eventsInTimeOrder();
+        java.util.Random random = new java.util.Random(seed);
+        // Each key's events of one bucket (Asia/Kolkata hours: from :30 UTC) take each other's places in the
+        // stream, in a random order; so every other key's events and the buckets' order stay as they were.
+        Map<String, List<Integer>> places = new LinkedHashMap<>();
+        for (int i = 0; i < inOrder.size(); i++) {
+            Fixture.Event event = inOrder.get(i);
+            long bucket = Math.floorDiv(event.timeMs() + HOUR / 2, HOUR);
+            places.computeIfAbsent(event.key() + "@" + bucket, k -> new java.util.ArrayList<>()).add(i);
+        }
+        Fixture.Event[] shuffled = new Fixture.Event[inOrder.size()];
+        List<Fixture.Event> sent = new java.util.ArrayList<>();
+        int late = 0;
+        int repeats = 0;
+        for (List<Integer> group : places.values()) {
+            List<Integer> order = new java.util.ArrayList<>(group);
+            java.util.Collections.shuffle(order, random);
+            for (int j = 0; j < group.size(); j++) {
+                shuffled[group.get(j)] = inOrder.get(order.get(j));
+            }
+        }
+        Map<String, Long> latest = new java.util.HashMap<>();
+        Map<String, Fixture.Event> lastOfBucket = new java.util.HashMap<>();
+        for (Fixture.Event event : shuffled) {
+            sent.add(event);
+            if (latest.getOrDefault(event.key(), Long.MIN_VALUE) > event.timeMs()) {
+                late++;
+            }
+            latest.merge(event.key(), event.timeMs(), Math::max);
+            String bucket = event.key() + "@" + Math.floorDiv(event.timeMs() + HOUR / 2, HOUR);
+            Fixture.Event earlier = lastOfBucket.put(bucket, event);
+            if (earlier != null && random.nextInt(4) == 0) {
+                sent.add(earlier); // an earlier event of the open bucket, delivered again
+                repeats++;
+            }
+        }
+        assertTrue(late >= 20 && repeats >= 5, late + " late events, " + repeats + " repeats");
+
+        Map<String, List<Forecast>> byKey;
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir, Map.of(
+                CarrycastConfig.BATCH_MAX_SIZE_CONFIG, Integer.toString(maxBatch),
+                CarrycastConfig.LATENESS_ALLOWED_MS_CONFIG, Long.toString(HOUR)))) {
+            driver.send(sent);
+            long later = inOrder.get(inOrder.size() - 1).timeMs() + 24 * HOUR;
+            driver.sendRaw("clock", event(later, 1.0), later);
+            byKey = driver.forecasts().stream().collect(Collectors.groupingBy(TestRecord::key, LinkedHashMap::new,
+                    Collectors.mapping(TestRecord::value, Collectors.toList())));
+            assertEquals(List.of(), driver.deadLetters(), "no event is refused");
+            assertEquals(repeats, driver.metrics().duplicateCount(), 0.0, "each repeat dropped as a redelivery");
+        }
+        for (String key : fixture.keys()) {
+            List<Fixture.ExpectedBucket> expected = fixture.expectedBuckets(key);
+            List<Forecast> forecasts = byKey.getOrDefault(key, List.of());
+            assertEquals(expected.size(), forecasts.size(), key + ": one forecast per bucket with events");
+            for (int i = 0; i < expected.size(); i++) {
+                String where = name + " " + key + " bucket " + Instant.ofEpochMilli(expected.get(i).startMs());
+                assertEquals(expected.get(i).startMs(), forecasts.get(i).eventTimeMs(), where);
+                assertEquals(expected.get(i).events(), forecasts.get(i).bucket().events(), where);
+                assertMatches(expected.get(i).outputs(), forecasts.get(i), fixture.card(), fixture.tolerance(), where);
+            }
+        }
+    }
+
+    /**
      * Live scoring with a resampling card: each step of a bucket's forecast is scored against the aggregates
      * of the bucket it targets (temp: mean, sales: sum), as the reference computed them, with the aggregates
      * of the bucket it was made at as persistence; a step whose bucket had no events (filled or skipped) is
