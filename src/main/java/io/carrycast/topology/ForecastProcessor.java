@@ -158,6 +158,16 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         }
         if (settings.maxBatch() > 1) {
             this.pending = PendingRing.reload(context.getStateStore(stores.pending()), settings.maxBatch());
+            List<PendingEvent> letGo = pending.letGoOfEventsAheadOfState(key -> {
+                KeyState state = storedState(key);
+                return state == null ? Long.MIN_VALUE : state.lastEventTimeMs();
+            });
+            if (!letGo.isEmpty()) {
+                LOG.warn("{} reloaded micro-batch event(s) do not follow on from their key's stored state (the "
+                        + "stores were restored to different points after an unclean stop, or already stepped): "
+                        + "let go, to be read again from the input; the first is key '{}' at {}", letGo.size(),
+                        letGo.get(0).key(), Instant.ofEpochMilli(letGo.get(0).eventTimeMs()));
+            }
             this.deliveredInput = DeliveredInput.from(context.appConfigs());
             // A bound for when the end of the delivered input is not seen, e.g. when the last delivered record
             // is dropped by Kafka Streams before it reaches this processor.
@@ -327,9 +337,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private void addToBatch(String key, List<Resampler.Step> steps) {
         for (Resampler.Step step : steps) {
             PendingEvent waiting = pending.lastOf(key);
+            KeyState state = waiting == null ? storedState(key) : null;
             Admission.Decision decision = admission.admit(key, step.startMs(), step.features(), waiting != null
                     ? Admission.LastAccepted.waiting(waiting.eventTimeMs(), waiting.features())
-                    : Admission.LastAccepted.stepped(storedState(key)), () -> storedWindow(key));
+                    : Admission.LastAccepted.stepped(state), () -> storedWindow(key));
             if (decision.redelivery()) {
                 metrics.duplicate();
                 continue;
@@ -337,7 +348,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             if (pending.isFull()) {
                 flush();
             }
-            PendingEvent bucket = bucketEvent(pending.nextSequence(), key, step, decision);
+            PendingEvent bucket = bucketEvent(pending.nextSequence(), key, step, decision, previousTime(waiting, state));
             keepBucketActuals(bucket, step);
             pending.add(bucket);
             if (pending.isFull()) {
@@ -346,9 +357,15 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         }
     }
 
-    private static PendingEvent bucketEvent(long sequence, String key, Resampler.Step step, Admission.Decision decision) {
+    private static PendingEvent bucketEvent(long sequence, String key, Resampler.Step step, Admission.Decision decision,
+                                            long previousTimeMs) {
         return new PendingEvent(sequence, key, step.startMs(), step.features(), decision.preparation(), step.events(),
-                step.filledBefore());
+                step.filledBefore(), previousTimeMs);
+    }
+
+    /** The time of the key's last accepted event: its last waiting one, else the one its state last stepped. */
+    private static long previousTime(PendingEvent waiting, KeyState state) {
+        return waiting != null ? waiting.eventTimeMs() : state != null ? state.lastEventTimeMs() : Long.MIN_VALUE;
     }
 
     /** Steps every open bucket the partition's stream time has passed by the grace. */
@@ -388,13 +405,14 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     private PendingEvent admitBucket(String key, Resampler.Step bucket, boolean skipRefused) {
         try {
+            KeyState state = storedState(key);
             Admission.Decision decision = admission.admit(key, bucket.startMs(), bucket.features(),
-                    Admission.LastAccepted.stepped(storedState(key)), () -> storedWindow(key));
+                    Admission.LastAccepted.stepped(state), () -> storedWindow(key));
             if (decision.redelivery()) {
                 metrics.duplicate();
                 return null;
             }
-            PendingEvent event = bucketEvent(0, key, bucket, decision);
+            PendingEvent event = bucketEvent(0, key, bucket, decision, previousTime(null, state));
             keepBucketActuals(event, bucket);
             return event;
         } catch (InvalidEventException refused) {
@@ -451,7 +469,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             stateAtAccept.put(key, state);
         }
         PendingEvent accepted = new PendingEvent(pending == null ? 0 : pending.nextSequence(), key, eventTime,
-                features, decision.preparation());
+                features, decision.preparation(), previousTime(waiting, state));
         if (scoring != null) {
             actualsAtAccept.put(accepted, actuals(event));
         }

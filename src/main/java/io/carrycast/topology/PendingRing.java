@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -27,6 +28,9 @@ final class PendingRing {
 
     /** Store key of the marker, whose value (8 bytes, big-endian) is the first sequence not yet stepped. */
     static final long STEPPED_BELOW = -1L;
+
+    /** Marks a key whose remaining reloaded events are all let go. */
+    private static final long LET_GO = Long.MAX_VALUE;
 
     private final KeyValueStore<Long, byte[]> store;
     private final int capacity;
@@ -61,6 +65,46 @@ final class PendingRing {
         ring.waiting.sort(Comparator.comparingLong(PendingEvent::sequence));
         ring.waiting.forEach(event -> ring.lastByKey.put(event.key(), event));
         return ring;
+    }
+
+    /**
+     * Lets go of the reloaded events that do not follow on from their key's stored state, and returns them.
+     * Under at_least_once each store is restored from its own changelog, so after a crash this ring can be
+     * ahead of the state store: it may hold an event admitted after the last commit, following one whose step
+     * never reached the state's changelog. Stepped from the state as stored, it would skip that step; let go, it
+     * is read again from the input, with every event since the last commit, and admitted again in order. An
+     * event the state has already stepped is let go too. Under exactly_once_v2 the stores and the input offsets
+     * commit together, so every reloaded event follows on and nothing is let go.
+     *
+     * @param steppedUpTo the time of the last event the key's stored state stepped; {@link Long#MIN_VALUE} for
+     *                    a key with no stored state
+     */
+    List<PendingEvent> letGoOfEventsAheadOfState(ToLongFunction<String> steppedUpTo) {
+        Map<String, Long> followed = new HashMap<>();
+        List<PendingEvent> kept = new ArrayList<>(waiting.size());
+        List<PendingEvent> letGo = new ArrayList<>();
+        for (PendingEvent event : waiting) {
+            long previous = followed.computeIfAbsent(event.key(), steppedUpTo::applyAsLong);
+            boolean followsOn = previous != LET_GO && event.eventTimeMs() > previous
+                    && (event.previousTimeMs() == PendingEvent.PREVIOUS_UNKNOWN || event.previousTimeMs() == previous);
+            if (followsOn) {
+                kept.add(event);
+                followed.put(event.key(), event.eventTimeMs());
+            } else {
+                letGo.add(event);
+                if (event.eventTimeMs() > previous) {
+                    // The key's later events followed this one: they are read again from the input too.
+                    followed.put(event.key(), LET_GO);
+                }
+            }
+        }
+        if (!letGo.isEmpty()) {
+            waiting.clear();
+            waiting.addAll(kept);
+            lastByKey.clear();
+            kept.forEach(event -> lastByKey.put(event.key(), event));
+        }
+        return letGo;
     }
 
     /** The sequence the next added event must carry. */

@@ -14,7 +14,7 @@ class PendingEventTest {
     @Test
     void shouldReadBackAWaitingBucketWithWhatItHeld() {
         PendingEvent bucket = new PendingEvent(7, "meter-ü", 1_700_000_000_000L, new float[] {1.5f, -2f},
-                StatePreparation.RESET_AFTER_GAP, 4, 2);
+                StatePreparation.RESET_AFTER_GAP, 4, 2, 1_699_999_000_000L);
 
         PendingEvent read = PendingEvent.decode(bucket.encode());
 
@@ -25,6 +25,21 @@ class PendingEventTest {
         assertEquals(bucket.preparation(), read.preparation());
         assertEquals(4, read.bucketEvents());
         assertEquals(2, read.filledBefore());
+        assertEquals(1_699_999_000_000L, read.previousTimeMs());
+    }
+
+    @Test
+    void shouldReadABucketStoredInTheSecondVersionWithThePreviousTimeUnknown() {
+        byte[] key = "k".getBytes(StandardCharsets.UTF_8);
+        byte[] version2 = ByteBuffer.allocate(2 + 16 + 8 + key.length + 4 + 8).order(ByteOrder.LITTLE_ENDIAN)
+                .put((byte) 2).putLong(3).putLong(1000).put((byte) 0).putInt(key.length).put(key).putInt(1)
+                .putFloat(0.25f).putInt(5).putInt(1).array();
+
+        PendingEvent read = PendingEvent.decode(version2);
+
+        assertEquals(5, read.bucketEvents());
+        assertEquals(1, read.filledBefore());
+        assertEquals(PendingEvent.PREVIOUS_UNKNOWN, read.previousTimeMs());
     }
 
     @Test
@@ -38,5 +53,6 @@ class PendingEventTest {
         assertFalse(read.isBucket());
         assertEquals("k", read.key());
         assertArrayEquals(new float[] {0.25f}, read.features());
+        assertEquals(PendingEvent.PREVIOUS_UNKNOWN, read.previousTimeMs());
     }
 }

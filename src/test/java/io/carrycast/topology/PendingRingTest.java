@@ -32,7 +32,12 @@ class PendingRingTest {
     }
 
     private static PendingEvent event(long sequence, String key, long timeMs) {
-        return new PendingEvent(sequence, key, timeMs, new float[] {timeMs, -timeMs}, StatePreparation.CONTINUE);
+        return event(sequence, key, timeMs, PendingEvent.PREVIOUS_UNKNOWN);
+    }
+
+    private static PendingEvent event(long sequence, String key, long timeMs, long previousTimeMs) {
+        return new PendingEvent(sequence, key, timeMs, new float[] {timeMs, -timeMs}, StatePreparation.CONTINUE,
+                previousTimeMs);
     }
 
     private static void addNext(PendingRing ring, String key, long timeMs) {
@@ -73,6 +78,28 @@ class PendingRingTest {
         assertEquals(3L, after.lastOf("a").eventTimeMs());
         assertNull(after.lastOf("d"));
         assertFalse(after.isFull());
+    }
+
+    @Test
+    void shouldLetGoOfReloadedEventsThatDoNotFollowOnFromTheirKeysStoredState() {
+        PendingRing before = PendingRing.reload(store, 8);
+        before.add(event(0, "a", 5, 4));
+        before.add(event(1, "b", 5, 4)); // b's state was restored at 2: the step of b@4 never reached it
+        before.add(event(2, "a", 6, 5));
+        before.add(event(3, "b", 6, 5)); // follows b@5, let go with it
+        before.add(event(4, "c", 3, 2)); // c's state has stepped it already
+        before.add(event(5, "c", 7, 3));
+        before.add(event(6, "d", 1, Long.MIN_VALUE)); // d's first event; d has no state yet
+
+        PendingRing after = PendingRing.reload(store, 8);
+        List<PendingEvent> letGo = after.letGoOfEventsAheadOfState(
+                key -> java.util.Map.of("a", 4L, "b", 2L, "c", 3L).getOrDefault(key, Long.MIN_VALUE));
+
+        assertEquals(List.of(1L, 3L, 4L), letGo.stream().map(PendingEvent::sequence).toList());
+        assertEquals(List.of(List.of(0L, 5L, 6L), List.of(2L)), sequences(after.rounds()));
+        assertEquals(6L, after.lastOf("a").eventTimeMs());
+        assertNull(after.lastOf("b"), "b's events are read again from the input, admitted after its state");
+        assertEquals(7L, after.nextSequence(), "the slots of events let go are reused after the next step");
     }
 
     @Test
