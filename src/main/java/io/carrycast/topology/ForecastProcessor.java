@@ -19,6 +19,7 @@ import io.carrycast.state.KeyState;
 import io.carrycast.state.OpenBucket;
 import io.carrycast.state.PendingEvent;
 import io.carrycast.state.StatePreparation;
+import io.carrycast.state.StateRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -109,7 +110,6 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private KeyValueStore<String, byte[]> stateStore;
     private KeyValueStore<String, byte[]> windowStore;
     private KeyValueStore<String, byte[]> latestStore;
-    private KeyValueStore<String, byte[]> historyStore;
     /** Null when forecasts are not scored. */
     private LiveScoring scoring;
     /** The target fields' slots in {@link #eventFields}, read as actuals when scoring. */
@@ -126,10 +126,15 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private int inputPartitionNumber;
     private DeliveredInput.Partition inputPartition;
     /**
-     * The stored state each key had when its first pending event was admitted, so the step does not read
-     * and decode it again. Only a key's first pending event may use it: later ones follow its step.
+     * What each key had stored when its first pending event was admitted, so the step does not read and
+     * decode it again. Only a key's first pending event may use it: later ones follow its step.
      */
-    private final Map<String, KeyState> stateAtAccept = new HashMap<>();
+    private final Map<String, Stored> storedAtAccept = new HashMap<>();
+
+    /** A key's stored state and, with late events allowed, its history: one store value ({@link StateRecord}). */
+    private record Stored(KeyState state, KeyHistory history) {
+        static final Stored NONE = new Stored(null, null);
+    }
 
     ForecastProcessor(LiveModel live, Settings settings, CarrycastMetrics metrics) {
         this.live = live;
@@ -151,7 +156,6 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         this.stateStore = context.getStateStore(stores.state());
         this.windowStore = context.getStateStore(stores.window());
         this.latestStore = settings.keepLatest() ? context.getStateStore(stores.latest()) : null;
-        this.historyStore = settings.lateness().enabled() ? context.getStateStore(stores.history()) : null;
         if (settings.scoring() != null) {
             this.scoring = new LiveScoring(context.getStateStore(stores.waiting()), settings.scoring(),
                     settings.forwardScores() ? context : null);
@@ -215,7 +219,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                 try {
                     step(List.of(event));
                 } finally {
-                    stateAtAccept.clear();
+                    storedAtAccept.clear();
                     actualsAtAccept.clear();
                 }
             }
@@ -452,7 +456,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         float[] features = extractor.extract(event, eventTime);
 
         PendingEvent waiting = pending == null ? null : pending.lastOf(key);
-        KeyState state = waiting == null ? storedState(key) : null;
+        Stored stored = waiting == null ? stored(key) : null;
+        KeyState state = stored == null ? null : stored.state();
         if (lateEvents != null && LateEvents.isBehind(eventTime, waiting != null ? waiting.eventTimeMs()
                 : state != null ? state.lastEventTimeMs() : Long.MIN_VALUE)) {
             correct(key, eventTime, features);
@@ -466,7 +471,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             return null;
         }
         if (state != null) {
-            stateAtAccept.put(key, state);
+            storedAtAccept.put(key, stored);
         }
         PendingEvent accepted = new PendingEvent(pending == null ? 0 : pending.nextSequence(), key, eventTime,
                 features, decision.preparation(), previousTime(waiting, state));
@@ -500,8 +505,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      */
     private void correct(String key, long eventTime, float[] features) {
         flush();
-        LateEvents.Correction correction = lateEvents.correct(key, eventTime, features, storedState(key),
-                storedWindow(key), storedHistory(key));
+        Stored stored = stored(key);
+        LateEvents.Correction correction = lateEvents.correct(key, eventTime, features, stored.state(),
+                storedWindow(key), stored.history());
         if (correction.redelivery()) {
             metrics.duplicate();
             return;
@@ -511,11 +517,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             context.forward(new Record<>(key, ForecastJson.write(forecast), forecast.eventTimeMs()));
             metrics.forecastOut(forecast.eventTimeMs());
         }
-        stateStore.put(key, correction.state().encode());
+        stateStore.put(key, StateRecord.encode(correction.state(), correction.history()));
         if (correction.window() != null) {
             windowStore.put(key, correction.window().encode());
         }
-        historyStore.put(key, correction.history().encode());
         Forecast latest = correction.latest();
         if (latestStore != null && latest != null) {
             latestStore.put(key, ForecastJson.write(latest));
@@ -548,7 +553,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             long admittedFrom = pending.nextSequence();
             actualsAtAccept.keySet().removeIf(event -> event.sequence() < admittedFrom);
         }
-        stateAtAccept.clear();
+        storedAtAccept.clear();
     }
 
     /** One model call for events of distinct keys: read their state, step, store, forward. */
@@ -556,10 +561,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         List<PendingEvent> events = new ArrayList<>(candidates.size());
         List<Forecaster.Request> requests = new ArrayList<>(candidates.size());
         List<Scorer.Actuals> actuals = new ArrayList<>(scoring == null ? 0 : candidates.size());
+        List<KeyHistory> histories = new ArrayList<>(lateEvents == null ? 0 : candidates.size());
         for (PendingEvent event : candidates) {
             Scorer.Actuals eventActuals = actualsAtAccept.remove(event);
-            KeyState accepted = stateAtAccept.remove(event.key());
-            KeyState state = accepted != null ? accepted : storedState(event.key());
+            Stored accepted = storedAtAccept.remove(event.key());
+            Stored stored = accepted != null ? accepted : stored(event.key());
+            KeyState state = stored.state();
             if (state != null && state.lastEventTimeMs() >= event.eventTimeMs()) {
                 // Already stepped: the pending store and the state disagree (they should not). Stepping it
                 // again would corrupt the key's state, so it is dropped like a redelivery.
@@ -572,6 +579,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             if (scoring != null) {
                 actuals.add(eventActuals);
             }
+            if (lateEvents != null) {
+                histories.add(stored.history());
+            }
             boolean needsWindow = model.card().keepsWindow() || event.preparation() != StatePreparation.CONTINUE;
             requests.add(new Forecaster.Request(event.key(), event.eventTimeMs(), event.features(), state,
                     needsWindow ? storedWindow(event.key()) : null, event.preparation()));
@@ -582,7 +592,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         long started = System.nanoTime();
         List<Forecaster.Outcome> outcomes = model.process(requests);
         metrics.modelCall(events.size(), System.nanoTime() - started);
-        store(events, requests, outcomes);
+        store(events, requests, outcomes, histories);
         if (scoring != null) {
             for (int i = 0; i < events.size(); i++) {
                 PendingEvent event = events.get(i);
@@ -594,28 +604,28 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     }
 
     /**
-     * Forwards the stepped events' forecasts, then stores their states, windows and latest forecasts with one
-     * {@code putAll} per store: one pass through the metered store layer per model call rather than per event.
-     * Forwarded first, so a failure in between repeats forecasts on the retry rather than losing them.
+     * Forwards the stepped events' forecasts, then stores their states (with their histories when late events are
+     * allowed), windows and latest forecasts with one {@code putAll} per store: one pass through the metered store
+     * layer per model call rather than per event. Forwarded first, so a failure in between repeats forecasts on
+     * the retry rather than losing them.
+     *
+     * @param histories with late events allowed, each event's key's history before it; empty otherwise
      */
-    private void store(List<PendingEvent> events, List<Forecaster.Request> requests, List<Forecaster.Outcome> outcomes) {
+    private void store(List<PendingEvent> events, List<Forecaster.Request> requests, List<Forecaster.Outcome> outcomes,
+                       List<KeyHistory> histories) {
         List<KeyValue<String, byte[]>> states = new ArrayList<>(events.size());
         List<KeyValue<String, byte[]>> windows = new ArrayList<>(model.card().keepsWindow() ? events.size() : 0);
         List<KeyValue<String, byte[]>> latest = new ArrayList<>(latestStore != null ? events.size() : 0);
-        List<KeyValue<String, byte[]>> histories = new ArrayList<>(lateEvents != null ? events.size() : 0);
         for (int i = 0; i < events.size(); i++) {
             PendingEvent event = events.get(i);
             Forecaster.Outcome outcome = outcomes.get(i);
-            states.add(KeyValue.pair(event.key(), outcome.state().encode()));
+            KeyHistory history = lateEvents == null ? null : lateEvents.record(histories.get(i), requests.get(i), outcome);
+            states.add(KeyValue.pair(event.key(), StateRecord.encode(outcome.state(), history)));
             if (outcome.window() != null) {
                 windows.add(KeyValue.pair(event.key(), outcome.window().encode()));
             }
             if (event.preparation() != StatePreparation.CONTINUE) {
                 metrics.stateRebuilt(event.preparation());
-            }
-            if (lateEvents != null) {
-                histories.add(KeyValue.pair(event.key(),
-                        lateEvents.record(storedHistory(event.key()), requests.get(i), outcome).encode()));
             }
             Forecast forecast = event.isBucket() ? asBucket(event, outcome.forecast()) : outcome.forecast();
             if (forecast != null) {
@@ -635,9 +645,6 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (!latest.isEmpty()) {
             latestStore.putAll(latest);
         }
-        if (!histories.isEmpty()) {
-            historyStore.putAll(histories);
-        }
     }
 
     /** A resampled bucket's forecast says what the bucket held; a filled empty bucket gives none. */
@@ -650,12 +657,16 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     private KeyState storedState(String key) {
         byte[] bytes = stateStore.get(key);
-        return bytes == null ? null : KeyState.decode(bytes);
+        return bytes == null ? null : StateRecord.state(bytes);
     }
 
-    private KeyHistory storedHistory(String key) {
-        byte[] bytes = historyStore.get(key);
-        return bytes == null ? null : KeyHistory.decode(bytes);
+    /** The key's state and, with late events allowed, its history, from one store read. */
+    private Stored stored(String key) {
+        byte[] bytes = stateStore.get(key);
+        if (bytes == null) {
+            return Stored.NONE;
+        }
+        return new Stored(StateRecord.state(bytes), lateEvents == null ? null : StateRecord.history(bytes));
     }
 
     private FeatureWindow storedWindow(String key) {

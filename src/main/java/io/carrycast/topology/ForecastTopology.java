@@ -27,7 +27,11 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class ForecastTopology {
 
-    /** Per key: the recurrent state ({@link io.carrycast.state.KeyState}). */
+    /**
+     * Per key: the recurrent state ({@link io.carrycast.state.KeyState}) and, with
+     * {@code carrycast.lateness.allowed.ms} > 0, the recent events and state snapshots that correct late events
+     * ({@link io.carrycast.state.KeyHistory}), in one value ({@link io.carrycast.state.StateRecord}).
+     */
     public static final String STATE_STORE = "carrycast-state";
     /**
      * Per key: the last W feature vectors ({@link io.carrycast.state.FeatureWindow}); written only when the
@@ -39,11 +43,6 @@ public final class ForecastTopology {
      * maxBatch slots plus a marker ({@link PendingRing}); only when batching.
      */
     public static final String PENDING_STORE = "carrycast-pending";
-    /**
-     * Per key: its recent events and state snapshots ({@link io.carrycast.state.KeyHistory}), to correct late
-     * events; only with {@code carrycast.lateness.allowed.ms} > 0.
-     */
-    public static final String HISTORY_STORE = "carrycast-history";
     /**
      * Per key: its resampling state, the open cadence bucket's running aggregates
      * ({@link io.carrycast.state.OpenBucket}); only when the model card resamples.
@@ -137,10 +136,6 @@ public final class ForecastTopology {
         if (keepLatest) {
             builder.addStateStore(persistentStore(names.latest()));
             stores.add(names.latest());
-        }
-        if (config.lateness().enabled()) {
-            builder.addStateStore(persistentStore(names.history()));
-            stores.add(names.history());
         }
         if (model.current().card().resamples()) {
             builder.addStateStore(persistentStore(names.bucket()));

@@ -8,14 +8,14 @@ package io.carrycast.topology;
  * @param waiting the forecasts waiting for their actuals ({@link io.carrycast.accuracy.WaitingForecasts});
  *                only with scoring on
  */
-record StoreNames(String state, String window, String pending, String latest, String waiting, String history,
-                  String bucket, String bucketDue) {
+record StoreNames(String state, String window, String pending, String latest, String waiting, String bucket,
+                  String bucketDue) {
 
     static final StoreNames LIVE = new StoreNames(ForecastTopology.STATE_STORE, ForecastTopology.WINDOW_STORE,
             ForecastTopology.PENDING_STORE, ForecastTopology.LATEST_STORE, ForecastTopology.WAITING_STORE,
-            ForecastTopology.HISTORY_STORE, ForecastTopology.BUCKET_STORE, ForecastTopology.BUCKET_DUE_STORE);
+            ForecastTopology.BUCKET_STORE, ForecastTopology.BUCKET_DUE_STORE);
 
     static final StoreNames CHALLENGER = new StoreNames("carrycast-challenger-state", "carrycast-challenger-window",
             "carrycast-challenger-pending", "carrycast-challenger-latest", "carrycast-challenger-waiting",
-            "carrycast-challenger-history", "carrycast-challenger-bucket", "carrycast-challenger-bucket-due");
+            "carrycast-challenger-bucket", "carrycast-challenger-bucket-due");
 }
