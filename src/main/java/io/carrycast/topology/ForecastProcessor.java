@@ -58,8 +58,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * all while processing that one record, so under exactly_once_v2 a correction commits with its input offset.
  *
  * <p>With scoring on, each stepped event first scores the key's forecasts waiting for its time, then its own
- * forecast joins them ({@link LiveScoring}); a stepped bucket does the same with its aggregates as actuals. As the challenger (a {@link ChallengerGuard} in the settings),
- * nothing the processor throws leaves it.
+ * forecast joins them ({@link LiveScoring}); a stepped bucket does the same with its aggregates as actuals.
+ * As the challenger (a {@link ChallengerGuard} in the settings), nothing the processor throws leaves it.
  *
  * <p>A card with a resample block steps cadence buckets instead of events ({@link Resampler}): each event goes
  * into its key's open bucket ({@link OpenBuckets}), and a bucket is stepped when the key's next event falls into
@@ -352,7 +352,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             if (pending.isFull()) {
                 flush();
             }
-            PendingEvent bucket = bucketEvent(pending.nextSequence(), key, step, decision, previousTime(waiting, state));
+            PendingEvent bucket = bucketEvent(pending.nextSequence(), key, step, decision,
+                    previousTime(waiting, state));
             keepBucketActuals(bucket, step);
             pending.add(bucket);
             if (pending.isFull()) {
