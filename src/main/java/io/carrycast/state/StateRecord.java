@@ -5,63 +5,96 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * The state store's value for one key: its {@link KeyState}, and, when late events are allowed, its
- * {@link KeyHistory} beside it. Both change with every event the key steps, so they are one store entry and
- * one changelog record rather than two: a late event finds them at the same point after any restart, and
- * each event costs one read and one write of the store.
+ * The state store's value for one key: its {@link KeyState} and, beside it, what else changes with every
+ * event the key steps: its {@link KeyHistory} when late events are allowed, and its forecasts waiting for
+ * their actuals when forecasts are scored (the encoding of {@code io.carrycast.accuracy.WaitingForecasts}).
+ * One store entry and one changelog record rather than one per part: each event costs one read and one
+ * write of the store, and the parts are restored to the same point after any restart.
  *
- * <p>Encoding: without a history, the {@link KeyState} encoding itself (so a store written without late
- * events reads the same). With one (little-endian): {@code byte marker=0x48 ('H'), int stateBytes,
- * byte[stateBytes] KeyState, byte[] KeyHistory} (the history to the end of the value). A {@link KeyState}
- * encoding starts with its version byte, 1, never the marker.
+ * <p>Encoding: with no other part, the {@link KeyState} encoding itself (so a store written without late
+ * events or scoring reads the same). Otherwise (little-endian): {@code byte marker=0x52 ('R'), int stateBytes,
+ * byte[stateBytes] KeyState, int historyBytes (-1: none), byte[historyBytes] KeyHistory, int waitingBytes
+ * (-1: none), byte[waitingBytes] waiting forecasts}. A {@link KeyState} encoding starts with its version byte,
+ * 1, never the marker.
  */
 public final class StateRecord {
 
-    private static final byte WITH_HISTORY = 0x48;
-    private static final int HEADER_BYTES = 1 + Integer.BYTES;
+    private static final byte WITH_PARTS = 0x52;
+    private static final int NONE = -1;
 
     private StateRecord() {
     }
 
-    /** The value for a key's state and its history (null: none kept). */
-    public static byte[] encode(KeyState state, KeyHistory history) {
+    /**
+     * The value for a key's state, its history (null: none kept) and its waiting forecasts' encoding (null:
+     * none kept).
+     */
+    public static byte[] encode(KeyState state, KeyHistory history, byte[] waiting) {
         byte[] stateBytes = state.encode();
-        if (history == null) {
+        if (history == null && waiting == null) {
             return stateBytes;
         }
-        byte[] historyBytes = history.encode();
-        return ByteBuffer.allocate(HEADER_BYTES + stateBytes.length + historyBytes.length).order(ByteOrder.LITTLE_ENDIAN)
-                .put(WITH_HISTORY).putInt(stateBytes.length).put(stateBytes).put(historyBytes).array();
+        byte[] historyBytes = history == null ? null : history.encode();
+        ByteBuffer buffer = ByteBuffer.allocate(1 + 3 * Integer.BYTES + stateBytes.length
+                + (historyBytes == null ? 0 : historyBytes.length) + (waiting == null ? 0 : waiting.length))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        buffer.put(WITH_PARTS).putInt(stateBytes.length).put(stateBytes);
+        putPart(buffer, historyBytes);
+        putPart(buffer, waiting);
+        return buffer.array();
     }
 
     /** The key's state in a stored value. */
     public static KeyState state(byte[] value) {
-        if (!hasHistory(value)) {
+        if (!hasParts(value)) {
             return KeyState.decode(value);
         }
-        int stateBytes = stateBytes(value);
-        return KeyState.decode(Arrays.copyOfRange(value, HEADER_BYTES, HEADER_BYTES + stateBytes));
+        byte[] state = part(value, 0);
+        if (state == null) {
+            throw new StateFormatException("stored state record of " + value.length + " bytes holds no state");
+        }
+        return KeyState.decode(state);
     }
 
     /** The key's history in a stored value, or null when it holds none. */
     public static KeyHistory history(byte[] value) {
-        if (!hasHistory(value)) {
-            return null;
-        }
-        return KeyHistory.decode(Arrays.copyOfRange(value, HEADER_BYTES + stateBytes(value), value.length));
+        byte[] history = hasParts(value) ? part(value, 1) : null;
+        return history == null ? null : KeyHistory.decode(history);
     }
 
-    private static boolean hasHistory(byte[] value) {
-        return value.length > 0 && value[0] == WITH_HISTORY;
+    /** The encoding of the key's waiting forecasts in a stored value, or null when it holds none. */
+    public static byte[] waiting(byte[] value) {
+        return hasParts(value) ? part(value, 2) : null;
     }
 
-    private static int stateBytes(byte[] value) {
-        int stateBytes = value.length < HEADER_BYTES ? -1
-                : ByteBuffer.wrap(value, 1, Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        if (stateBytes < 0 || stateBytes > value.length - HEADER_BYTES) {
-            throw new StateFormatException("stored state record has " + value.length + " bytes but declares a state of "
-                    + stateBytes + " bytes");
+    private static void putPart(ByteBuffer buffer, byte[] part) {
+        if (part == null) {
+            buffer.putInt(NONE);
+        } else {
+            buffer.putInt(part.length).put(part);
         }
-        return stateBytes;
+    }
+
+    private static boolean hasParts(byte[] value) {
+        return value.length > 0 && value[0] == WITH_PARTS;
+    }
+
+    /** Part {@code index} (0: state, 1: history, 2: waiting forecasts), or null when absent. */
+    private static byte[] part(byte[] value, int index) {
+        ByteBuffer buffer = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+        buffer.get();
+        for (int i = 0; ; i++) {
+            int length = buffer.remaining() < Integer.BYTES ? Integer.MIN_VALUE : buffer.getInt();
+            if (length < NONE || length > buffer.remaining()) {
+                throw new StateFormatException("stored state record of " + value.length + " bytes declares part "
+                        + i + " of " + (length == Integer.MIN_VALUE ? "no length" : length + " bytes") + " with "
+                        + buffer.remaining() + " bytes left");
+            }
+            if (i == index) {
+                return length == NONE ? null
+                        : Arrays.copyOfRange(value, buffer.position(), buffer.position() + length);
+            }
+            buffer.position(buffer.position() + Math.max(0, length));
+        }
     }
 }

@@ -131,9 +131,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      */
     private final Map<String, Stored> storedAtAccept = new HashMap<>();
 
-    /** A key's stored state and, with late events allowed, its history: one store value ({@link StateRecord}). */
-    private record Stored(KeyState state, KeyHistory history) {
-        static final Stored NONE = new Stored(null, null);
+    /**
+     * A key's stored state with, when late events are allowed, its history and, when scoring, its waiting
+     * forecasts' encoding: one store value ({@link StateRecord}).
+     */
+    private record Stored(KeyState state, KeyHistory history, byte[] waiting) {
+        static final Stored NONE = new Stored(null, null, null);
     }
 
     ForecastProcessor(LiveModel live, Settings settings, CarrycastMetrics metrics) {
@@ -157,8 +160,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         this.windowStore = context.getStateStore(stores.window());
         this.latestStore = settings.keepLatest() ? context.getStateStore(stores.latest()) : null;
         if (settings.scoring() != null) {
-            this.scoring = new LiveScoring(context.getStateStore(stores.waiting()), settings.scoring(),
-                    settings.forwardScores() ? context : null);
+            this.scoring = new LiveScoring(settings.scoring(), settings.forwardScores() ? context : null);
         }
         if (settings.maxBatch() > 1) {
             this.pending = PendingRing.reload(context.getStateStore(stores.pending()), settings.maxBatch());
@@ -518,7 +520,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             context.forward(new Record<>(key, ForecastJson.write(forecast), forecast.eventTimeMs()));
             metrics.forecastOut(forecast.eventTimeMs());
         }
-        stateStore.put(key, StateRecord.encode(correction.state(), correction.history()));
+        stateStore.put(key, StateRecord.encode(correction.state(), correction.history(), stored.waiting()));
         if (correction.window() != null) {
             windowStore.put(key, correction.window().encode());
         }
@@ -562,7 +564,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         List<PendingEvent> events = new ArrayList<>(candidates.size());
         List<Forecaster.Request> requests = new ArrayList<>(candidates.size());
         List<Scorer.Actuals> actuals = new ArrayList<>(scoring == null ? 0 : candidates.size());
-        List<KeyHistory> histories = new ArrayList<>(lateEvents == null ? 0 : candidates.size());
+        List<Stored> before = new ArrayList<>(candidates.size());
         for (PendingEvent event : candidates) {
             Scorer.Actuals eventActuals = actualsAtAccept.remove(event);
             Stored accepted = storedAtAccept.remove(event.key());
@@ -580,9 +582,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             if (scoring != null) {
                 actuals.add(eventActuals);
             }
-            if (lateEvents != null) {
-                histories.add(stored.history());
-            }
+            before.add(stored);
             boolean needsWindow = model.card().keepsWindow() || event.preparation() != StatePreparation.CONTINUE;
             requests.add(new Forecaster.Request(event.key(), event.eventTimeMs(), event.features(), state,
                     needsWindow ? storedWindow(event.key()) : null, event.preparation()));
@@ -593,35 +593,27 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         long started = System.nanoTime();
         List<Forecaster.Outcome> outcomes = model.process(requests);
         metrics.modelCall(events.size(), System.nanoTime() - started);
-        store(events, requests, outcomes, histories);
-        if (scoring != null) {
-            for (int i = 0; i < events.size(); i++) {
-                PendingEvent event = events.get(i);
-                scoring.afterStep(event.key(), event.eventTimeMs(), actuals.get(i), outcomes.get(i).forecast(),
-                        model.card(), targetTimes);
-            }
-            scoring.write();
-        }
+        store(events, requests, outcomes, before, actuals);
     }
 
     /**
-     * Forwards the stepped events' forecasts, then stores their states (with their histories when late events are
-     * allowed), windows and latest forecasts with one {@code putAll} per store: one pass through the metered store
-     * layer per model call rather than per event. Forwarded first, so a failure in between repeats forecasts on
-     * the retry rather than losing them.
+     * Forwards the stepped events' forecasts (and, when scoring, the scores they settle), then stores their state
+     * records (state, with the history when late events are allowed and the waiting forecasts when scoring),
+     * windows and latest forecasts with one {@code putAll} per store: one pass through the metered store layer
+     * per model call rather than per event. Forwarded first, so a failure in between repeats forecasts on the
+     * retry rather than losing them.
      *
-     * @param histories with late events allowed, each event's key's history before it; empty otherwise
+     * @param before  what each event's key had stored before it
+     * @param actuals when scoring, each event's target values (null where not known); empty otherwise
      */
     private void store(List<PendingEvent> events, List<Forecaster.Request> requests, List<Forecaster.Outcome> outcomes,
-                       List<KeyHistory> histories) {
+                       List<Stored> before, List<Scorer.Actuals> actuals) {
         List<KeyValue<String, byte[]>> states = new ArrayList<>(events.size());
         List<KeyValue<String, byte[]>> windows = new ArrayList<>(model.card().keepsWindow() ? events.size() : 0);
         List<KeyValue<String, byte[]>> latest = new ArrayList<>(latestStore != null ? events.size() : 0);
         for (int i = 0; i < events.size(); i++) {
             PendingEvent event = events.get(i);
             Forecaster.Outcome outcome = outcomes.get(i);
-            KeyHistory history = lateEvents == null ? null : lateEvents.record(histories.get(i), requests.get(i), outcome);
-            states.add(KeyValue.pair(event.key(), StateRecord.encode(outcome.state(), history)));
             if (outcome.window() != null) {
                 windows.add(KeyValue.pair(event.key(), outcome.window().encode()));
             }
@@ -638,6 +630,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                 context.forward(new Record<>(event.key(), json, event.eventTimeMs()));
                 metrics.forecastOut(event.eventTimeMs());
             }
+            KeyHistory history = lateEvents == null ? null
+                    : lateEvents.record(before.get(i).history(), requests.get(i), outcome);
+            byte[] waiting = scoring == null ? null : scoring.afterStep(event.key(), before.get(i).waiting(),
+                    event.eventTimeMs(), actuals.get(i), outcome.forecast(), model.card(), targetTimes);
+            states.add(KeyValue.pair(event.key(), StateRecord.encode(outcome.state(), history, waiting)));
         }
         stateStore.putAll(states);
         if (!windows.isEmpty()) {
@@ -667,7 +664,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (bytes == null) {
             return Stored.NONE;
         }
-        return new Stored(StateRecord.state(bytes), lateEvents == null ? null : StateRecord.history(bytes));
+        return new Stored(StateRecord.state(bytes), lateEvents == null ? null : StateRecord.history(bytes),
+                scoring == null ? null : StateRecord.waiting(bytes));
     }
 
     private FeatureWindow storedWindow(String key) {

@@ -23,14 +23,17 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * Builds the topology: events (JSON) from the input topic, re-keyed by a field when configured, into
- * {@link ForecastProcessor}, forecasts (JSON) to the output topic keyed by series id.
+ * {@link ForecastProcessor}, forecasts (JSON) to the output topic keyed by series id. A challenger model runs
+ * beside the live one on the same events, with stores of its own named {@code carrycast-challenger-*}
+ * ({@link StoreNames}).
  */
 public final class ForecastTopology {
 
     /**
-     * Per key: the recurrent state ({@link io.carrycast.state.KeyState}) and, with
-     * {@code carrycast.lateness.allowed.ms} > 0, the recent events and state snapshots that correct late events
-     * ({@link io.carrycast.state.KeyHistory}), in one value ({@link io.carrycast.state.StateRecord}).
+     * Per key: the recurrent state ({@link io.carrycast.state.KeyState}) and, in the same value
+     * ({@link io.carrycast.state.StateRecord}), with {@code carrycast.lateness.allowed.ms} > 0 the recent events and
+     * state snapshots that correct late events ({@link io.carrycast.state.KeyHistory}), and with scoring on the
+     * forecasts waiting for their actuals ({@link io.carrycast.accuracy.WaitingForecasts}).
      */
     public static final String STATE_STORE = "carrycast-state";
     /**
@@ -52,11 +55,6 @@ public final class ForecastTopology {
     public static final String BUCKET_DUE_STORE = "carrycast-bucket-due";
     /** Per key: the latest forecast's JSON, served by {@code GET /forecasts/{key}}; only with HTTP on. */
     public static final String LATEST_STORE = "carrycast-latest";
-    /**
-     * Per key: the forecasts waiting for their actuals ({@link io.carrycast.accuracy.WaitingForecasts}); only
-     * with scoring on. The challenger's stores are named {@code carrycast-challenger-*} ({@link StoreNames}).
-     */
-    public static final String WAITING_STORE = "carrycast-waiting";
 
     private ForecastTopology() {
     }
@@ -142,10 +140,6 @@ public final class ForecastTopology {
             builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(names.bucketDue()),
                     Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled());
             stores.addAll(List.of(names.bucket(), names.bucketDue()));
-        }
-        if (config.scoringEnabled()) {
-            builder.addStateStore(persistentStore(names.waiting()));
-            stores.add(names.waiting());
         }
         String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
         ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),

@@ -7,32 +7,27 @@ import io.carrycast.accuracy.WaitingForecasts;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
 import io.carrycast.forecast.Forecast;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Scores a node's forecasts as their actuals arrive ({@link Scorer}), keeping each key's waiting forecasts in
- * the node's waiting store. Per stepped event: score what waited for the event's time, then keep the event's
- * own forecast; the store is written with one {@code putAll} per model call. Score records, when a scores
- * topic is set, are forwarded with the {@link #SCORE_HEADER} header, which the topology routes by.
+ * Scores a node's forecasts as their actuals arrive ({@link Scorer}). Per stepped event: score what waited for
+ * the event's time, then keep the event's own forecast. Each key's waiting forecasts are kept by the processor
+ * in the key's state record ({@link io.carrycast.state.StateRecord}), so they are written and restored with its
+ * state. Score records, when a scores topic is set, are forwarded with the {@link #SCORE_HEADER} header, which
+ * the topology routes by.
  */
 final class LiveScoring {
 
     /** Header that marks a forwarded record as a score record (its value: {@link ScoreJson}). */
     static final String SCORE_HEADER = "carrycast-score";
 
-    private final KeyValueStore<String, byte[]> store;
-    private final List<KeyValue<String, byte[]>> updates = new ArrayList<>();
     private final Scorer.Sink sink;
 
     /** @param forwardTo where score records are forwarded, or null when no scores topic is set */
-    LiveScoring(KeyValueStore<String, byte[]> store, Scorer.Sink tallies, ProcessorContext<String, byte[]> forwardTo) {
-        this.store = store;
+    LiveScoring(Scorer.Sink tallies, ProcessorContext<String, byte[]> forwardTo) {
         this.sink = new Scorer.Sink() {
             @Override
             public void scored(Score score) {
@@ -59,32 +54,26 @@ final class LiveScoring {
     /**
      * After one event of {@code key} was stepped: scores what waited for its time and keeps its forecast.
      *
+     * @param waiting  the key's waiting forecasts before this event (their encoding), or null for none
      * @param actuals  the event's target values, or null when they are not known (an event accepted before a
      *                 restart and stepped after it): then nothing is scored or kept for this event
      * @param forecast the event's forecast, or null when none was made
      * @param targetTimes when the waiting forecasts' steps are due (a resampling card's buckets, else the cadence)
+     * @return the key's waiting forecasts after this event (their encoding), or null for none
      */
-    void afterStep(String key, long eventTimeMs, Scorer.Actuals actuals, Forecast forecast, ModelCard card,
-                   Scorer.TargetTimes targetTimes) {
+    byte[] afterStep(String key, byte[] waiting, long eventTimeMs, Scorer.Actuals actuals, Forecast forecast,
+                     ModelCard card, Scorer.TargetTimes targetTimes) {
         if (actuals == null) {
-            return;
+            return waiting;
         }
-        byte[] stored = store.get(key);
-        WaitingForecasts before = stored == null ? WaitingForecasts.NONE : WaitingForecasts.decode(stored);
+        WaitingForecasts before = waiting == null ? WaitingForecasts.NONE : WaitingForecasts.decode(waiting);
         WaitingForecasts after = Scorer.score(key, before, eventTimeMs, actuals, sink, targetTimes);
         if (forecast != null) {
             after = after.plus(Scorer.waitingFor(forecast, card.cadence().toMillis(), targetFields(card), actuals));
         }
-        if (after != before) {
-            updates.add(KeyValue.pair(key, after.isEmpty() ? null : after.encode()));
+        if (after == before) {
+            return waiting;
         }
-    }
-
-    /** Writes the waiting forecasts changed since the last write. */
-    void write() {
-        if (!updates.isEmpty()) {
-            store.putAll(updates);
-            updates.clear();
-        }
+        return after.isEmpty() ? null : after.encode();
     }
 }
