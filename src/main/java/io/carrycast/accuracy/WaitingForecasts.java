@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One key's forecasts whose target times have not all arrived yet, oldest first. Stored per key in a
- * changelogged store, so scoring carries on across a restart.
+ * One key's forecasts whose target times have not all arrived yet, oldest first. Stored per key beside its
+ * state ({@link io.carrycast.state.StateRecord}), so scoring carries on across a restart.
  *
  * <p>Encoding (version 1, little-endian): {@code byte version=1, int forecastCount}, then per forecast:
  * {@code long madeAtMs, long cadenceMs, string modelName, string modelVersion, byte targetCount,
