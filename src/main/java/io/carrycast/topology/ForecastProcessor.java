@@ -633,7 +633,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             KeyHistory history = lateEvents == null ? null
                     : lateEvents.record(before.get(i).history(), requests.get(i), outcome);
             byte[] waiting = scoring == null ? null : scoring.afterStep(event.key(), before.get(i).waiting(),
-                    event.eventTimeMs(), actuals.get(i), outcome.forecast(), model.card(), targetTimes);
+                    event.eventTimeMs(), actuals.get(i), outcome.forecast(), model.card(), targetTimes, targetFields);
             states.add(KeyValue.pair(event.key(), StateRecord.encode(outcome.state(), history, waiting)));
         }
         stateStore.putAll(states);

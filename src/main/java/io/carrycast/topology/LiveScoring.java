@@ -59,17 +59,18 @@ final class LiveScoring {
      *                 restart and stepped after it): then nothing is scored or kept for this event
      * @param forecast the event's forecast, or null when none was made
      * @param targetTimes when the waiting forecasts' steps are due (a resampling card's buckets, else the cadence)
+     * @param targets  the card's target fields ({@link #targetFields})
      * @return the key's waiting forecasts after this event (their encoding), or null for none
      */
     byte[] afterStep(String key, byte[] waiting, long eventTimeMs, Scorer.Actuals actuals, Forecast forecast,
-                     ModelCard card, Scorer.TargetTimes targetTimes) {
+                     ModelCard card, Scorer.TargetTimes targetTimes, List<String> targets) {
         if (actuals == null) {
             return waiting;
         }
         WaitingForecasts before = waiting == null ? WaitingForecasts.NONE : WaitingForecasts.decode(waiting);
         WaitingForecasts after = Scorer.score(key, before, eventTimeMs, actuals, sink, targetTimes);
         if (forecast != null) {
-            after = after.plus(Scorer.waitingFor(forecast, card.cadence().toMillis(), targetFields(card), actuals));
+            after = after.plus(Scorer.waitingFor(forecast, card.cadence().toMillis(), targets, actuals));
         }
         if (after == before) {
             return waiting;

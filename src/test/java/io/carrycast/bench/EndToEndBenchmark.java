@@ -254,7 +254,7 @@ public final class EndToEndBenchmark {
         list.add(new Scenario("batched+window60 100K keys alos", "batched-window-kept", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
         // Rollout to 24 steps: 23 more batched model calls per batch, and 24 points in every forecast.
         list.add(new Scenario("batched+rollout24 100K keys alos", "batched-rollout24", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
-        // Live scoring: a waiting-forecast store read and written per event, one score per event (horizon 1).
+        // Live scoring: the waiting forecasts read and written with the state per event, one score per event (horizon 1).
         list.add(new Scenario("batched+scoring 100K keys alos", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE,
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
                         CarrycastConfig.SCORING_ENABLED_CONFIG, true)));
