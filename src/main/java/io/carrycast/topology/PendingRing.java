@@ -122,11 +122,12 @@ final class PendingRing {
     }
 
     /**
-     * Whether the ring holds as many events as it has slots: the next one would overwrite a waiting event.
-     * More than that only after a restart under a smaller capacity.
+     * Whether the next event's slot still holds a waiting event: the ring spans as many sequences as it has
+     * slots (it holds as many events, unless some were let go after a restart). More than that only after a
+     * restart under a smaller capacity.
      */
     boolean isFull() {
-        return waiting.size() >= capacity;
+        return !waiting.isEmpty() && nextSequence - waiting.get(0).sequence() >= capacity;
     }
 
     /** Stores the event in its slot; it must carry {@link #nextSequence()} and the ring must not be full. */

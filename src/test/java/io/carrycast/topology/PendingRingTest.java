@@ -103,6 +103,24 @@ class PendingRingTest {
     }
 
     @Test
+    void shouldReportFullWhenTheNextSlotStillHoldsAWaitingEventAfterEventsWereLetGo() {
+        PendingRing before = PendingRing.reload(store, 4);
+        before.add(event(0, "a", 5, 4));
+        before.add(event(1, "b", 5, 4));
+        before.add(event(2, "a", 6, 5));
+        PendingRing after = PendingRing.reload(store, 4);
+        after.letGoOfEventsAheadOfState(key -> key.equals("a") ? 4L : 2L);
+        after.add(event(3, "c", 1, Long.MIN_VALUE));
+
+        assertTrue(after.isFull(), "sequence 4 would take slot 0, which still holds a@5 (3 events wait)");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> after.add(event(4, "c", 2, 1)));
+        assertEquals("pending event 4 added to a ring expecting 4 with 3 of 4 slots taken", e.getMessage());
+        after.markStepped();
+        assertFalse(after.isFull());
+    }
+
+    @Test
     void shouldSplitSeveralEventsOfOneKeyIntoRoundsOfDistinctKeysInOrder() {
         PendingRing ring = PendingRing.reload(store, 8);
         addNext(ring, "a", 1);
