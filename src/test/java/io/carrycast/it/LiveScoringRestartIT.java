@@ -41,8 +41,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Live scoring across a restart on a real broker: forecasts made before the stop are scored by actuals that
- * arrive after it, from the waiting-forecast store (its local copy, or its changelog when the local state is
- * wiped), exactly as the definition scores them.
+ * arrive after it, from the waiting forecasts kept in each key's state record (its local copy, or its changelog
+ * when the local state is wiped), exactly as the definition scores them.
  */
 @ExtendWith(KafkaBroker.class)
 class LiveScoringRestartIT {
