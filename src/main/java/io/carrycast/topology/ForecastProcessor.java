@@ -108,7 +108,6 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private Forecaster refusedSwap;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> stateStore;
-    private KeyValueStore<String, byte[]> windowStore;
     private KeyValueStore<String, byte[]> latestStore;
     /** Null when forecasts are not scored. */
     private LiveScoring scoring;
@@ -132,11 +131,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private final Map<String, Stored> storedAtAccept = new HashMap<>();
 
     /**
-     * A key's stored state with, when late events are allowed, its history and, when scoring, its waiting
-     * forecasts' encoding: one store value ({@link StateRecord}).
+     * A key's stored state with, when the card keeps one, its window, when late events are allowed, its history
+     * and, when scoring, its waiting forecasts' encoding: one store value ({@link StateRecord}).
      */
-    private record Stored(KeyState state, KeyHistory history, byte[] waiting) {
-        static final Stored NONE = new Stored(null, null, null);
+    private record Stored(KeyState state, FeatureWindow window, KeyHistory history, byte[] waiting) {
+        static final Stored NONE = new Stored(null, null, null, null);
     }
 
     ForecastProcessor(LiveModel live, Settings settings, CarrycastMetrics metrics) {
@@ -157,7 +156,6 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         serve(live.current());
         StoreNames stores = settings.stores();
         this.stateStore = context.getStateStore(stores.state());
-        this.windowStore = context.getStateStore(stores.window());
         this.latestStore = settings.keepLatest() ? context.getStateStore(stores.latest()) : null;
         if (settings.scoring() != null) {
             this.scoring = new LiveScoring(settings.scoring(), settings.forwardScores() ? context : null);
@@ -510,7 +508,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         flush();
         Stored stored = stored(key);
         LateEvents.Correction correction = lateEvents.correct(key, eventTime, features, stored.state(),
-                storedWindow(key), stored.history());
+                model.card().keepsWindow() ? stored.window() : null, stored.history());
         if (correction.redelivery()) {
             metrics.duplicate();
             return;
@@ -520,10 +518,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             context.forward(new Record<>(key, ForecastJson.write(forecast), forecast.eventTimeMs()));
             metrics.forecastOut(forecast.eventTimeMs());
         }
-        stateStore.put(key, StateRecord.encode(correction.state(), correction.history(), stored.waiting()));
-        if (correction.window() != null) {
-            windowStore.put(key, correction.window().encode());
-        }
+        stateStore.put(key, StateRecord.encode(correction.state(), correction.window(), correction.history(),
+                stored.waiting()));
         Forecast latest = correction.latest();
         if (latestStore != null && latest != null) {
             latestStore.put(key, ForecastJson.write(latest));
@@ -584,8 +580,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             }
             before.add(stored);
             boolean needsWindow = model.card().keepsWindow() || event.preparation() != StatePreparation.CONTINUE;
-            requests.add(new Forecaster.Request(event.key(), event.eventTimeMs(), event.features(), state,
-                    needsWindow ? storedWindow(event.key()) : null, event.preparation()));
+            FeatureWindow window = !needsWindow ? null
+                    : model.card().keepsWindow() ? stored.window() : storedWindow(event.key());
+            requests.add(new Forecaster.Request(event.key(), event.eventTimeMs(), event.features(), state, window,
+                    event.preparation()));
         }
         if (events.isEmpty()) {
             return;
@@ -598,10 +596,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     /**
      * Forwards the stepped events' forecasts (and, when scoring, the scores they settle), then stores their state
-     * records (state, with the history when late events are allowed and the waiting forecasts when scoring),
-     * windows and latest forecasts with one {@code putAll} per store: one pass through the metered store layer
-     * per model call rather than per event. Forwarded first, so a failure in between repeats forecasts on the
-     * retry rather than losing them.
+     * records (state, with the window when the card keeps one, the history when late events are allowed and the
+     * waiting forecasts when scoring) and latest forecasts with one {@code putAll} per store: one pass through the
+     * metered store layer per model call rather than per event. Forwarded first, so a failure in between repeats
+     * forecasts on the retry rather than losing them.
      *
      * @param before  what each event's key had stored before it
      * @param actuals when scoring, each event's target values (null where not known); empty otherwise
@@ -609,14 +607,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private void store(List<PendingEvent> events, List<Forecaster.Request> requests, List<Forecaster.Outcome> outcomes,
                        List<Stored> before, List<Scorer.Actuals> actuals) {
         List<KeyValue<String, byte[]>> states = new ArrayList<>(events.size());
-        List<KeyValue<String, byte[]>> windows = new ArrayList<>(model.card().keepsWindow() ? events.size() : 0);
         List<KeyValue<String, byte[]>> latest = new ArrayList<>(latestStore != null ? events.size() : 0);
         for (int i = 0; i < events.size(); i++) {
             PendingEvent event = events.get(i);
             Forecaster.Outcome outcome = outcomes.get(i);
-            if (outcome.window() != null) {
-                windows.add(KeyValue.pair(event.key(), outcome.window().encode()));
-            }
             if (event.preparation() != StatePreparation.CONTINUE) {
                 metrics.stateRebuilt(event.preparation());
             }
@@ -634,12 +628,10 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                     : lateEvents.record(before.get(i).history(), requests.get(i), outcome);
             byte[] waiting = scoring == null ? null : scoring.afterStep(event.key(), before.get(i).waiting(),
                     event.eventTimeMs(), actuals.get(i), outcome.forecast(), model.card(), targetTimes, targetFields);
-            states.add(KeyValue.pair(event.key(), StateRecord.encode(outcome.state(), history, waiting)));
+            states.add(KeyValue.pair(event.key(), StateRecord.encode(outcome.state(), outcome.window(), history,
+                    waiting)));
         }
         stateStore.putAll(states);
-        if (!windows.isEmpty()) {
-            windowStore.putAll(windows);
-        }
         if (!latest.isEmpty()) {
             latestStore.putAll(latest);
         }
@@ -658,18 +650,20 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         return bytes == null ? null : StateRecord.state(bytes);
     }
 
-    /** The key's state and, with late events allowed, its history, from one store read. */
+    /** What the key has stored that the served model uses at every event, from one store read. */
     private Stored stored(String key) {
         byte[] bytes = stateStore.get(key);
         if (bytes == null) {
             return Stored.NONE;
         }
-        return new Stored(StateRecord.state(bytes), lateEvents == null ? null : StateRecord.history(bytes),
+        return new Stored(StateRecord.state(bytes), model.card().keepsWindow() ? StateRecord.window(bytes) : null,
+                lateEvents == null ? null : StateRecord.history(bytes),
                 scoring == null ? null : StateRecord.waiting(bytes));
     }
 
+    /** The key's stored window, kept by this model's card or by the one before a swap; null when none. */
     private FeatureWindow storedWindow(String key) {
-        byte[] bytes = windowStore.get(key);
-        return bytes == null ? null : FeatureWindow.decode(bytes);
+        byte[] bytes = stateStore.get(key);
+        return bytes == null ? null : StateRecord.window(bytes);
     }
 }

@@ -31,16 +31,12 @@ public final class ForecastTopology {
 
     /**
      * Per key: the recurrent state ({@link io.carrycast.state.KeyState}) and, in the same value
-     * ({@link io.carrycast.state.StateRecord}), with {@code carrycast.lateness.allowed.ms} > 0 the recent events and
-     * state snapshots that correct late events ({@link io.carrycast.state.KeyHistory}), and with scoring on the
-     * forecasts waiting for their actuals ({@link io.carrycast.accuracy.WaitingForecasts}).
+     * ({@link io.carrycast.state.StateRecord}), when the card keeps one the last W feature vectors
+     * ({@link io.carrycast.state.FeatureWindow}), with {@code carrycast.lateness.allowed.ms} > 0 the recent events
+     * and state snapshots that correct late events ({@link io.carrycast.state.KeyHistory}), and with scoring on
+     * the forecasts waiting for their actuals ({@link io.carrycast.accuracy.WaitingForecasts}).
      */
     public static final String STATE_STORE = "carrycast-state";
-    /**
-     * Per key: the last W feature vectors ({@link io.carrycast.state.FeatureWindow}); written only when the
-     * model card keeps a window.
-     */
-    public static final String WINDOW_STORE = "carrycast-window";
     /**
      * Accepted events waiting for the next micro-batch ({@link io.carrycast.state.PendingEvent}) in a ring of
      * maxBatch slots plus a marker ({@link PendingRing}); only when batching.
@@ -119,9 +115,8 @@ public final class ForecastTopology {
                                 EventReader reader, LiveModel model, StoreNames names, String outputTopic,
                                 CarrycastMetrics nodeMetrics, ChallengerGuard guard, CarrycastMetrics metrics,
                                 String namePrefix) {
-        List<String> stores = new ArrayList<>(List.of(names.state(), names.window()));
+        List<String> stores = new ArrayList<>(List.of(names.state()));
         builder.addStateStore(persistentStore(names.state()));
-        builder.addStateStore(persistentStore(names.window()));
         int maxBatch = config.batchMaxSize(model.current().runner().provider());
         if (maxBatch > 1) {
             // Persistent, not in memory: with standby replicas, an in-memory pending store on a promoted task

@@ -6,13 +6,11 @@ package io.carrycast.topology;
  *
  * @param latest the latest-forecast store, served over HTTP (the live model's only)
  */
-record StoreNames(String state, String window, String pending, String latest, String bucket, String bucketDue) {
+record StoreNames(String state, String pending, String latest, String bucket, String bucketDue) {
 
-    static final StoreNames LIVE = new StoreNames(ForecastTopology.STATE_STORE, ForecastTopology.WINDOW_STORE,
-            ForecastTopology.PENDING_STORE, ForecastTopology.LATEST_STORE, ForecastTopology.BUCKET_STORE,
-            ForecastTopology.BUCKET_DUE_STORE);
+    static final StoreNames LIVE = new StoreNames(ForecastTopology.STATE_STORE, ForecastTopology.PENDING_STORE,
+            ForecastTopology.LATEST_STORE, ForecastTopology.BUCKET_STORE, ForecastTopology.BUCKET_DUE_STORE);
 
-    static final StoreNames CHALLENGER = new StoreNames("carrycast-challenger-state", "carrycast-challenger-window",
-            "carrycast-challenger-pending", "carrycast-challenger-latest", "carrycast-challenger-bucket",
-            "carrycast-challenger-bucket-due");
+    static final StoreNames CHALLENGER = new StoreNames("carrycast-challenger-state", "carrycast-challenger-pending",
+            "carrycast-challenger-latest", "carrycast-challenger-bucket", "carrycast-challenger-bucket-due");
 }

@@ -63,7 +63,7 @@ class RocksDbMemoryIT {
             capacities = blockCacheCapacities(app);
         }
 
-        assertEquals(PARTITIONS * 4, capacities.size(), "state, window, pending and latest store per task: " + capacities);
+        assertEquals(PARTITIONS * 3, capacities.size(), "state, pending and latest store per task: " + capacities);
         capacities.forEach((store, capacity) -> assertEquals(bound, capacity, 0.0, store));
         assertForecastsMatchPyTorch(fixture, events, records);
     }
@@ -104,8 +104,8 @@ class RocksDbMemoryIT {
 
     /** Kafka Streams' block-cache-capacity gauge of each carrycast store, by task and store. */
     private static Map<String, Double> blockCacheCapacities(CarrycastApplication app) {
-        Set<String> stores = Set.of(ForecastTopology.STATE_STORE, ForecastTopology.WINDOW_STORE,
-                ForecastTopology.PENDING_STORE, ForecastTopology.LATEST_STORE);
+        Set<String> stores = Set.of(ForecastTopology.STATE_STORE, ForecastTopology.PENDING_STORE,
+                ForecastTopology.LATEST_STORE);
         Map<String, Double> capacities = new TreeMap<>();
         for (Map.Entry<MetricName, ? extends Metric> metric : app.streams().metrics().entrySet()) {
             MetricName name = metric.getKey();

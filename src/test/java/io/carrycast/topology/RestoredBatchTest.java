@@ -39,8 +39,6 @@ class RestoredBatchTest {
     private final MockProcessorContext<String, byte[]> context = new MockProcessorContext<>();
     private final KeyValueStore<String, byte[]> stateStore = store(Stores.inMemoryKeyValueStore(StoreNames.LIVE.state()),
             Serdes.String());
-    private final KeyValueStore<String, byte[]> windowStore = store(Stores.inMemoryKeyValueStore(StoreNames.LIVE.window()),
-            Serdes.String());
     private final KeyValueStore<Long, byte[]> pendingStore = store(Stores.inMemoryKeyValueStore(StoreNames.LIVE.pending()),
             Serdes.Long());
 
