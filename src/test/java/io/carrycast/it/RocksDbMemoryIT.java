@@ -83,7 +83,7 @@ class RocksDbMemoryIT {
             capacities = blockCacheCapacities(app);
         }
 
-        assertEquals(PARTITIONS * 4, capacities.size(), capacities.toString());
+        assertEquals(PARTITIONS * 3, capacities.size(), "state, pending and latest store per task: " + capacities);
         capacities.forEach((store, capacity) -> assertEquals(KAFKA_BLOCK_CACHE_PER_STORE, capacity, 0.0, store));
     }
 

@@ -12,7 +12,7 @@ import org.rocksdb.WriteBufferManager;
  * strict capacity, holding data blocks and index and filter blocks, and a write-buffer manager whose
  * memtables are charged to the same cache (Kafka Streams' memory-management guide). Without it every store
  * of every task opens its own 50 MB block cache and up to three 16 MB memtables, so an instance's memory
- * grows with its task count (4 stores x 24 tasks is about a hundred RocksDB instances).
+ * grows with its task count (3 stores x 24 tasks is about seventy RocksDB instances).
  *
  * <p>Created and closed by the application, once per Kafka Streams instance, and handed to
  * {@link BoundedMemoryConfigSetter} through the Streams configs under {@link #CONFIG_KEY}. Close it only
