@@ -9,7 +9,8 @@ import java.util.Map;
  * The scoring rule. When a key's event arrives at time t, each waiting forecast's step whose target time is t
  * is scored, for each target, against the event's value of that target, and so is persistence (the target's
  * value when the forecast was made). With a resampling card the bucket starting at t stands for the event, and
- * its aggregate of the target for the value. Steps whose target time is before t were skipped by the key's events:
+ * its aggregate of the target for the value. Steps whose target time is before t were skipped by the key's
+ * events:
  * they are counted ({@link Sink#skipped}), not scored. Steps after t keep waiting. Targets are matched by
  * field name, so forecasts made before a model swap are scored against the fields they forecast.
  *

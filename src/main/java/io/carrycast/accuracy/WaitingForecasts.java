@@ -55,10 +55,6 @@ public final class WaitingForecasts {
             return values.length / targets.size();
         }
 
-        public long targetTimeMs(int step) {
-            return madeAtMs + step * cadenceMs;
-        }
-
         public double value(int step, int target) {
             return values[(step - 1) * targets.size() + target];
         }

@@ -88,9 +88,7 @@ public final class Backtest {
         this.admission = Admission.forModel(forecaster, gapRule);
         this.resampler = Resampler.forCard(forecaster.card(), extractor, lateness);
         this.resampleGraceMs = resampleGrace.toMillis();
-        // A resampling card takes late events into the open bucket (the resampler's rules), never replays.
-        this.lateEvents = lateness.enabled() && resampler == null ? new LateEvents(forecaster, admission, lateness)
-                : null;
+        this.lateEvents = LateEvents.forModel(forecaster, admission, lateness);
     }
 
     /**

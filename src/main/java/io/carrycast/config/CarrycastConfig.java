@@ -203,9 +203,9 @@ public final class CarrycastConfig extends AbstractConfig {
                             + "defaults, a cache and memtables per store, so memory grows with the task count. "
                             + "Ignored when rocksdb.config.setter is set.")
             .define(SCORING_ENABLED_CONFIG, Type.BOOLEAN, false, Importance.MEDIUM,
-                    "Score every forecast when its actual arrives: per key the forecasts still waiting are kept beside "
-                            + "its state (changelogged), and each target and step's error (and persistence's) is counted "
-                            + "in the carrycast_accuracy_* metrics and shown by GET /accuracy.")
+                    "Score every forecast when its actual arrives: per key the forecasts still waiting are kept "
+                            + "beside its state (changelogged), and each target and step's error (and persistence's) is "
+                            + "counted in the carrycast_accuracy_* metrics and shown by GET /accuracy.")
             .define(SCORING_TOPIC_CONFIG, Type.STRING, "", Importance.LOW,
                     "Topic that receives one JSON record per scored forecast value (key, target time, step, target, "
                             + "forecast, actual, errors, model). Empty: none. Needs carrycast.scoring.enabled.")

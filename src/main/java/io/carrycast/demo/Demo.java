@@ -331,8 +331,8 @@ public final class Demo {
             System.out.print(Evaluation.table(stepScores));
         }
         Files.createDirectories(options.reportDir());
-        DemoReport report = DemoReport.of(card, events, forecasts, scores, stepScores, liveScores, liveComparedWith, SCORE_FROM,
-                SCORE_UNTIL);
+        DemoReport report = DemoReport.of(card, events, forecasts, scores, stepScores, liveScores, liveComparedWith,
+                SCORE_FROM, SCORE_UNTIL);
         Path png = report.writePng(options.reportDir().resolve("report.png"));
         Path html = report.writeHtml(options.reportDir().resolve("report.html"));
         System.out.println("Report: " + html.toAbsolutePath() + "\nChart:  " + png.toAbsolutePath());

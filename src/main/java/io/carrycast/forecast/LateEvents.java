@@ -102,6 +102,15 @@ public final class LateEvents {
     private final int featureCount;
     private final int windowCapacity;
 
+    /**
+     * The corrections of {@code model}'s late events, or null when none are made: no lateness is allowed, or the
+     * card resamples (its late events join the key's open bucket, by the {@link Resampler}'s rules, and nothing
+     * is replayed).
+     */
+    public static LateEvents forModel(Forecaster model, Admission admission, Bound bound) {
+        return bound.enabled() && !model.card().resamples() ? new LateEvents(model, admission, bound) : null;
+    }
+
     public LateEvents(Forecaster model, Admission admission, Bound bound) {
         this.model = model;
         this.admission = admission;

@@ -176,9 +176,13 @@ public final class Resampler {
             return forecast.withBucket(bucket);
         }
         List<Forecast.Point> points = new ArrayList<>(forecast.points().size());
+        long start = forecast.eventTimeMs();
+        int stepsFromStart = 0;
         for (Forecast.Point point : forecast.points()) {
-            points.add(new Forecast.Point(point.step(), bucketStartAfter(forecast.eventTimeMs(), point.step()),
-                    point.values(), point.rollout()));
+            // Points come step by step: each bucket start follows on from the previous one.
+            start = bucketStartAfter(start, point.step() - stepsFromStart);
+            stepsFromStart = point.step();
+            points.add(new Forecast.Point(point.step(), start, point.values(), point.rollout()));
         }
         return new Forecast(forecast.key(), forecast.eventTimeMs(), forecast.modelName(), forecast.modelVersion(),
                 forecast.mode(), forecast.stepsSeen(), forecast.stateNote(), points, forecast.revision(), bucket);
@@ -234,9 +238,9 @@ public final class Resampler {
             running[i] = accumulate(aggregates[i], running[i], values[i], events == 0);
         }
         long firstEventTime = events == 0 ? eventTimeMs : state.firstEventTimeMs();
-        long[][] recent = keepRecent(events == 0 ? null : state, eventTimeMs, digest, eventTimeMs);
+        Recent recent = keepRecent(events == 0 ? null : state, eventTimeMs, digest, eventTimeMs);
         OpenBucket next = new OpenBucket(state.lastSteppedStartMs(), start, bucketEnd(start), events + 1,
-                firstEventTime, eventTimeMs, digest, state.stepped(), running, recent[0], recent[1]);
+                firstEventTime, eventTimeMs, digest, state.stepped(), running, recent.times(), recent.digests());
         return new Added(next, steps, false);
     }
 
@@ -285,11 +289,16 @@ public final class Resampler {
                 case COUNT -> running[i] + 1;
             };
         }
-        long[][] recent = keepRecent(state, eventTimeMs, digest, latest);
+        Recent recent = keepRecent(state, eventTimeMs, digest, latest);
         OpenBucket next = new OpenBucket(state.lastSteppedStartMs(), state.openStartMs(), state.openEndMs(),
                 state.eventCount() + 1, Math.min(state.firstEventTimeMs(), eventTimeMs), latest,
-                state.lastEventDigest(), state.stepped(), running, recent[0], recent[1]);
+                state.lastEventDigest(), state.stepped(), running, recent.times(), recent.digests());
         return new Added(next, List.of(), false);
+    }
+
+    /** An open bucket's recent events: their times, oldest first, and digests. */
+    private record Recent(long[] times, long[] digests) {
+        static final Recent NONE = new Recent(new long[0], new long[0]);
     }
 
     /**
@@ -297,14 +306,13 @@ public final class Resampler {
      * the allowed lateness of the latest event, at most {@code maxEvents}. None without an allowed lateness.
      *
      * @param bucket the open bucket the event joins, or null when it opens a new one
-     * @return times and digests
      */
-    private long[][] keepRecent(OpenBucket bucket, long eventTimeMs, long digest, long latestMs) {
+    private Recent keepRecent(OpenBucket bucket, long eventTimeMs, long digest, long latestMs) {
         if (!lateness.enabled()) {
-            return new long[][] {new long[0], new long[0]};
+            return Recent.NONE;
         }
-        long[] times = bucket == null ? new long[0] : bucket.recentTimes();
-        long[] digests = bucket == null ? new long[0] : bucket.recentDigests();
+        long[] times = bucket == null ? Recent.NONE.times() : bucket.recentTimes();
+        long[] digests = bucket == null ? Recent.NONE.digests() : bucket.recentDigests();
         int insertAt = times.length;
         while (insertAt > 0 && times[insertAt - 1] > eventTimeMs) {
             insertAt--;
@@ -327,7 +335,7 @@ public final class Resampler {
                 k++;
             }
         }
-        return new long[][] {keptTimes, keptDigests};
+        return new Recent(keptTimes, keptDigests);
     }
 
     private static double accumulate(Aggregate aggregate, double running, double value, boolean first) {
@@ -366,8 +374,8 @@ public final class Resampler {
         steps.add(new Step(state.openStartMs(), extractor.extract(values, state.openStartMs()), values,
                 state.eventCount(), empty.size()));
         OpenBucket next = new OpenBucket(state.openStartMs(), Long.MIN_VALUE, Long.MIN_VALUE, 0, Long.MIN_VALUE,
-                state.lastEventTimeMs(), state.lastEventDigest(), values, new double[values.length], new long[0],
-                new long[0]);
+                state.lastEventTimeMs(), state.lastEventDigest(), values, new double[values.length],
+                Recent.NONE.times(), Recent.NONE.digests());
         return new Closed(next, steps);
     }
 

@@ -79,11 +79,17 @@ public final class FeatureWindow {
     }
 
     public static FeatureWindow decode(byte[] bytes) {
-        if (bytes.length < HEADER_BYTES || bytes[0] != VERSION) {
-            throw new StateFormatException("stored feature window has " + bytes.length + " bytes and version "
-                    + (bytes.length == 0 ? "none" : bytes[0]) + "; this build reads version " + VERSION);
+        return decode(ByteBuffer.wrap(bytes));
+    }
+
+    /** Decodes the bytes from the buffer's position to its limit (a part of a larger value, read in place). */
+    public static FeatureWindow decode(ByteBuffer bytes) {
+        int length = bytes.remaining();
+        if (length < HEADER_BYTES || bytes.get(bytes.position()) != VERSION) {
+            throw new StateFormatException("stored feature window has " + length + " bytes and version "
+                    + (length == 0 ? "none" : bytes.get(bytes.position())) + "; this build reads version " + VERSION);
         }
-        ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buffer = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
         buffer.get();
         int featureCount = buffer.getInt();
         int capacity = buffer.getInt();

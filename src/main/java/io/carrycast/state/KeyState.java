@@ -52,11 +52,17 @@ public record KeyState(long modelFingerprint, long steps, long lastEventTimeMs, 
     }
 
     public static KeyState decode(byte[] bytes) {
-        if (bytes.length < HEADER_BYTES || bytes[0] != VERSION) {
-            throw new StateFormatException("stored key state has " + bytes.length + " bytes and version "
-                    + (bytes.length == 0 ? "none" : bytes[0]) + "; this build reads version " + VERSION);
+        return decode(ByteBuffer.wrap(bytes));
+    }
+
+    /** Decodes the bytes from the buffer's position to its limit (a part of a larger value, read in place). */
+    public static KeyState decode(ByteBuffer bytes) {
+        int length = bytes.remaining();
+        if (length < HEADER_BYTES || bytes.get(bytes.position()) != VERSION) {
+            throw new StateFormatException("stored key state has " + length + " bytes and version "
+                    + (length == 0 ? "none" : bytes.get(bytes.position())) + "; this build reads version " + VERSION);
         }
-        ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buffer = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
         buffer.get();
         long fingerprint = buffer.getLong();
         long steps = buffer.getLong();

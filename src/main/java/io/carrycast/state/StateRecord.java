@@ -2,115 +2,107 @@ package io.carrycast.state;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /**
  * The state store's value for one key: its {@link KeyState} and, beside it, what else changes with every
  * event the key steps: its {@link FeatureWindow} when the card keeps one, its {@link KeyHistory} when late
  * events are allowed, and its forecasts waiting for their actuals when forecasts are scored (the encoding of
- * {@code io.carrycast.accuracy.WaitingForecasts}).
- * One store entry and one changelog record rather than one per part: each event costs one read and one
- * write of the store, and the parts are restored to the same point after any restart.
+ * {@code io.carrycast.accuracy.WaitingForecasts}). One store entry and one changelog record rather than one per
+ * part: each event costs one read and one write of the store, and the parts are restored to the same point
+ * after any restart.
  *
  * <p>Encoding: with no other part, the {@link KeyState} encoding itself (so a store written without a window,
  * late events or scoring reads the same). Otherwise (little-endian): {@code byte marker=0x52 ('R'),
  * int stateBytes, byte[stateBytes] KeyState}, then for the window, the history and the waiting forecasts in
  * turn {@code int bytes (-1: none), byte[bytes]}. A {@link KeyState} encoding starts with its version byte, 1,
  * never the marker.
+ *
+ * @param state   the key's state; null only in {@link #NONE}
+ * @param window  its window, or null when none is kept (or it was not asked for when decoding)
+ * @param history its history, or null likewise
+ * @param waiting the encoding of its waiting forecasts, or null likewise
  */
-public final class StateRecord {
+public record StateRecord(KeyState state, FeatureWindow window, KeyHistory history, byte[] waiting) {
+
+    /** A key with nothing stored. */
+    public static final StateRecord NONE = new StateRecord(null, null, null, null);
 
     private static final byte WITH_PARTS = 0x52;
-    private static final int NONE = -1;
-    private static final int STATE = 0;
-    private static final int WINDOW = 1;
-    private static final int HISTORY = 2;
-    private static final int WAITING = 3;
+    private static final int NONE_BYTES = -1;
+    private static final int PARTS_AFTER_STATE = 3;
 
-    private StateRecord() {
-    }
-
-    /**
-     * The value for a key's state, its window, its history and its waiting forecasts' encoding (each null when
-     * not kept).
-     */
-    public static byte[] encode(KeyState state, FeatureWindow window, KeyHistory history, byte[] waiting) {
+    /** The store value; the state must be set. */
+    public byte[] encode() {
         byte[] stateBytes = state.encode();
         if (window == null && history == null && waiting == null) {
             return stateBytes;
         }
         byte[] windowBytes = window == null ? null : window.encode();
         byte[] historyBytes = history == null ? null : history.encode();
-        ByteBuffer buffer = ByteBuffer.allocate(1 + 4 * Integer.BYTES + stateBytes.length + length(windowBytes)
-                + length(historyBytes) + length(waiting)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buffer = ByteBuffer.allocate(1 + (1 + PARTS_AFTER_STATE) * Integer.BYTES + stateBytes.length
+                + length(windowBytes) + length(historyBytes) + length(waiting)).order(ByteOrder.LITTLE_ENDIAN);
         buffer.put(WITH_PARTS).putInt(stateBytes.length).put(stateBytes);
-        putPart(buffer, windowBytes);
-        putPart(buffer, historyBytes);
-        putPart(buffer, waiting);
+        for (byte[] part : new byte[][] {windowBytes, historyBytes, waiting}) {
+            if (part == null) {
+                buffer.putInt(NONE_BYTES);
+            } else {
+                buffer.putInt(part.length).put(part);
+            }
+        }
         return buffer.array();
+    }
+
+    /** Every part of a stored value. */
+    public static StateRecord decode(byte[] value) {
+        return decode(value, true, true, true);
+    }
+
+    /**
+     * The state of a stored value and the other parts asked for, read in one pass; a part not asked for is
+     * null without being decoded.
+     */
+    public static StateRecord decode(byte[] value, boolean window, boolean history, boolean waiting) {
+        if (value.length == 0 || value[0] != WITH_PARTS) {
+            return new StateRecord(KeyState.decode(value), null, null, null);
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+        buffer.get();
+        ByteBuffer stateBytes = nextPart(buffer, value.length, 0);
+        if (stateBytes == null) {
+            throw new StateFormatException("stored state record of " + value.length + " bytes holds no state");
+        }
+        ByteBuffer windowBytes = nextPart(buffer, value.length, 1);
+        ByteBuffer historyBytes = nextPart(buffer, value.length, 2);
+        ByteBuffer waitingBytes = nextPart(buffer, value.length, 3);
+        return new StateRecord(KeyState.decode(stateBytes),
+                window && windowBytes != null ? FeatureWindow.decode(windowBytes) : null,
+                history && historyBytes != null ? KeyHistory.decode(bytes(historyBytes)) : null,
+                waiting && waitingBytes != null ? bytes(waitingBytes) : null);
     }
 
     private static int length(byte[] part) {
         return part == null ? 0 : part.length;
     }
 
-    /** The key's state in a stored value. */
-    public static KeyState state(byte[] value) {
-        if (!hasParts(value)) {
-            return KeyState.decode(value);
+    /** The next part as a view of its bytes, or null when absent; moves the buffer past it. */
+    private static ByteBuffer nextPart(ByteBuffer buffer, int valueLength, int index) {
+        int length = buffer.remaining() < Integer.BYTES ? Integer.MIN_VALUE : buffer.getInt();
+        if (length < NONE_BYTES || length > buffer.remaining()) {
+            throw new StateFormatException("stored state record of " + valueLength + " bytes declares part " + index
+                    + " of " + (length == Integer.MIN_VALUE ? "no length" : length + " bytes") + " with "
+                    + buffer.remaining() + " bytes left");
         }
-        byte[] state = part(value, STATE);
-        if (state == null) {
-            throw new StateFormatException("stored state record of " + value.length + " bytes holds no state");
+        if (length == NONE_BYTES) {
+            return null;
         }
-        return KeyState.decode(state);
+        ByteBuffer part = buffer.slice().limit(length);
+        buffer.position(buffer.position() + length);
+        return part;
     }
 
-    /** The key's window in a stored value, or null when it holds none. */
-    public static FeatureWindow window(byte[] value) {
-        byte[] window = hasParts(value) ? part(value, WINDOW) : null;
-        return window == null ? null : FeatureWindow.decode(window);
-    }
-
-    /** The key's history in a stored value, or null when it holds none. */
-    public static KeyHistory history(byte[] value) {
-        byte[] history = hasParts(value) ? part(value, HISTORY) : null;
-        return history == null ? null : KeyHistory.decode(history);
-    }
-
-    /** The encoding of the key's waiting forecasts in a stored value, or null when it holds none. */
-    public static byte[] waiting(byte[] value) {
-        return hasParts(value) ? part(value, WAITING) : null;
-    }
-
-    private static void putPart(ByteBuffer buffer, byte[] part) {
-        if (part == null) {
-            buffer.putInt(NONE);
-        } else {
-            buffer.putInt(part.length).put(part);
-        }
-    }
-
-    private static boolean hasParts(byte[] value) {
-        return value.length > 0 && value[0] == WITH_PARTS;
-    }
-
-    /** Part {@code index} ({@link #STATE}, {@link #WINDOW}, {@link #HISTORY}, {@link #WAITING}); null when absent. */
-    private static byte[] part(byte[] value, int index) {
-        ByteBuffer buffer = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
-        buffer.get();
-        for (int i = 0; ; i++) {
-            int length = buffer.remaining() < Integer.BYTES ? Integer.MIN_VALUE : buffer.getInt();
-            if (length < NONE || length > buffer.remaining()) {
-                throw new StateFormatException("stored state record of " + value.length + " bytes declares part "
-                        + i + " of " + (length == Integer.MIN_VALUE ? "no length" : length + " bytes") + " with "
-                        + buffer.remaining() + " bytes left");
-            }
-            if (i == index) {
-                return length == NONE ? null
-                        : Arrays.copyOfRange(value, buffer.position(), buffer.position() + length);
-            }
-            buffer.position(buffer.position() + Math.max(0, length));
-        }
+    private static byte[] bytes(ByteBuffer part) {
+        byte[] copy = new byte[part.remaining()];
+        part.get(copy);
+        return copy;
     }
 }

@@ -128,15 +128,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * What each key had stored when its first pending event was admitted, so the step does not read and
      * decode it again. Only a key's first pending event may use it: later ones follow its step.
      */
-    private final Map<String, Stored> storedAtAccept = new HashMap<>();
-
-    /**
-     * A key's stored state with, when the card keeps one, its window, when late events are allowed, its history
-     * and, when scoring, its waiting forecasts' encoding: one store value ({@link StateRecord}).
-     */
-    private record Stored(KeyState state, FeatureWindow window, KeyHistory history, byte[] waiting) {
-        static final Stored NONE = new Stored(null, null, null, null);
-    }
+    private final Map<String, StateRecord> storedAtAccept = new HashMap<>();
 
     ForecastProcessor(LiveModel live, Settings settings, CarrycastMetrics metrics) {
         this.live = live;
@@ -306,9 +298,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         eventFields = settings.reader().fields(fields, null);
         admission = Admission.forModel(next, settings.gapRule());
         resampler = Resampler.forCard(next.card(), extractor, settings.lateness());
-        // A resampling card takes late events into the open bucket (the resampler's rules), never replays.
-        lateEvents = settings.lateness().enabled() && resampler == null
-                ? new LateEvents(next, admission, settings.lateness()) : null;
+        lateEvents = LateEvents.forModel(next, admission, settings.lateness());
         Resampler buckets = resampler;
         targetTimes = buckets == null ? Scorer.TargetTimes.EVERY_CADENCE
                 : (madeAtMs, cadenceMs, step) -> buckets.bucketStartAfter(madeAtMs, step);
@@ -457,7 +447,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         float[] features = extractor.extract(event, eventTime);
 
         PendingEvent waiting = pending == null ? null : pending.lastOf(key);
-        Stored stored = waiting == null ? stored(key) : null;
+        StateRecord stored = waiting == null ? stored(key) : null;
         KeyState state = stored == null ? null : stored.state();
         if (lateEvents != null && LateEvents.isBehind(eventTime, waiting != null ? waiting.eventTimeMs()
                 : state != null ? state.lastEventTimeMs() : Long.MIN_VALUE)) {
@@ -506,9 +496,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      */
     private void correct(String key, long eventTime, float[] features) {
         flush();
-        Stored stored = stored(key);
+        StateRecord stored = stored(key);
         LateEvents.Correction correction = lateEvents.correct(key, eventTime, features, stored.state(),
-                model.card().keepsWindow() ? stored.window() : null, stored.history());
+                stored.window(), stored.history());
         if (correction.redelivery()) {
             metrics.duplicate();
             return;
@@ -518,8 +508,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             context.forward(new Record<>(key, ForecastJson.write(forecast), forecast.eventTimeMs()));
             metrics.forecastOut(forecast.eventTimeMs());
         }
-        stateStore.put(key, StateRecord.encode(correction.state(), correction.window(), correction.history(),
-                stored.waiting()));
+        stateStore.put(key, new StateRecord(correction.state(), correction.window(), correction.history(),
+                stored.waiting()).encode());
         Forecast latest = correction.latest();
         if (latestStore != null && latest != null) {
             latestStore.put(key, ForecastJson.write(latest));
@@ -560,11 +550,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         List<PendingEvent> events = new ArrayList<>(candidates.size());
         List<Forecaster.Request> requests = new ArrayList<>(candidates.size());
         List<Scorer.Actuals> actuals = new ArrayList<>(scoring == null ? 0 : candidates.size());
-        List<Stored> before = new ArrayList<>(candidates.size());
+        List<StateRecord> before = new ArrayList<>(candidates.size());
         for (PendingEvent event : candidates) {
             Scorer.Actuals eventActuals = actualsAtAccept.remove(event);
-            Stored accepted = storedAtAccept.remove(event.key());
-            Stored stored = accepted != null ? accepted : stored(event.key());
+            StateRecord accepted = storedAtAccept.remove(event.key());
+            StateRecord stored = accepted != null ? accepted : stored(event.key());
             KeyState state = stored.state();
             if (state != null && state.lastEventTimeMs() >= event.eventTimeMs()) {
                 // Already stepped: the pending store and the state disagree (they should not). Stepping it
@@ -605,7 +595,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * @param actuals when scoring, each event's target values (null where not known); empty otherwise
      */
     private void store(List<PendingEvent> events, List<Forecaster.Request> requests, List<Forecaster.Outcome> outcomes,
-                       List<Stored> before, List<Scorer.Actuals> actuals) {
+                       List<StateRecord> before, List<Scorer.Actuals> actuals) {
         List<KeyValue<String, byte[]>> states = new ArrayList<>(events.size());
         List<KeyValue<String, byte[]>> latest = new ArrayList<>(latestStore != null ? events.size() : 0);
         for (int i = 0; i < events.size(); i++) {
@@ -628,8 +618,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                     : lateEvents.record(before.get(i).history(), requests.get(i), outcome);
             byte[] waiting = scoring == null ? null : scoring.afterStep(event.key(), before.get(i).waiting(),
                     event.eventTimeMs(), actuals.get(i), outcome.forecast(), model.card(), targetTimes, targetFields);
-            states.add(KeyValue.pair(event.key(), StateRecord.encode(outcome.state(), outcome.window(), history,
-                    waiting)));
+            states.add(KeyValue.pair(event.key(), new StateRecord(outcome.state(), outcome.window(), history, waiting)
+                    .encode()));
         }
         stateStore.putAll(states);
         if (!latest.isEmpty()) {
@@ -647,23 +637,22 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     private KeyState storedState(String key) {
         byte[] bytes = stateStore.get(key);
-        return bytes == null ? null : StateRecord.state(bytes);
+        return bytes == null ? null : StateRecord.decode(bytes, false, false, false).state();
     }
 
-    /** What the key has stored that the served model uses at every event, from one store read. */
-    private Stored stored(String key) {
+    /**
+     * What the key has stored that the served model uses at every event (its state, the window the card keeps,
+     * the history when late events are allowed, the waiting forecasts when scoring), from one store read.
+     */
+    private StateRecord stored(String key) {
         byte[] bytes = stateStore.get(key);
-        if (bytes == null) {
-            return Stored.NONE;
-        }
-        return new Stored(StateRecord.state(bytes), model.card().keepsWindow() ? StateRecord.window(bytes) : null,
-                lateEvents == null ? null : StateRecord.history(bytes),
-                scoring == null ? null : StateRecord.waiting(bytes));
+        return bytes == null ? StateRecord.NONE
+                : StateRecord.decode(bytes, model.card().keepsWindow(), lateEvents != null, scoring != null);
     }
 
     /** The key's stored window, kept by this model's card or by the one before a swap; null when none. */
     private FeatureWindow storedWindow(String key) {
         byte[] bytes = stateStore.get(key);
-        return bytes == null ? null : StateRecord.window(bytes);
+        return bytes == null ? null : StateRecord.decode(bytes, true, false, false).window();
     }
 }

@@ -19,12 +19,12 @@ class StateRecordTest {
 
     @Test
     void shouldWriteAStateAloneAsTheStateItself() {
-        byte[] value = StateRecord.encode(STATE, null, null, null);
+        byte[] value = new StateRecord(STATE, null, null, null).encode();
 
         assertArrayEquals(STATE.encode(), value, "a store written without late events or scoring reads the same");
-        assertEquals(STATE.steps(), StateRecord.state(value).steps());
-        assertNull(StateRecord.history(value));
-        assertNull(StateRecord.waiting(value));
+        assertEquals(STATE.steps(), StateRecord.decode(value).state().steps());
+        assertNull(StateRecord.decode(value).history());
+        assertNull(StateRecord.decode(value).waiting());
     }
 
     @Test
@@ -33,39 +33,39 @@ class StateRecordTest {
 
         FeatureWindow window = FeatureWindow.empty(2, 3).append(new float[] {1f, 2f}).append(new float[] {3f, 4f});
 
-        byte[] value = StateRecord.encode(STATE, window, HISTORY, waiting);
+        byte[] value = new StateRecord(STATE, window, HISTORY, waiting).encode();
 
-        KeyState state = StateRecord.state(value);
+        KeyState state = StateRecord.decode(value).state();
         assertEquals(STATE.lastEventTimeMs(), state.lastEventTimeMs());
         assertArrayEquals(STATE.tensors()[1], state.tensors()[1]);
-        KeyHistory read = StateRecord.history(value);
+        KeyHistory read = StateRecord.decode(value).history();
         assertEquals(2, read.events().size());
         assertEquals(1, read.events().get(1).revision());
         assertArrayEquals(new float[] {3f, 4f}, read.events().get(1).features());
         assertEquals(STATE.steps(), read.events().get(1).snapshot().steps());
-        assertArrayEquals(waiting, StateRecord.waiting(value));
-        assertArrayEquals(window.values(), StateRecord.window(value).values());
+        assertArrayEquals(waiting, StateRecord.decode(value).waiting());
+        assertArrayEquals(window.values(), StateRecord.decode(value).window().values());
     }
 
     @Test
     void shouldKeepEachPartWithoutTheOther() {
-        byte[] historyOnly = StateRecord.encode(STATE, null, HISTORY, null);
-        byte[] waitingOnly = StateRecord.encode(STATE, null, null, new byte[] {1});
+        byte[] historyOnly = new StateRecord(STATE, null, HISTORY, null).encode();
+        byte[] waitingOnly = new StateRecord(STATE, null, null, new byte[] {1}).encode();
 
-        assertEquals(2, StateRecord.history(historyOnly).events().size());
-        assertNull(StateRecord.waiting(historyOnly));
-        assertNull(StateRecord.history(waitingOnly));
-        assertNull(StateRecord.window(historyOnly));
-        assertArrayEquals(new byte[] {1}, StateRecord.waiting(waitingOnly));
-        assertEquals(STATE.steps(), StateRecord.state(waitingOnly).steps());
+        assertEquals(2, StateRecord.decode(historyOnly).history().events().size());
+        assertNull(StateRecord.decode(historyOnly).waiting());
+        assertNull(StateRecord.decode(waitingOnly).history());
+        assertNull(StateRecord.decode(historyOnly).window());
+        assertArrayEquals(new byte[] {1}, StateRecord.decode(waitingOnly).waiting());
+        assertEquals(STATE.steps(), StateRecord.decode(waitingOnly).state().steps());
     }
 
     @Test
     void shouldRefuseARecordWhosePartsDoNotFit() {
-        byte[] value = StateRecord.encode(STATE, null, null, new byte[] {1, 2, 3});
+        byte[] value = new StateRecord(STATE, null, null, new byte[] {1, 2, 3}).encode();
         byte[] cut = java.util.Arrays.copyOf(value, value.length - 2);
 
-        StateFormatException e = assertThrows(StateFormatException.class, () -> StateRecord.waiting(cut));
+        StateFormatException e = assertThrows(StateFormatException.class, () -> StateRecord.decode(cut).waiting());
         assertEquals("stored state record of " + cut.length + " bytes declares part 3 of 3 bytes with 1 bytes left",
                 e.getMessage());
     }

@@ -81,8 +81,8 @@ class LateEventTest {
                 Map<String, byte[]> states = contents(driver, ForecastTopology.STATE_STORE);
                 assertSameStates(expectedStates, states, run);
                 states.forEach((key, record) -> {
-                    FeatureWindow want = StateRecord.window(expectedStates.get(key));
-                    FeatureWindow got = StateRecord.window(record);
+                    FeatureWindow want = StateRecord.decode(expectedStates.get(key)).window();
+                    FeatureWindow got = StateRecord.decode(record).window();
                     assertEquals(want == null, got == null, run + ": window of " + key + " kept as in order");
                     if (want != null) {
                         assertArrayEquals(want.values(), got.values(), run + ": window of " + key);
@@ -209,8 +209,8 @@ class LateEventTest {
     private static void assertSameStates(Map<String, byte[]> expected, Map<String, byte[]> actual, String run) {
         assertEquals(expected.keySet(), actual.keySet(), run);
         for (String key : expected.keySet()) {
-            KeyState want = StateRecord.state(expected.get(key));
-            KeyState got = StateRecord.state(actual.get(key));
+            KeyState want = StateRecord.decode(expected.get(key)).state();
+            KeyState got = StateRecord.decode(actual.get(key)).state();
             String where = run + ": state of " + key;
             assertEquals(want.steps(), got.steps(), where);
             assertEquals(want.lastEventTimeMs(), got.lastEventTimeMs(), where);

@@ -11,6 +11,7 @@ import io.carrycast.forecast.LiveModel;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.carrycast.runner.RunnerOptions;
+import io.carrycast.state.KeyState;
 import io.carrycast.state.StateRecord;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.SyntheticEvents;
@@ -87,8 +88,9 @@ class RestoredBatchTest {
         assertEquals(List.of(3L, 4L, 5L), steps(forecasts.get(behind)),
                 "the behind key's events read again, stepped once each from its stored state");
         for (String key : byKey.keySet()) {
-            assertEquals(5, StateRecord.state(stateStore.get(key)).steps(), key + ": every event stepped once");
-            assertEquals(byKey.get(key).get(4).timeMs(), StateRecord.state(stateStore.get(key)).lastEventTimeMs());
+            KeyState state = StateRecord.decode(stateStore.get(key)).state();
+            assertEquals(5, state.steps(), key + ": every event stepped once");
+            assertEquals(byKey.get(key).get(4).timeMs(), state.lastEventTimeMs());
         }
     }
 
