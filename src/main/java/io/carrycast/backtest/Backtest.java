@@ -88,7 +88,7 @@ public final class Backtest {
         this.admission = Admission.forModel(forecaster, gapRule);
         this.resampler = Resampler.forCard(forecaster.card(), extractor, lateness);
         this.resampleGraceMs = resampleGrace.toMillis();
-        this.lateEvents = LateEvents.forModel(forecaster, admission, lateness);
+        this.lateEvents = LateEvents.forModel(forecaster, admission, lateness, resampler);
     }
 
     /**
@@ -136,6 +136,9 @@ public final class Backtest {
                     if (added.redelivery()) {
                         redeliveries++;
                         continue;
+                    }
+                    if (added.revision() != null) {
+                        forecasts += revise(key, time, added.revision(), evaluation, sink);
                     }
                     forecasts += stepBuckets(key, added.steps(), evaluation, sink);
                     keepBucket(key, added.bucket());
@@ -232,6 +235,25 @@ public final class Backtest {
         return made;
     }
 
+    /** Replays a key whose stepped bucket a late event revised, as the stream does; returns the forecasts made. */
+    private int revise(String key, long time, Resampler.Revision revision, Evaluation evaluation,
+                       Consumer<Forecast> sink) {
+        LateEvents.Correction correction = lateEvents.revise(key, time, states.get(key), windows.get(key),
+                histories.get(key), revision);
+        states.put(key, correction.state());
+        if (correction.window() != null) {
+            windows.put(key, correction.window());
+        }
+        histories.put(key, correction.history());
+        for (int i = 0; i < correction.forecasts().size(); i++) {
+            Forecast forecast = correction.forecasts().get(i);
+            evaluation.addActual(key, forecast.eventTimeMs(), bucketTargetValues(correction.buckets().get(i)));
+            evaluation.addForecast(forecast);
+            sink.accept(forecast);
+        }
+        return correction.forecasts().size();
+    }
+
     /** Steps one key's closed bucket (fills first) as the stream does; returns the forecasts made. */
     private int stepBuckets(String key, List<Resampler.Step> steps, Evaluation evaluation, Consumer<Forecast> sink) {
         int made = 0;
@@ -243,13 +265,18 @@ public final class Backtest {
             if (decision.redelivery()) {
                 continue;
             }
-            Forecaster.Outcome outcome = forecaster.process(List.of(new Forecaster.Request(key, step.startMs(),
-                    step.features(), state, window, decision.preparation()))).get(0);
+            Forecaster.Request request = new Forecaster.Request(key, step.startMs(), step.features(), state, window,
+                    decision.preparation());
+            Forecaster.Outcome outcome = forecaster.process(List.of(request)).get(0);
             states.put(key, outcome.state());
             if (outcome.window() != null) {
                 windows.put(key, outcome.window());
             }
-            if (step.isFill() || outcome.forecast() == null) {
+            boolean published = !step.isFill() && outcome.forecast() != null;
+            if (lateEvents != null) {
+                histories.put(key, lateEvents.record(histories.get(key), request, outcome, published));
+            }
+            if (!published) {
                 continue;
             }
             evaluation.addActual(key, step.startMs(), bucketTargetValues(step));

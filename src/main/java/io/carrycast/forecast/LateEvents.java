@@ -30,6 +30,11 @@ import java.util.List;
  * A key without a usable history (lateness just turned on, or a model swap since) follows {@link Admission}'s
  * rules for late events.
  *
+ * <p>With a resampling card the held events are the key's steps (buckets and fills, at their starts), and a
+ * late event reaches this class as a {@link Resampler.Revision}: the steps after the last bucket it leaves as it
+ * was are replaced by the recomputed ones and replayed ({@link #revise}). A history then keeps every step back
+ * to the last bucket with events before the earliest bucket a late event can reach.
+ *
  * <p>Replays step one event per model call, so a replayed state is computed exactly as the in-order one was
  * (the stream may share an in-order step's model call between keys; ONNX Runtime may then round the last bits
  * differently).
@@ -80,10 +85,12 @@ public final class LateEvents {
      * @param state      the key's state after its latest event
      * @param window     the key's window after its latest event, or null when the card keeps none
      * @param history    the key's history with the late event held
+     * @param buckets      with a resampling card, the step each corrected forecast was made at (its actuals are
+     *                     the bucket's aggregates), in the order of {@code forecasts}; empty otherwise
      */
     public record Correction(boolean redelivery, int replayed, List<Forecast> forecasts, KeyState state,
-                             FeatureWindow window, KeyHistory history) {
-        static final Correction REDELIVERY = new Correction(true, 0, List.of(), null, null, null);
+                             FeatureWindow window, KeyHistory history, List<Resampler.Step> buckets) {
+        static final Correction REDELIVERY = new Correction(true, 0, List.of(), null, null, null, List.of());
 
         /** The corrected forecast of the key's latest event, or null when it has none. */
         public Forecast latest() {
@@ -101,20 +108,27 @@ public final class LateEvents {
     private final long fingerprint;
     private final int featureCount;
     private final int windowCapacity;
+    /** The card's buckets when it resamples, else null. */
+    private final Resampler resampler;
 
     /**
-     * The corrections of {@code model}'s late events, or null when none are made: no lateness is allowed, or the
-     * card resamples (its late events join the key's open bucket, by the {@link Resampler}'s rules, and nothing
-     * is replayed).
+     * The corrections of {@code model}'s late events, or null when none are made (no lateness is allowed).
+     *
+     * @param resampler the card's {@link Resampler} when it resamples, else null
      */
-    public static LateEvents forModel(Forecaster model, Admission admission, Bound bound) {
-        return bound.enabled() && !model.card().resamples() ? new LateEvents(model, admission, bound) : null;
+    public static LateEvents forModel(Forecaster model, Admission admission, Bound bound, Resampler resampler) {
+        return bound.enabled() ? new LateEvents(model, admission, bound, resampler) : null;
     }
 
     public LateEvents(Forecaster model, Admission admission, Bound bound) {
+        this(model, admission, bound, null);
+    }
+
+    private LateEvents(Forecaster model, Admission admission, Bound bound, Resampler resampler) {
         this.model = model;
         this.admission = admission;
         this.bound = bound;
+        this.resampler = resampler;
         this.fingerprint = model.runner().bundle().fingerprint();
         this.featureCount = model.card().features().size();
         this.windowCapacity = model.card().keepsWindow() ? model.card().window() : 0;
@@ -136,8 +150,17 @@ public final class LateEvents {
      * @param request the step's request: its state is the key's state before the event
      */
     public KeyHistory record(KeyHistory history, Forecaster.Request request, Forecaster.Outcome outcome) {
-        Held held = new Held(request.eventTimeMs(), request.features(),
-                outcome.forecast() == null ? KeyHistory.NO_FORECAST : 0, null);
+        return record(history, request, outcome, outcome.forecast() != null);
+    }
+
+    /**
+     * As {@link #record(KeyHistory, Forecaster.Request, Forecaster.Outcome)}, for a step whose forecast is
+     * published or not ({@code published} is false for a resampling card's fill of an empty bucket).
+     */
+    public KeyHistory record(KeyHistory history, Forecaster.Request request, Forecaster.Outcome outcome,
+                             boolean published) {
+        Held held = new Held(request.eventTimeMs(), request.features(), published ? 0 : KeyHistory.NO_FORECAST,
+                null);
         KeyState prior = request.state();
         long priorTime = prior == null ? Long.MIN_VALUE : prior.lastEventTimeMs();
         if (history == null || history.modelFingerprint() != fingerprint || history.latestTimeMs() != priorTime) {
@@ -226,8 +249,10 @@ public final class LateEvents {
                     + ", before the oldest event the key's history holds (carrycast.lateness.history.max.events = "
                     + bound.maxEvents() + ")");
         }
-        return replay(key, history, history.positionAfter(eventTimeMs),
-                new Held(eventTimeMs, features, KeyHistory.NO_FORECAST, null));
+        int position = history.positionAfter(eventTimeMs);
+        List<Held> replacing = new ArrayList<>(history.events().subList(position, history.events().size()));
+        replacing.add(0, new Held(eventTimeMs, features, KeyHistory.NO_FORECAST, null));
+        return replay(key, history, position, replacing, null);
     }
 
     private static InvalidEventException late(String key, long eventTimeMs, String why) {
@@ -235,17 +260,70 @@ public final class LateEvents {
                 + key + "' " + why);
     }
 
-    /** Rewinds to the last snapshot before {@code position}, steps the events from there with the late one. */
-    private Correction replay(String key, KeyHistory history, int position, Held late) {
+    /**
+     * Replays a resampling card's key with a revised bucket: its held steps after {@code revision.afterStartMs()}
+     * are replaced by the revision's steps and stepped again from the state before them. Forecasts are published
+     * for the replaced steps with events, each one revision up from the forecast made at its bucket before (0 for
+     * a bucket that had none: it was empty then).
+     *
+     * @param stored  the key's stored state (its last event is the key's last stepped bucket), or null
+     * @param window  the key's stored window, or null
+     * @param history the key's stored history, or null
+     * @throws InvalidEventException as {@link Reason#LATE} when the history does not reach back far enough
+     */
+    public Correction revise(String key, long eventTimeMs, KeyState stored, FeatureWindow window, KeyHistory history,
+                             Resampler.Revision revision) {
+        long after = revision.afterStartMs();
+        if (stored == null && history == null && after == Long.MIN_VALUE) {
+            // The key's first stepped bucket: nothing to rewind.
+            history = new KeyHistory(fingerprint, featureCount, null, null, List.of());
+        }
+        boolean usable = history != null && history.modelFingerprint() == fingerprint
+                && history.latestTimeMs() == (stored == null ? Long.MIN_VALUE : stored.lastEventTimeMs())
+                && (after == Long.MIN_VALUE ? history.baseState() == null : history.baseTimeMs() <= after)
+                // the replacing steps reach the key's last step (a bucket that was empty may follow it)
+                && revision.steps().get(revision.steps().size() - 1).startMs() >= history.latestTimeMs();
+        if (!usable) {
+            throw late(key, eventTimeMs, "falls into a bucket already stepped, and the key's history does not reach "
+                    + "back to the step before it" + (after == Long.MIN_VALUE ? "" : " (at " + Instant.ofEpochMilli(
+                    after) + ")") + " to replay from (carrycast.lateness.history.max.events = " + bound.maxEvents()
+                    + ")");
+        }
+        List<Held> held = history.events();
+        int position = history.positionAfter(after);
+        java.util.Map<Long, Held> before = new java.util.HashMap<>();
+        for (Held event : held.subList(position, held.size())) {
+            before.put(event.eventTimeMs(), event);
+        }
+        List<Held> replacing = new ArrayList<>(revision.steps().size());
+        for (Resampler.Step step : revision.steps()) {
+            Held previous = before.get(step.startMs());
+            int revisionBefore = previous == null || step.isFill() ? KeyHistory.NO_FORECAST : previous.revision();
+            replacing.add(new Held(step.startMs(), step.features(), revisionBefore,
+                    previous == null ? null : previous.snapshot()));
+        }
+        return replay(key, history, position, replacing, revision.steps());
+    }
+
+    /**
+     * Rewinds to the last snapshot before {@code position} and steps the held events from there, with the held
+     * events from {@code position} on replaced by {@code replacing}; those are published one revision up.
+     *
+     * @param steps with a resampling card, the steps {@code replacing} holds (fills publish no forecast); else null
+     */
+    private Correction replay(String key, KeyHistory history, int position, List<Held> replacing,
+                              List<Resampler.Step> steps) {
         int from = history.lastSnapshotBefore(position);
         KeyState state = history.stateAfter(from);
         FeatureWindow window = history.windowBefore(from + 1, windowCapacity);
         List<Held> held = history.events();
-        List<Held> sequence = new ArrayList<>(held.subList(from + 1, held.size()));
-        sequence.add(position - from - 1, late);
+        List<Held> sequence = new ArrayList<>(held.subList(from + 1, position));
+        sequence.addAll(replacing);
+        int unchanged = position - from - 1;
 
         List<Held> replayed = new ArrayList<>(held.subList(0, from + 1));
         List<Forecast> corrected = new ArrayList<>();
+        List<Resampler.Step> buckets = new ArrayList<>();
         for (int i = 0; i < sequence.size(); i++) {
             Held event = sequence.get(i);
             KeyState prior = state;
@@ -257,15 +335,22 @@ public final class LateEvents {
             state = outcome.state();
             window = outcome.window();
             int revision = event.revision();
-            // Events before the late one replay to the same state and keep their forecasts.
-            if (from + 1 + i >= position && outcome.forecast() != null) {
+            Resampler.Step step = steps == null || i < unchanged ? null : steps.get(i - unchanged);
+            // Events before the replaced ones replay to the same state and keep their forecasts; fills publish none.
+            if (i >= unchanged && outcome.forecast() != null && (step == null || !step.isFill())) {
                 revision = event.revision() + 1;
-                corrected.add(outcome.forecast().withRevision(revision));
+                Forecast forecast = step == null ? outcome.forecast()
+                        : resampler.bucketForecast(outcome.forecast(), step.events(), step.filledBefore());
+                corrected.add(forecast.withRevision(revision));
+                if (step != null) {
+                    buckets.add(step);
+                }
             }
             replayed.add(new Held(event.eventTimeMs(), event.features(), revision,
                     event.snapshot() == null ? null : state));
         }
-        return new Correction(false, sequence.size(), corrected, state, window, trim(history.withEvents(replayed)));
+        return new Correction(false, sequence.size(), corrected, state, window, trim(history.withEvents(replayed)),
+                buckets);
     }
 
     /**
@@ -275,6 +360,18 @@ public final class LateEvents {
     private KeyHistory trim(KeyHistory history) {
         List<Held> events = history.events();
         long horizon = history.latestTimeMs() - bound.allowedMs();
+        if (resampler != null && !events.isEmpty()) {
+            // A late event can reach a bucket from this one on; a revision replays from the step of the last
+            // bucket with events before it, so that step is kept (an empty bucket's fill publishes no forecast).
+            long reachable = resampler.bucketStart(horizon);
+            int stepBefore = -1;
+            for (int i = 0; i < events.size() && events.get(i).eventTimeMs() < reachable; i++) {
+                if (events.get(i).revision() != KeyHistory.NO_FORECAST) {
+                    stepBefore = i;
+                }
+            }
+            horizon = stepBefore < 0 ? Long.MIN_VALUE : events.get(stepBefore).eventTimeMs() + 1;
+        }
         int drop = -1;
         for (int i = 0; i < events.size() && events.get(i).eventTimeMs() < horizon; i++) {
             if (events.get(i).snapshot() != null) {

@@ -26,12 +26,16 @@ import java.util.List;
  * (carry or zeros), without forecasts of their own; after a longer silence, or with {@code skip}, none are,
  * and the gap policy judges the silence.
  *
- * <p>Per key, event time must increase: an event with the time and values of the key's last accepted event is
- * an exact redelivery ({@link Added#redelivery()}), any other event not after it is refused as
- * {@link Reason#LATE}, and so is an event falling into a bucket already stepped. With an allowed lateness, an
- * event behind the key's latest one by no more than it joins the key's open bucket as if it had arrived in time
- * order (a {@code first} aggregate takes the earliest event's value), and a redelivery of one of the bucket's
- * recent events is recognised; a bucket already stepped is still never revised.
+ * <p>Without an allowed lateness, event time must increase per key: an event with the time and values of the
+ * key's last accepted event is an exact redelivery ({@link Added#redelivery()}), any other event not after it
+ * is refused as {@link Reason#LATE}, and so is an event falling into a bucket already stepped. With an allowed
+ * lateness, an event behind the key's latest one by no more than it is taken as if it had arrived in time order
+ * (a {@code first} aggregate takes the earliest event's value), and a redelivery of one of the key's recent
+ * events is recognised. A late event for the open bucket joins it. One for a bucket already stepped (or for an
+ * empty bucket since stepped past) revises that bucket's aggregates ({@link Added#revision()}): the key's steps
+ * from the bucket before it on are recomputed, fills included, for the caller to replay
+ * ({@link LateEvents#revise}). The stepped buckets a late event can still reach are kept in the key's
+ * {@link OpenBucket} for this.
  */
 public final class Resampler {
 
@@ -58,9 +62,25 @@ public final class Resampler {
      *
      * @param bucket     the key's resampling state after the event (unchanged for a redelivery)
      * @param steps      the steps of the bucket the event closed, fills first; empty when none closed
-     * @param redelivery whether the event was an exact redelivery of the key's last one, and dropped
+     * @param redelivery whether the event was an exact redelivery of one of the key's events, and dropped
+     * @param revision   when the event revised a bucket already stepped: the key's steps to replay; else null
      */
-    public record Added(OpenBucket bucket, List<Step> steps, boolean redelivery) {
+    public record Added(OpenBucket bucket, List<Step> steps, boolean redelivery, Revision revision) {
+        Added(OpenBucket bucket, List<Step> steps, boolean redelivery) {
+            this(bucket, steps, redelivery, null);
+        }
+    }
+
+    /**
+     * A late event revised a stepped bucket (or fell into an empty one, which now has events): every step of the
+     * key after {@code afterStartMs} is replaced by {@code steps}, recomputed from the kept buckets' aggregates
+     * with the fill rules, and must be stepped again from the key's state after that time.
+     *
+     * @param afterStartMs the start of the last stepped bucket the revision leaves as it was, or
+     *                     {@link Long#MIN_VALUE} when the key's steps are replaced from its first
+     * @param steps        the replacing steps, fills included, in time order, up to the key's last stepped bucket
+     */
+    public record Revision(long afterStartMs, List<Step> steps) {
     }
 
     /** The key's state after its open bucket was stepped, and the steps. */
@@ -211,7 +231,7 @@ public final class Resampler {
      */
     public Added add(String key, OpenBucket stored, long eventTimeMs, double[] values) {
         OpenBucket state = stored == null || stored.fieldCount() != aggregates.length
-                ? OpenBucket.initial(aggregates.length) : stored;
+                ? OpenBucket.initial(aggregates.length, lateness.enabled()) : stored;
         long digest = OpenBucket.digest(eventTimeMs, values);
         if (state.lastEventTimeMs() != Long.MIN_VALUE && eventTimeMs <= state.lastEventTimeMs()) {
             if (eventTimeMs == state.lastEventTimeMs() && digest == state.lastEventDigest()) {
@@ -221,6 +241,10 @@ public final class Resampler {
         }
         long start = bucketStart(eventTimeMs);
         if (start <= state.lastSteppedStartMs()) {
+            // After the key's latest event, but its bucket was stepped when stream time passed its end.
+            if (lateness.enabled()) {
+                return revise(key, state, eventTimeMs, values, digest);
+            }
             throw new InvalidEventException(Reason.LATE, "event time " + Instant.ofEpochMilli(eventTimeMs) + " of key '"
                     + key + "' falls into the bucket starting " + Instant.ofEpochMilli(start)
                     + ", already stepped (the key's last stepped bucket starts "
@@ -238,16 +262,17 @@ public final class Resampler {
             running[i] = accumulate(aggregates[i], running[i], values[i], events == 0);
         }
         long firstEventTime = events == 0 ? eventTimeMs : state.firstEventTimeMs();
-        Recent recent = keepRecent(events == 0 ? null : state, eventTimeMs, digest, eventTimeMs);
+        Recent recent = keepRecent(state, eventTimeMs, digest, eventTimeMs);
         OpenBucket next = new OpenBucket(state.lastSteppedStartMs(), start, bucketEnd(start), events + 1,
-                firstEventTime, eventTimeMs, digest, state.stepped(), running, recent.times(), recent.digests());
+                firstEventTime, eventTimeMs, digest, state.stepped(), running, recent.times(), recent.digests(),
+                keptWithin(state.kept(), eventTimeMs));
         return new Added(next, steps, false);
     }
 
     /**
-     * An event not after its key's latest one: with an allowed lateness, it joins the key's open bucket as if it
-     * had arrived in time order, when it belongs there, is within the lateness of the latest event, and is not
-     * older than the recent events kept to recognise its redelivery. A bucket already stepped is never revised.
+     * An event not after its key's latest one: with an allowed lateness, when it is within the lateness of the
+     * latest event and not older than the recent events kept to recognise its redelivery, it joins the key's
+     * open bucket as if it had arrived in time order, or revises the stepped bucket it belongs to.
      */
     private Added addLate(String key, OpenBucket state, long eventTimeMs, double[] values, long digest) {
         String event = "event time " + Instant.ofEpochMilli(eventTimeMs) + " of key '" + key + "'";
@@ -261,51 +286,139 @@ public final class Resampler {
                     + "latest event " + Instant.ofEpochMilli(latest) + ", more than carrycast.lateness.allowed.ms="
                     + lateness.allowedMs());
         }
-        long start = bucketStart(eventTimeMs);
-        if (!state.isOpen() || start != state.openStartMs()) {
-            throw new InvalidEventException(Reason.LATE, event + " falls into the bucket starting "
-                    + Instant.ofEpochMilli(start) + ", not the key's open bucket" + (state.isOpen() ? " (starting "
-                    + Instant.ofEpochMilli(state.openStartMs()) + ")" : "") + ": a late event joins the open bucket "
-                    + "only; a bucket already stepped is not revised");
-        }
         if (state.isRecent(eventTimeMs, digest)) {
             return new Added(state, List.of(), true);
         }
         boolean recentComplete = state.recentTimes().length < lateness.maxEvents();
-        if (state.firstEventTimeMs() == Long.MIN_VALUE || !recentComplete && eventTimeMs < state.recentTimes()[0]) {
-            throw new InvalidEventException(Reason.LATE, event + " is older than the open bucket's "
+        if (!recentComplete && eventTimeMs < state.recentTimes()[0]) {
+            throw new InvalidEventException(Reason.LATE, event + " is older than the key's "
                     + state.recentTimes().length + " latest events kept to recognise a redelivery "
                     + "(carrycast.lateness.history.max.events=" + lateness.maxEvents() + ")");
         }
+        long start = bucketStart(eventTimeMs);
+        if (!state.isOpen() || start != state.openStartMs()) {
+            return revise(key, state, eventTimeMs, values, digest);
+        }
+        if (state.firstEventTimeMs() == Long.MIN_VALUE) {
+            throw new InvalidEventException(Reason.LATE, event + " falls into the open bucket of a key stored by an "
+                    + "older version, which kept no first event time for it");
+        }
         double[] running = state.running().clone();
         for (int i = 0; i < aggregates.length; i++) {
-            running[i] = switch (aggregates[i]) {
-                case MEAN, SUM -> running[i] + values[i];
-                case MIN -> Math.min(running[i], values[i]);
-                case MAX -> Math.max(running[i], values[i]);
-                // Events at the same time keep their arrival order, as a stable sort by time would.
-                case FIRST -> eventTimeMs < state.firstEventTimeMs() ? values[i] : running[i];
-                case LAST -> eventTimeMs == latest ? values[i] : running[i];
-                case COUNT -> running[i] + 1;
-            };
+            running[i] = accumulateLate(aggregates[i], running[i], values[i], eventTimeMs, state.firstEventTimeMs(),
+                    latest);
         }
         Recent recent = keepRecent(state, eventTimeMs, digest, latest);
         OpenBucket next = new OpenBucket(state.lastSteppedStartMs(), state.openStartMs(), state.openEndMs(),
                 state.eventCount() + 1, Math.min(state.firstEventTimeMs(), eventTimeMs), latest,
-                state.lastEventDigest(), state.stepped(), running, recent.times(), recent.digests());
+                state.lastEventDigest(), state.stepped(), running, recent.times(), recent.digests(),
+                keptWithin(state.kept(), latest));
         return new Added(next, List.of(), false);
     }
 
-    /** An open bucket's recent events: their times, oldest first, and digests. */
+    /**
+     * A running aggregate with an event that is not after the bucket's last one: events at the same time keep
+     * their arrival order, as a stable sort by time would, so a {@code last} takes it only at the last's time.
+     */
+    private static double accumulateLate(Aggregate aggregate, double running, double value, long eventTimeMs,
+                                         long firstEventTimeMs, long lastEventTimeMs) {
+        return switch (aggregate) {
+            case MEAN, SUM -> running + value;
+            case MIN -> Math.min(running, value);
+            case MAX -> Math.max(running, value);
+            case FIRST -> eventTimeMs < firstEventTimeMs ? value : running;
+            case LAST -> eventTimeMs >= lastEventTimeMs ? value : running;
+            case COUNT -> running + 1;
+        };
+    }
+
+    /**
+     * A late event for a bucket before the key's open one: the kept stepped bucket it belongs to takes it (or,
+     * for a bucket that was empty, a new one holds it), and every step after the bucket before it is recomputed.
+     */
+    private Added revise(String key, OpenBucket state, long eventTimeMs, double[] values, long digest) {
+        OpenBucket.Kept kept = state.kept();
+        long start = bucketStart(eventTimeMs);
+        if (kept == null || start <= kept.predecessorStartMs()) {
+            throw new InvalidEventException(Reason.LATE, "event time " + Instant.ofEpochMilli(eventTimeMs)
+                    + " of key '" + key + "' falls into the bucket starting " + Instant.ofEpochMilli(start)
+                    + ", already stepped and " + (kept == null ? "not kept (stored before stepped buckets were kept)"
+                    : "older than the stepped buckets the key keeps (from " + Instant.ofEpochMilli(
+                    kept.predecessorStartMs()) + ", carrycast.lateness.allowed.ms and "
+                    + "carrycast.lateness.history.max.events)"));
+        }
+        List<OpenBucket.SteppedBucket> buckets = new ArrayList<>(kept.buckets());
+        int at = 0;
+        while (at < buckets.size() && buckets.get(at).startMs() < start) {
+            at++;
+        }
+        if (at < buckets.size() && buckets.get(at).startMs() == start) {
+            OpenBucket.SteppedBucket bucket = buckets.get(at);
+            double[] running = bucket.running().clone();
+            for (int i = 0; i < aggregates.length; i++) {
+                running[i] = accumulateLate(aggregates[i], running[i], values[i], eventTimeMs,
+                        bucket.firstEventTimeMs(), bucket.lastEventTimeMs());
+            }
+            buckets.set(at, new OpenBucket.SteppedBucket(start, bucket.eventCount() + 1,
+                    Math.min(bucket.firstEventTimeMs(), eventTimeMs), Math.max(bucket.lastEventTimeMs(), eventTimeMs),
+                    running));
+        } else {
+            double[] running = new double[aggregates.length];
+            for (int i = 0; i < aggregates.length; i++) {
+                running[i] = accumulate(aggregates[i], 0, values[i], true);
+            }
+            buckets.add(at, new OpenBucket.SteppedBucket(start, 1, eventTimeMs, eventTimeMs, running));
+        }
+        long afterStart = at == 0 ? kept.predecessorStartMs() : buckets.get(at - 1).startMs();
+        double[] previous = at == 0 ? kept.predecessorValues() : valuesOf(buckets.get(at - 1));
+        long previousStart = afterStart;
+        List<Step> steps = new ArrayList<>();
+        for (int i = at; i < buckets.size(); i++) {
+            OpenBucket.SteppedBucket bucket = buckets.get(i);
+            steps.addAll(stepsOf(previousStart, previous, bucket.startMs(), bucket.eventCount(), bucket.running()));
+            previousStart = bucket.startMs();
+            previous = valuesOf(bucket);
+        }
+        long latest = Math.max(state.lastEventTimeMs(), eventTimeMs);
+        Recent recent = keepRecent(state, eventTimeMs, digest, latest);
+        OpenBucket next = new OpenBucket(previousStart, state.openStartMs(), state.openEndMs(), state.eventCount(),
+                state.firstEventTimeMs(), latest, eventTimeMs > state.lastEventTimeMs() ? digest
+                : state.lastEventDigest(), previous, state.running(), recent.times(), recent.digests(),
+                keptWithin(new OpenBucket.Kept(kept.predecessorStartMs(), kept.predecessorValues(), buckets), latest));
+        return new Added(next, List.of(), false, new Revision(afterStart, steps));
+    }
+
+    /**
+     * The kept stepped buckets a late event can still reach from {@code latestMs}: those ending after the allowed
+     * lateness before it, at most {@code carrycast.lateness.history.max.events}; the last one let go becomes the
+     * predecessor.
+     */
+    private OpenBucket.Kept keptWithin(OpenBucket.Kept kept, long latestMs) {
+        if (kept == null || kept.buckets().isEmpty()) {
+            return kept;
+        }
+        List<OpenBucket.SteppedBucket> buckets = kept.buckets();
+        int drop = 0;
+        while (drop < buckets.size() && (bucketEnd(buckets.get(drop).startMs()) <= latestMs - lateness.allowedMs()
+                || buckets.size() - drop > lateness.maxEvents())) {
+            drop++;
+        }
+        if (drop == 0) {
+            return kept;
+        }
+        OpenBucket.SteppedBucket predecessor = buckets.get(drop - 1);
+        return new OpenBucket.Kept(predecessor.startMs(), valuesOf(predecessor),
+                buckets.subList(drop, buckets.size()));
+    }
+
+    /** A key's recent events: their times, oldest first, and digests. */
     private record Recent(long[] times, long[] digests) {
         static final Recent NONE = new Recent(new long[0], new long[0]);
     }
 
     /**
-     * The open bucket's recent events with one more, in time order (after those at the same time): those within
-     * the allowed lateness of the latest event, at most {@code maxEvents}. None without an allowed lateness.
-     *
-     * @param bucket the open bucket the event joins, or null when it opens a new one
+     * The key's recent events with one more, in time order (after those at the same time): those within the
+     * allowed lateness of the latest event, at most {@code maxEvents}. None without an allowed lateness.
      */
     private Recent keepRecent(OpenBucket bucket, long eventTimeMs, long digest, long latestMs) {
         if (!lateness.enabled()) {
@@ -361,31 +474,70 @@ public final class Resampler {
         if (!state.isOpen()) {
             throw new IllegalArgumentException("no bucket is open: " + state);
         }
-        double[] values = new double[aggregates.length];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = aggregates[i] == Aggregate.MEAN ? state.running()[i] / state.eventCount() : state.running()[i];
+        List<Step> steps = stepsOf(state.lastSteppedStartMs(), state.stepped(), state.openStartMs(),
+                state.eventCount(), state.running());
+        double[] values = steps.get(steps.size() - 1).values();
+        OpenBucket.Kept kept = null;
+        if (lateness.enabled()) {
+            kept = state.kept();
+            OpenBucket.SteppedBucket stepped = new OpenBucket.SteppedBucket(state.openStartMs(), state.eventCount(),
+                    state.firstEventTimeMs(), state.lastEventTimeMs(), state.running());
+            if (kept == null || state.firstEventTimeMs() == Long.MIN_VALUE) {
+                // Kept from here on: a bucket stored without its first event time cannot take a late event.
+                kept = new OpenBucket.Kept(state.openStartMs(), values, List.of());
+            } else {
+                List<OpenBucket.SteppedBucket> buckets = new ArrayList<>(kept.buckets());
+                buckets.add(stepped);
+                kept = keptWithin(new OpenBucket.Kept(kept.predecessorStartMs(), kept.predecessorValues(), buckets),
+                        state.lastEventTimeMs());
+            }
         }
-        List<Step> steps = new ArrayList<>(1);
-        List<Long> empty = emptyBucketsToFill(state);
-        double[] fill = spec.empty() == Resample.Empty.CARRY ? state.stepped() : new double[values.length];
-        for (long emptyStart : empty) {
-            steps.add(new Step(emptyStart, extractor.extract(fill, emptyStart), fill, 0, 0));
-        }
-        steps.add(new Step(state.openStartMs(), extractor.extract(values, state.openStartMs()), values,
-                state.eventCount(), empty.size()));
         OpenBucket next = new OpenBucket(state.openStartMs(), Long.MIN_VALUE, Long.MIN_VALUE, 0, Long.MIN_VALUE,
                 state.lastEventTimeMs(), state.lastEventDigest(), values, new double[values.length],
-                Recent.NONE.times(), Recent.NONE.digests());
+                state.recentTimes(), state.recentDigests(), kept);
         return new Closed(next, steps);
     }
 
-    /** The starts of the empty buckets between the key's last step and its open bucket, when they are filled. */
-    private List<Long> emptyBucketsToFill(OpenBucket state) {
-        if (spec.empty() == Resample.Empty.SKIP || state.lastSteppedStartMs() == Long.MIN_VALUE) {
+    /** A stepped bucket's aggregated values (a mean is its running sum over its events). */
+    private double[] valuesOf(OpenBucket.SteppedBucket bucket) {
+        return valuesOf(bucket.running(), bucket.eventCount());
+    }
+
+    private double[] valuesOf(double[] running, int events) {
+        double[] values = new double[aggregates.length];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = aggregates[i] == Aggregate.MEAN ? running[i] / events : running[i];
+        }
+        return values;
+    }
+
+    /**
+     * The steps of a bucket with {@code events} events and these running aggregates: the empty buckets since the
+     * key's previous step that are filled, then the bucket itself.
+     *
+     * @param previousStartMs the start of the key's previous stepped bucket, {@link Long#MIN_VALUE} for none
+     * @param previousValues  its aggregated values, which a {@code carry} fill repeats
+     */
+    private List<Step> stepsOf(long previousStartMs, double[] previousValues, long startMs, int events,
+                               double[] running) {
+        double[] values = valuesOf(running, events);
+        List<Step> steps = new ArrayList<>(1);
+        List<Long> empty = emptyBucketsToFill(previousStartMs, startMs);
+        double[] fill = spec.empty() == Resample.Empty.CARRY ? previousValues : new double[values.length];
+        for (long emptyStart : empty) {
+            steps.add(new Step(emptyStart, extractor.extract(fill, emptyStart), fill, 0, 0));
+        }
+        steps.add(new Step(startMs, extractor.extract(values, startMs), values, events, empty.size()));
+        return steps;
+    }
+
+    /** The starts of the empty buckets between the key's previous step and a bucket, when they are filled. */
+    private List<Long> emptyBucketsToFill(long previousStartMs, long bucketStartMs) {
+        if (spec.empty() == Resample.Empty.SKIP || previousStartMs == Long.MIN_VALUE) {
             return List.of();
         }
         List<Long> starts = new ArrayList<>();
-        for (long start = bucketEnd(state.lastSteppedStartMs()); start < state.openStartMs(); start = bucketEnd(start)) {
+        for (long start = bucketEnd(previousStartMs); start < bucketStartMs; start = bucketEnd(start)) {
             if (starts.size() == spec.maxFill()) {
                 return List.of(); // a longer silence than the card fills: the gap policy decides
             }

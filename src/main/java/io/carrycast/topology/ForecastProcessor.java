@@ -298,7 +298,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         eventFields = settings.reader().fields(fields, null);
         admission = Admission.forModel(next, settings.gapRule());
         resampler = Resampler.forCard(next.card(), extractor, settings.lateness());
-        lateEvents = LateEvents.forModel(next, admission, settings.lateness());
+        lateEvents = LateEvents.forModel(next, admission, settings.lateness(), resampler);
         Resampler buckets = resampler;
         targetTimes = buckets == null ? Scorer.TargetTimes.EVERY_CADENCE
                 : (madeAtMs, cadenceMs, step) -> buckets.bucketStartAfter(madeAtMs, step);
@@ -317,6 +317,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         Resampler.Added added = resampler.add(key, stored, eventTime, values);
         if (added.redelivery()) {
             metrics.duplicate();
+            return;
+        }
+        if (added.revision() != null) {
+            revise(key, eventTime, added.revision());
+            openBuckets.put(key, stored, added.bucket());
             return;
         }
         if (pending == null) {
@@ -503,6 +508,22 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             metrics.duplicate();
             return;
         }
+        publish(key, stored, correction);
+    }
+
+    /**
+     * Replays a key whose stepped bucket a late event revised, after stepping the waiting buckets so that the
+     * key's stored state and history hold every step before it.
+     */
+    private void revise(String key, long eventTime, Resampler.Revision revision) {
+        flush();
+        StateRecord stored = stored(key);
+        publish(key, stored, lateEvents.revise(key, eventTime, stored.state(), stored.window(), stored.history(),
+                revision));
+    }
+
+    /** Forwards a correction's forecasts and stores the key's replayed state, history and latest forecast. */
+    private void publish(String key, StateRecord stored, LateEvents.Correction correction) {
         metrics.correction(correction.replayed());
         for (Forecast forecast : correction.forecasts()) {
             context.forward(new Record<>(key, ForecastJson.write(forecast), forecast.eventTimeMs()));
@@ -615,7 +636,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                 metrics.forecastOut(event.eventTimeMs());
             }
             KeyHistory history = lateEvents == null ? null
-                    : lateEvents.record(before.get(i).history(), requests.get(i), outcome);
+                    : lateEvents.record(before.get(i).history(), requests.get(i), outcome, forecast != null);
             byte[] waiting = scoring == null ? null : scoring.afterStep(event.key(), before.get(i).waiting(),
                     event.eventTimeMs(), actuals.get(i), outcome.forecast(), model.card(), targetTimes, targetFields);
             states.add(KeyValue.pair(event.key(), new StateRecord(outcome.state(), outcome.window(), history, waiting)

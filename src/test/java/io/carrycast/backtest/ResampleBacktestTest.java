@@ -12,9 +12,12 @@ import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.runner.RunnerOptions;
 import io.carrycast.testing.Fixture;
+import io.carrycast.testing.LateArrivals;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -57,8 +60,37 @@ class ResampleBacktestTest {
         assertResamplesAsTheReference(fixture, events, new LateEvents.Bound(3_600_000L, 64));
     }
 
-    private static void assertResamplesAsTheReference(Fixture fixture, List<Fixture.Event> events,
-                                                      LateEvents.Bound lateness) {
+    /**
+     * Rows held back up to two and a half hours, with three hours' lateness allowed: rows for buckets already
+     * stepped (or stepped past as empty) revise them, and the latest revisions and the scores are the in-order
+     * file's, the forecasts the reference's.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"resample_carry", "resample_zeros", "resample_skip"})
+    void shouldReviseSteppedBucketsWithRowsFromEarlierBucketsAndScoreAsTheInOrderFile(String name) {
+        Fixture fixture = Fixture.load(name);
+        List<Evaluation.Score> inOrder = assertResamplesAsTheReference(fixture, fixture.eventsInTimeOrder(),
+                LateEvents.Bound.NONE).scores();
+        List<Fixture.Event> arrivals = LateArrivals.delayed(fixture.eventsInTimeOrder(),
+                150 * 60_000L, 7);
+
+        List<Evaluation.Score> delayed = assertResamplesAsTheReference(fixture, arrivals,
+                new LateEvents.Bound(3 * 3_600_000L, 64)).scores();
+
+        assertEquals(inOrder.size(), delayed.size());
+        for (int i = 0; i < inOrder.size(); i++) {
+            Evaluation.Score want = inOrder.get(i);
+            Evaluation.Score got = delayed.get(i);
+            String where = want.key() + " " + want.target() + " step " + want.step();
+            assertEquals(List.of(want.key(), want.target(), want.step(), want.count()),
+                    List.of(got.key(), got.target(), got.step(), got.count()), where);
+            assertEquals(want.maeModel(), got.maeModel(), 1e-9, where);
+            assertEquals(want.maePersistence(), got.maePersistence(), 1e-9, where);
+        }
+    }
+
+    private static Backtest.Result assertResamplesAsTheReference(Fixture fixture, List<Fixture.Event> events,
+                                                                 LateEvents.Bound lateness) {
         String name = fixture.card().name();
         events.forEach(event -> event.value().put("series", event.key()));
         List<Forecast> forecasts = new ArrayList<>();
@@ -72,8 +104,9 @@ class ResampleBacktestTest {
 
         assertEquals(0, result.refused());
         assertEquals(forecasts.size(), result.forecasts());
+        Map<String, TreeMap<Long, Forecast>> latest = LateArrivals.latestRevisions(forecasts);
         for (String key : fixture.keys()) {
-            List<Forecast> keyForecasts = forecasts.stream().filter(f -> f.key().equals(key)).toList();
+            List<Forecast> keyForecasts = List.copyOf(latest.get(key).values());
             List<Fixture.ExpectedBucket> expected = fixture.expectedBuckets(key);
             assertEquals(expected.size(), keyForecasts.size(), key);
             for (int i = 0; i < expected.size(); i++) {
@@ -85,5 +118,6 @@ class ResampleBacktestTest {
                 assertMatches(bucket.outputs(), forecast, fixture.card(), fixture.tolerance(), where);
             }
         }
+        return result;
     }
 }

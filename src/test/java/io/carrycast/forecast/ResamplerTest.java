@@ -281,7 +281,7 @@ class ResamplerTest {
     }
 
     @Test
-    void shouldRefuseALateEventBeyondTheLatenessOrForABucketAlreadyStepped() {
+    void shouldRefuseALateEventBeyondTheLatenessOrBeforeTheStepsKept() {
         Resampler resampler = lateResampler(30 * MINUTE, 64);
         OpenBucket bucket = resampler.add("k", null, at("2024-01-01T10:50:00Z"), values(4)).bucket();
         OpenBucket next = resampler.add("k", bucket, at("2024-01-01T11:05:00Z"), values(5)).bucket();
@@ -291,11 +291,65 @@ class ResamplerTest {
         assertEquals(Reason.LATE, tooLate.reason());
         assertEquals("event time 2024-01-01T10:30:00Z of key 'k' is 2100000 ms behind its latest event "
                 + "2024-01-01T11:05:00Z, more than carrycast.lateness.allowed.ms=1800000", tooLate.getMessage());
-        InvalidEventException stepped = assertThrows(InvalidEventException.class,
-                () -> resampler.add("k", next, at("2024-01-01T10:55:00Z"), values(1)));
-        assertEquals("event time 2024-01-01T10:55:00Z of key 'k' falls into the bucket starting 2024-01-01T10:00:00Z, "
-                + "not the key's open bucket (starting 2024-01-01T11:00:00Z): a late event joins the open bucket only; "
-                + "a bucket already stepped is not revised", stepped.getMessage());
+
+        // Once the 11:00 bucket is stepped and 12:40 is the latest, 10:00 is out of reach: 11:00 is kept as the
+        // bucket a revision replays from, and a 12:20 event may still fill the empty 12:00 bucket.
+        OpenBucket later = resampler.add("k", next, at("2024-01-01T12:40:00Z"), values(6)).bucket();
+        later = resampler.close(later).bucket();
+        assertEquals(new OpenBucket.Kept(at("2024-01-01T11:00:00Z"), new double[] {5, 5, 5, 5, 5, 5, 1}, List.of(
+                new OpenBucket.SteppedBucket(at("2024-01-01T12:00:00Z"), 1, at("2024-01-01T12:40:00Z"),
+                        at("2024-01-01T12:40:00Z"), new double[] {6, 6, 6, 6, 6, 6, 1}))), later.kept());
+        OpenBucket stepped = later;
+        InvalidEventException beforeKept = assertThrows(InvalidEventException.class,
+                () -> resampler.add("k", stepped, at("2024-01-01T11:00:00Z"), values(1)));
+        assertEquals("event time 2024-01-01T11:00:00Z of key 'k' is 6000000 ms behind its latest event "
+                + "2024-01-01T12:40:00Z, more than carrycast.lateness.allowed.ms=1800000", beforeKept.getMessage());
+    }
+
+    @Test
+    void shouldReviseASteppedBucketAndRecomputeTheStepsAfterTheBucketBeforeIt() {
+        ModelCard card = card("PT1H", "UTC", Resample.Empty.CARRY, 3);
+        Resampler resampler = new Resampler(card, new FeatureExtractor(card), new LateEvents.Bound(3 * HOUR, 64));
+        OpenBucket bucket = null;
+        // 10:10 (4), 10:40 (7), then 12:30 (5): the 10:00 bucket is stepped; 11:00 is empty, filled with its values
+        // when the 12:00 bucket is stepped.
+        for (String time : List.of("2024-01-01T10:10:00Z", "2024-01-01T10:40:00Z", "2024-01-01T12:30:00Z")) {
+            double value = time.contains("10:10") ? 4 : time.contains("10:40") ? 7 : 5;
+            bucket = resampler.add("k", bucket, at(time), values(value)).bucket();
+        }
+
+        // 10:05 with 1 revises the stepped 10:00 bucket: the key's steps from its first bucket on are recomputed.
+        Resampler.Added revised = resampler.add("k", bucket, at("2024-01-01T10:05:00Z"), values(1));
+
+        assertTrue(revised.steps().isEmpty() && !revised.redelivery());
+        assertEquals(Long.MIN_VALUE, revised.revision().afterStartMs(), "from the key's first bucket on");
+        List<Resampler.Step> steps = revised.revision().steps();
+        assertEquals(List.of(at("2024-01-01T10:00:00Z")), steps.stream().map(Resampler.Step::startMs).toList());
+        // mean, sum, min, max, first (10:05), last (10:40), count
+        double[] revisedValues = {12.0 / 3, 12.0, 1.0, 7.0, 1.0, 7.0, 3.0};
+        assertArrayEquals(revisedValues, steps.get(0).values(), 1e-12);
+        assertEquals(3, steps.get(0).events());
+        assertEquals(at("2024-01-01T10:00:00Z"), revised.bucket().lastSteppedStartMs());
+        assertEquals(at("2024-01-01T12:30:00Z"), revised.bucket().lastEventTimeMs());
+        List<Resampler.Step> whenClosed = resampler.close(revised.bucket()).steps();
+        assertTrue(whenClosed.get(0).isFill());
+        assertArrayEquals(revisedValues, whenClosed.get(0).values(), 1e-12, "the 11:00 fill carries the revised values");
+
+        // 11:20 with 3 falls into the filled bucket: it now has an event, and the 12:00 bucket follows it unfilled.
+        Resampler.Added filled = resampler.add("k", revised.bucket(), at("2024-01-01T11:20:00Z"), values(3));
+
+        assertEquals(at("2024-01-01T10:00:00Z"), filled.revision().afterStartMs());
+        List<Resampler.Step> after = filled.revision().steps();
+        assertEquals(1, after.size());
+        assertEquals(at("2024-01-01T11:00:00Z"), after.get(0).startMs());
+        assertEquals(1, after.get(0).events());
+        assertEquals(0, after.get(0).filledBefore());
+        assertEquals(at("2024-01-01T11:00:00Z"), filled.bucket().lastSteppedStartMs());
+        Resampler.Step open = resampler.close(filled.bucket()).steps().get(0);
+        assertEquals(at("2024-01-01T12:00:00Z"), open.startMs());
+        assertEquals(0, open.filledBefore());
+        assertTrue(resampler.add("k", filled.bucket(), at("2024-01-01T10:05:00Z"), values(1)).redelivery(),
+                "a redelivery of an event of a stepped bucket is dropped");
     }
 
     @Test
@@ -310,7 +364,7 @@ class ResamplerTest {
 
         InvalidEventException e = assertThrows(InvalidEventException.class,
                 () -> resampler.add("k", full, at("2024-01-01T10:10:00Z"), values(1)));
-        assertEquals("event time 2024-01-01T10:10:00Z of key 'k' is older than the open bucket's 2 latest events kept "
+        assertEquals("event time 2024-01-01T10:10:00Z of key 'k' is older than the key's 2 latest events kept "
                 + "to recognise a redelivery (carrycast.lateness.history.max.events=2)", e.getMessage());
         assertEquals(4, resampler.add("k", full, at("2024-01-01T10:25:00Z"), values(1)).bucket().eventCount(),
                 "a late event among the kept ones is taken");

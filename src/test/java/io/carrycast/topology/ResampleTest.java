@@ -1,6 +1,7 @@
 package io.carrycast.topology;
 
 import static io.carrycast.testing.ForecastAssertions.assertMatches;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,10 +12,13 @@ import io.carrycast.bundle.ModelCard;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.InvalidEventException;
+import io.carrycast.state.KeyState;
+import io.carrycast.state.StateRecord;
 import io.carrycast.testing.DeadLetters;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.Forecasts;
+import io.carrycast.testing.LateArrivals;
 import io.carrycast.testing.ReferenceScores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -27,6 +31,7 @@ import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -156,6 +161,82 @@ class ResampleTest {
                 assertEquals(expected.get(i).events(), forecasts.get(i).bucket().events(), where);
                 assertMatches(expected.get(i).outputs(), forecasts.get(i), fixture.card(), fixture.tolerance(), where);
             }
+        }
+    }
+
+    /**
+     * With an allowed lateness of three hours, each event is held back up to two and a half hours, so events
+     * arrive after later buckets of their key were stepped (by its next event or, with no grace, by stream time),
+     * and some fall into buckets that were filled or skipped as empty. Each such event revises its bucket and the
+     * key is replayed: the latest revision of every bucket's forecast is the in-order PyTorch loop's, no other
+     * bucket has one, and every key ends in the state of a run that received its events in order.
+     */
+    @ParameterizedTest(name = "{0}, batches of up to {1}, grace {2} ms, seed {3}")
+    @CsvSource({"resample_carry, 256, 0, 1", "resample_zeros, 1, 600000, 2", "resample_skip, 256, 3600000, 3",
+        "resample_carry, 1, 7200000, 4"})
+    void shouldReviseSteppedBucketsForLateEventsAndEndAsTheInOrderReference(String name, int maxBatch, long graceMs,
+                                                                          long seed) {
+        Fixture fixture = Fixture.load(name);
+        List<Fixture.Event> inOrder = fixture.eventsInTimeOrder();
+        long later = inOrder.get(inOrder.size() - 1).timeMs() + 24 * HOUR;
+        Map<String, byte[]> expectedStates;
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir.resolve("in-order"), Map.of(
+                CarrycastConfig.BATCH_MAX_SIZE_CONFIG, Integer.toString(maxBatch),
+                CarrycastConfig.RESAMPLE_GRACE_MS_CONFIG, Long.toString(graceMs)))) {
+            driver.send(inOrder);
+            driver.sendRaw("clock", event(later, 1.0), later);
+            expectedStates = stateRecords(driver);
+        }
+        List<Fixture.Event> arrivals = LateArrivals.delayed(inOrder, 150 * 60_000L, seed);
+        assertTrue(LateArrivals.lateCount(arrivals) >= 20, LateArrivals.lateCount(arrivals) + " late events");
+
+        Map<String, TreeMap<Long, Forecast>> latest;
+        List<Forecast> forecasts;
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir.resolve("late"), Map.of(
+                CarrycastConfig.BATCH_MAX_SIZE_CONFIG, Integer.toString(maxBatch),
+                CarrycastConfig.RESAMPLE_GRACE_MS_CONFIG, Long.toString(graceMs),
+                CarrycastConfig.LATENESS_ALLOWED_MS_CONFIG, Long.toString(3 * HOUR)))) {
+            driver.send(arrivals);
+            driver.sendRaw("clock", event(later, 1.0), later);
+            forecasts = Forecasts.values(driver.forecasts());
+            latest = LateArrivals.latestRevisions(forecasts);
+            assertEquals(List.of(), driver.deadLetters(), "no event is refused");
+            assertTrue(driver.metrics().correctionCount() >= 10, driver.metrics().correctionCount() + " corrections");
+            Map<String, byte[]> states = stateRecords(driver);
+            assertEquals(expectedStates.keySet(), states.keySet());
+            expectedStates.forEach((key, record) -> assertSameState(StateRecord.decode(record).state(),
+                    StateRecord.decode(states.get(key)).state(), name + " state of " + key));
+        }
+        assertTrue(forecasts.stream().anyMatch(forecast -> forecast.revision() > 0), "some buckets were revised");
+        for (String key : fixture.keys()) {
+            List<Fixture.ExpectedBucket> expected = fixture.expectedBuckets(key);
+            TreeMap<Long, Forecast> got = latest.getOrDefault(key, new TreeMap<>());
+            assertEquals(expected.stream().map(Fixture.ExpectedBucket::startMs).toList(), List.copyOf(got.keySet()),
+                    name + " " + key + ": a forecast for each bucket with events, and for no other");
+            for (Fixture.ExpectedBucket bucket : expected) {
+                Forecast forecast = got.get(bucket.startMs());
+                String where = name + " " + key + " bucket " + Instant.ofEpochMilli(bucket.startMs());
+                assertEquals(new Forecast.Bucket(bucket.events(), bucket.filledBefore()), forecast.bucket(), where);
+                assertMatches(bucket.outputs(), forecast, fixture.card(), fixture.tolerance(), where);
+            }
+        }
+    }
+
+    private static Map<String, byte[]> stateRecords(ForecastDriver driver) {
+        Map<String, byte[]> records = new TreeMap<>();
+        try (KeyValueIterator<String, byte[]> all = driver.driver().<String, byte[]>getKeyValueStore(
+                ForecastTopology.STATE_STORE).all()) {
+            all.forEachRemaining(entry -> records.put(entry.key, entry.value));
+        }
+        return records;
+    }
+
+    /** Replays step one bucket per model call; the in-order run may share calls, so the last bits may differ. */
+    private static void assertSameState(KeyState want, KeyState got, String where) {
+        assertEquals(want.steps(), got.steps(), where);
+        assertEquals(want.lastEventTimeMs(), got.lastEventTimeMs(), where);
+        for (int t = 0; t < want.tensors().length; t++) {
+            assertArrayEquals(want.tensors()[t], got.tensors()[t], 1e-6f, where + " tensor " + t);
         }
     }
 
