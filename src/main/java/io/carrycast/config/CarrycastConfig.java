@@ -149,15 +149,17 @@ public final class CarrycastConfig extends AbstractConfig {
                             + "is inserted in time order, the key's state is replayed from before it, and corrected "
                             + "forecasts (\"revision\" > 0) are published for the later events. Later than that, "
                             + "it goes to the dead-letter topic as late. With a resampling card, a late event joins "
-                            + "its key's open bucket instead (a bucket already stepped is not revised). 0: every "
-                            + "event not after its key's latest is late.")
+                            + "its key's open bucket, or revises the bucket it belongs to when that was already "
+                            + "stepped, and the key's later buckets are stepped again. 0: every event not after its "
+                            + "key's latest is late.")
             .define(LATENESS_HISTORY_MAX_EVENTS_CONFIG, Type.INT,
                     io.carrycast.forecast.LateEvents.Bound.DEFAULT_HISTORY_EVENTS, ConfigDef.Range.between(1, 100_000),
                     Importance.LOW, "Most events each key's history holds for late events (with "
                             + "carrycast.lateness.allowed.ms > 0), and so the longest replay; a late event older "
                             + "than the history is refused as late. The history also keeps a state snapshot every "
-                            + "max(1, this / 4) events. With a resampling card: most of the open bucket's latest "
-                            + "events kept to recognise a late redelivery.")
+                            + "max(1, this / 4) events. With a resampling card it holds steps (buckets and fills) "
+                            + "instead of events, and this also bounds the stepped buckets kept for revision and the "
+                            + "latest events kept to recognise a late redelivery.")
             .define(RESAMPLE_GRACE_MS_CONFIG, Type.LONG, RESAMPLE_GRACE_MS_DEFAULT, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
                     "For a model card with a resample block: how far (ms) the partition's stream time must pass a "
                             + "key's open bucket's end before the bucket is stepped without waiting for the key's "

@@ -65,7 +65,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * into its key's open bucket ({@link OpenBuckets}), and a bucket is stepped when the key's next event falls into
  * a later one (the closed bucket then waits in the micro-batch like an event), or, by a stream-time punctuation,
  * once the partition's stream time has passed its end by the grace; the buckets that punctuation closes are
- * stepped together, one model call per round of distinct keys.
+ * stepped together, one model call per round of distinct keys. With an allowed lateness, a late event for a
+ * bucket already stepped revises it ({@link Resampler.Revision}) and the key's buckets from the one before it
+ * are replayed by {@link LateEvents#revise}, after the waiting buckets are stepped, while that one record is
+ * processed.
  */
 final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
 

@@ -13,6 +13,7 @@ import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.Forecaster;
+import io.carrycast.forecast.LateEvents;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.runner.RunnerOptions;
@@ -22,6 +23,7 @@ import io.carrycast.testing.ForecastAssertions;
 import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
+import io.carrycast.testing.LateArrivals;
 import io.carrycast.testing.SingleInstanceReference;
 import io.carrycast.testing.SyntheticEvents;
 import io.carrycast.testing.Topics;
@@ -32,6 +34,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -44,7 +47,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Resampling on the real broker: stream-time closing of a quiet key's bucket, and kill -9 under exactly-once. */
+/**
+ * Resampling on the real broker: stream-time closing of a quiet key's bucket, and kill -9 under exactly-once,
+ * with events in order and with late events revising stepped buckets.
+ */
 @ExtendWith(KafkaBroker.class)
 class ResampleIT {
 
@@ -122,8 +128,75 @@ class ResampleIT {
         }
     }
 
+    /**
+     * Events held back up to two and a half hours, with three hours' lateness allowed, so that many revise
+     * buckets already stepped: after a kill -9 mid-stream, every bucket's latest revision equals the uncrashed
+     * run's, and no revision of a bucket's forecast is published twice.
+     */
+    @Test
+    void shouldEndWithTheUncrashedRunsRevisionsWhenKilledMidStreamWithLateEventsUnderExactlyOnce() throws Exception {
+        Fixture fixture = Fixture.load("resample_carry");
+        List<Fixture.Event> arrivals = LateArrivals.delayed(SyntheticEvents.irregularReadings(150, 24, 23),
+                150 * 60_000L, 5);
+        assertTrue(LateArrivals.lateCount(arrivals) > arrivals.size() / 4, "enough late events");
+        Topics topics = Topics.create("resample-late-crash", PARTITIONS);
+        KafkaIo.produce(KafkaBroker.bootstrapServers(), topics.input(), arrivals);
+        long later = arrivals.stream().mapToLong(Fixture.Event::timeMs).max().orElseThrow() + 24 * HOUR;
+        produceToEachPartition(topics.input(), later);
+        long lateness = 3 * HOUR;
+        Map<String, TreeMap<Long, Forecast>> expected = LateArrivals.latestRevisions(
+                uncrashed(fixture, arrivals, new LateEvents.Bound(lateness, LateEvents.Bound.DEFAULT_HISTORY_EVENTS))
+                        .values().stream().flatMap(List::stream).toList());
+        int buckets = expected.values().stream().mapToInt(Map::size).sum();
+
+        Map<String, Object> settings = settings(fixture, topics);
+        settings.put(CarrycastConfig.LATENESS_ALLOWED_MS_CONFIG, lateness);
+        try (ForecastReader reader = new ForecastReader(KafkaBroker.bootstrapServers(), topics.output())) {
+            AppProcess first = AppProcess.start(tempDir, "first", settings);
+            int beforeKill = reader.readUntil(buckets / 3, Duration.ofSeconds(120));
+            assertTrue(beforeKill >= buckets / 3 && distinctBuckets(reader) < buckets, "killed mid-stream, after "
+                    + beforeKill + " forecasts for " + distinctBuckets(reader) + " of " + buckets + " buckets\n"
+                    + first.log());
+            first.kill();
+            try (AppProcess second = AppProcess.start(tempDir, "second", settings)) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+                while (distinctBuckets(reader) < buckets && System.nanoTime() < deadline) {
+                    reader.readFor(Duration.ofSeconds(1));
+                }
+                reader.readFor(Duration.ofSeconds(5));
+                assertEquals(buckets, distinctBuckets(reader), "a forecast for every bucket\n" + second.log());
+            }
+            // Revisions of a bucket must arrive in increasing order, each once (LateArrivals checks it).
+            List<Forecast> published = reader.records().stream().map(ConsumerRecord::value).toList();
+            assertTrue(published.stream().anyMatch(forecast -> forecast.revision() > 0), "buckets were revised");
+            Map<String, TreeMap<Long, Forecast>> actual = LateArrivals.latestRevisions(published);
+            assertEquals(expected.keySet(), actual.keySet());
+            for (String key : expected.keySet()) {
+                assertEquals(expected.get(key).keySet(), actual.get(key).keySet(), key + "'s buckets");
+                for (Forecast want : expected.get(key).values()) {
+                    Forecast got = actual.get(key).get(want.eventTimeMs());
+                    String where = key + " bucket " + Instant.ofEpochMilli(want.eventTimeMs());
+                    assertEquals(want.stepsSeen(), got.stepsSeen(), where);
+                    assertEquals(want.bucket(), got.bucket(), where);
+                    ForecastAssertions.assertMatches(ForecastAssertions.normalisedValues(want, fixture.card()), got,
+                            fixture.card(), SingleInstanceReference.ACROSS_BATCHES_TOLERANCE, where);
+                }
+            }
+        }
+    }
+
+    private static int distinctBuckets(ForecastReader reader) {
+        return (int) reader.records().stream().map(record -> record.key() + "@" + record.value().eventTimeMs())
+                .distinct().count();
+    }
+
     /** The same events resampled without a crash, by the backtest's copy of the stream's rules. */
     private static Map<String, List<Forecast>> uncrashed(Fixture fixture, List<Fixture.Event> events) {
+        return uncrashed(fixture, events, LateEvents.Bound.NONE);
+    }
+
+    private static Map<String, List<Forecast>> uncrashed(Fixture fixture, List<Fixture.Event> events,
+                                                         LateEvents.Bound lateness) {
         List<ObjectNode> rows = new ArrayList<>();
         for (Fixture.Event event : events) {
             rows.add(event.value().deepCopy().put("series", event.key()));
@@ -132,7 +205,7 @@ class ResampleIT {
         try (RecurrentModelRunner runner = RecurrentModelRunner.open(fixture.bundle(), RunnerOptions.defaults())) {
             Forecaster forecaster = new Forecaster(runner);
             new Backtest(forecaster, new EventReader("time", TimestampFormat.of("iso"), Integer.MAX_VALUE), "series",
-                    Admission.GapRule.NONE).run(rows, new Evaluation(forecaster.card(), t -> true),
+                    Admission.GapRule.NONE, lateness, Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT)).run(rows, new Evaluation(forecaster.card(), t -> true),
                     forecast -> byKey.computeIfAbsent(forecast.key(), k -> new ArrayList<>()).add(forecast));
         }
         return byKey;
