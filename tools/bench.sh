@@ -12,8 +12,9 @@
 # each run; 2000 by default), latency-seconds=N (10), set=NAME=VALUE (a setting for every scenario), e.g.
 #   ./tools/bench.sh quick "only=100K keys eos" repeats=5 profile=/tmp/jfr
 # ./tools/bench.sh e2e [options] runs the end-to-end quick set alone, without JMH.
-# ./tools/bench.sh resample: resampled LSTM-64 end to end at 100K keys (4 events per bucket) against the
-#   un-resampled stateful path in the same run, then the open-bucket index with 1M keys open.
+# ./tools/bench.sh resample: resampled LSTM-64 end to end at 100K keys (4 events per bucket), with and without
+#   late events allowed, against the un-resampled stateful path in the same run, then the open-bucket index
+#   with 1M keys open.
 # ./tools/bench.sh rollout: the model's cost per event as rollout steps grow (JMH), and 24-step rollout end to
 #   end at 100K keys against the same run without rollout.
 # ./tools/bench.sh scoring: live scoring on, and a challenger of the same size, at 100K keys, beside the same run
@@ -30,7 +31,7 @@ if [[ $mode == memory ]]; then
   java -Xmx2g -cp "$cp" io.carrycast.bench.MemoryBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
 if [[ $mode == resample ]]; then
-  java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick 'only=^(batched|resampled) 100K keys alos$' \
+  java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick 'only=^(batched|resampled) 100K keys alos( lateness 8s)?$' \
     no-latency "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"
   java -Xmx4g -cp "$cp" io.carrycast.bench.OpenBucketIndexBenchmark 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"
   exit

@@ -85,8 +85,8 @@ public final class LateEvents {
      * @param state      the key's state after its latest event
      * @param window     the key's window after its latest event, or null when the card keeps none
      * @param history    the key's history with the late event held
-     * @param buckets      with a resampling card, the step each corrected forecast was made at (its actuals are
-     *                     the bucket's aggregates), in the order of {@code forecasts}; empty otherwise
+     * @param buckets    with a resampling card, the step each corrected forecast was made at (its actuals are
+     *                   the bucket's aggregates), in the order of {@code forecasts}; empty otherwise
      */
     public record Correction(boolean redelivery, int replayed, List<Forecast> forecasts, KeyState state,
                              FeatureWindow window, KeyHistory history, List<Resampler.Step> buckets) {

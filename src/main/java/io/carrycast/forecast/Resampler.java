@@ -398,9 +398,15 @@ public final class Resampler {
             return kept;
         }
         List<OpenBucket.SteppedBucket> buckets = kept.buckets();
+        long horizon = latestMs - lateness.allowedMs();
         int drop = 0;
-        while (drop < buckets.size() && (bucketEnd(buckets.get(drop).startMs()) <= latestMs - lateness.allowedMs()
-                || buckets.size() - drop > lateness.maxEvents())) {
+        while (drop < buckets.size()) {
+            long start = buckets.get(drop).startMs();
+            // A bucket starting at or after the horizon ends after it: its end need not be computed.
+            boolean reachable = start >= horizon || bucketEnd(start) > horizon;
+            if (reachable && buckets.size() - drop <= lateness.maxEvents()) {
+                break;
+            }
             drop++;
         }
         if (drop == 0) {

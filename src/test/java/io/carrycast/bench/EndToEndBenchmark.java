@@ -228,6 +228,9 @@ public final class EndToEndBenchmark {
             printMedians(results);
             compareSamples(PYTHON_PEER_SCENARIO, "batched 100K keys alos");
             compareRates(results, "resampled 100K keys alos", "batched 100K keys alos");
+            compareRates(results, "resampled 100K keys alos lateness 8s", "resampled 100K keys alos");
+            compareRates(results, "resampled 100K keys alos lateness 8s 400MB cache",
+                    "resampled 100K keys alos 400MB cache");
         } finally {
             deleteRecursively(workDir);
         }
@@ -251,6 +254,19 @@ public final class EndToEndBenchmark {
         // Four events per key and bucket (cadence PT4S, events 1 s apart), three buckets per key: input events/s.
         list.add(new Scenario("resampled 100K keys alos", "resampled", 100_000, 3 * EVENTS_PER_BUCKET,
                 StreamsConfig.AT_LEAST_ONCE, bigCache));
+        // The same in-order events with late events allowed (two buckets): each key keeps its recent events and
+        // the stepped buckets a late event could revise, and each step writes the key's history.
+        list.add(new Scenario("resampled 100K keys alos lateness 8s", "resampled", 100_000, 3 * EVENTS_PER_BUCKET,
+                StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
+                        CarrycastConfig.LATENESS_ALLOWED_MS_CONFIG, 2_000L * EVENTS_PER_BUCKET)));
+        // Both with a record cache that holds every key's records (README "Sizing the state store": about 2.5 KB
+        // of state record and 0.6 KB of open bucket per key with the lateness above).
+        list.add(new Scenario("resampled 100K keys alos 400MB cache", "resampled", 100_000, 3 * EVENTS_PER_BUCKET,
+                StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 400L << 20)));
+        list.add(new Scenario("resampled 100K keys alos lateness 8s 400MB cache", "resampled", 100_000,
+                3 * EVENTS_PER_BUCKET, StreamsConfig.AT_LEAST_ONCE, Map.of(
+                        StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 400L << 20,
+                        CarrycastConfig.LATENESS_ALLOWED_MS_CONFIG, 2_000L * EVENTS_PER_BUCKET)));
         list.add(new Scenario("batched+window60 100K keys alos", "batched-window-kept", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
         // Rollout to 24 steps: 23 more batched model calls per batch, and 24 points in every forecast.
         list.add(new Scenario("batched+rollout24 100K keys alos", "batched-rollout24", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE, bigCache));
