@@ -8,7 +8,9 @@ import io.carrycast.state.KeyState;
 import io.carrycast.state.StatePreparation;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Late events: an event not after its key's latest one is inserted in event-time order among the key's held
@@ -291,7 +293,7 @@ public final class LateEvents {
         }
         List<Held> held = history.events();
         int position = history.positionAfter(after);
-        java.util.Map<Long, Held> before = new java.util.HashMap<>();
+        Map<Long, Held> before = new HashMap<>();
         for (Held event : held.subList(position, held.size())) {
             before.put(event.eventTimeMs(), event);
         }

@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * One key's resampling state between events: the cadence bucket being filled (its running aggregates and
@@ -297,7 +298,7 @@ public record OpenBucket(long lastSteppedStartMs, long openStartMs, long openEnd
                 && firstEventTimeMs == that.firstEventTimeMs && lastEventTimeMs == that.lastEventTimeMs
                 && lastEventDigest == that.lastEventDigest && Arrays.equals(stepped, that.stepped)
                 && Arrays.equals(running, that.running) && Arrays.equals(recentTimes, that.recentTimes)
-                && Arrays.equals(recentDigests, that.recentDigests) && java.util.Objects.equals(kept, that.kept);
+                && Arrays.equals(recentDigests, that.recentDigests) && Objects.equals(kept, that.kept);
     }
 
     @Override
