@@ -281,7 +281,7 @@ class ResamplerTest {
     }
 
     @Test
-    void shouldRefuseALateEventBeyondTheLatenessOrBeforeTheStepsKept() {
+    void shouldRefuseALateEventBeyondTheLatenessOrForABucketNotKept() {
         Resampler resampler = lateResampler(30 * MINUTE, 64);
         OpenBucket bucket = resampler.add("k", null, at("2024-01-01T10:50:00Z"), values(4)).bucket();
         OpenBucket next = resampler.add("k", bucket, at("2024-01-01T11:05:00Z"), values(5)).bucket();
@@ -292,18 +292,22 @@ class ResamplerTest {
         assertEquals("event time 2024-01-01T10:30:00Z of key 'k' is 2100000 ms behind its latest event "
                 + "2024-01-01T11:05:00Z, more than carrycast.lateness.allowed.ms=1800000", tooLate.getMessage());
 
-        // Once the 11:00 bucket is stepped and 12:40 is the latest, 10:00 is out of reach: 11:00 is kept as the
-        // bucket a revision replays from, and a 12:20 event may still fill the empty 12:00 bucket.
-        OpenBucket later = resampler.add("k", next, at("2024-01-01T12:40:00Z"), values(6)).bucket();
-        later = resampler.close(later).bucket();
+        // Once 12:40 is the latest and its bucket stepped, no late event can reach the 11:00 bucket any more
+        // (it ended before 12:10): it is kept only as the bucket a revision of 12:00 replays from.
+        OpenBucket later = resampler.close(resampler.add("k", next, at("2024-01-01T12:40:00Z"), values(6)).bucket())
+                .bucket();
         assertEquals(new OpenBucket.Kept(at("2024-01-01T11:00:00Z"), new double[] {5, 5, 5, 5, 5, 5, 1}, List.of(
                 new OpenBucket.SteppedBucket(at("2024-01-01T12:00:00Z"), 1, at("2024-01-01T12:40:00Z"),
                         at("2024-01-01T12:40:00Z"), new double[] {6, 6, 6, 6, 6, 6, 1}))), later.kept());
-        OpenBucket stepped = later;
-        InvalidEventException beforeKept = assertThrows(InvalidEventException.class,
-                () -> resampler.add("k", stepped, at("2024-01-01T11:00:00Z"), values(1)));
-        assertEquals("event time 2024-01-01T11:00:00Z of key 'k' is 6000000 ms behind its latest event "
-                + "2024-01-01T12:40:00Z, more than carrycast.lateness.allowed.ms=1800000", beforeKept.getMessage());
+
+        // A bucket stored before stepped buckets were kept (no kept buckets) is not revised.
+        OpenBucket unkept = new OpenBucket(later.lastSteppedStartMs(), later.openStartMs(), later.openEndMs(),
+                later.eventCount(), later.firstEventTimeMs(), later.lastEventTimeMs(), later.lastEventDigest(),
+                later.stepped(), later.running(), later.recentTimes(), later.recentDigests());
+        InvalidEventException notKept = assertThrows(InvalidEventException.class,
+                () -> resampler.add("k", unkept, at("2024-01-01T12:20:00Z"), values(1)));
+        assertEquals("event time 2024-01-01T12:20:00Z of key 'k' falls into the bucket starting 2024-01-01T12:00:00Z, "
+                + "already stepped and not kept (stored before stepped buckets were kept)", notKept.getMessage());
     }
 
     @Test
