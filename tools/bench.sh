@@ -9,7 +9,8 @@
 # Options after the mode go to the end-to-end harness: only=REGEX (scenarios whose name it finds),
 # repeats=N, no-latency, events-per-key=N (100K-key scenarios; 4 by default), profile=DIR (a JFR
 # recording of each run's measured stretch), rates=2000,20000 (input rates of the latency stretches after
-# each run; 2000 by default), latency-seconds=N (10), set=NAME=VALUE (a setting for every scenario), e.g.
+# each run; 2000 by default), latency-seconds=N (10), latency-settle-seconds=N (0: seconds at each rate before
+# its latencies are recorded), set=NAME=VALUE (a setting for every scenario), e.g.
 #   ./tools/bench.sh quick "only=100K keys eos" repeats=5 profile=/tmp/jfr
 # ./tools/bench.sh e2e [options] runs the end-to-end quick set alone, without JMH.
 # ./tools/bench.sh resample: resampled LSTM-64 end to end at 100K keys (4 events per bucket), with and without

@@ -65,6 +65,12 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String BATCH_MAX_SIZE_CONFIG = "carrycast.batch.max.size";
     public static final String BATCH_MAX_SIZE_CUDA_CONFIG = "carrycast.batch.max.size.cuda";
     public static final String BATCH_MAX_WAIT_MS_CONFIG = "carrycast.batch.max.wait.ms";
+    public static final String COMMIT_LIGHT_LOAD_INTERVAL_MS_CONFIG = "carrycast.commit.light.load.interval.ms";
+    /**
+     * Most records a task may process in a light-load commit interval and still be at a light load: a commit then
+     * writes at most this many states, a few milliseconds of the stream thread.
+     */
+    public static final int LIGHT_LOAD_EVENTS = 1_000;
     public static final String STATE_MAX_GAP_MS_CONFIG = "carrycast.state.max.gap.ms";
     public static final String STATE_GAP_POLICY_CONFIG = "carrycast.state.gap.policy";
     public static final String LATENESS_ALLOWED_MS_CONFIG = "carrycast.lateness.allowed.ms";
@@ -138,6 +144,13 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Longest an accepted event waits for its batch (wall clock), in milliseconds. A batch is stepped "
                             + "when it is full or when its task has processed the last event the consumer delivered, "
                             + "which at low rates is at once; this bounds the wait when that end is not seen.")
+            .define(COMMIT_LIGHT_LOAD_INTERVAL_MS_CONFIG, Type.LONG, 1000L, ConfigDef.Range.atLeast(0),
+                    Importance.LOW, "At a light load, how often (wall clock, ms) each task asks Kafka Streams to "
+                            + "commit: a task that processed at most " + LIGHT_LOAD_EVENTS + " records in this "
+                            + "interval requests a commit, so that each commit writes few states out of the record "
+                            + "cache while the stream thread waits for it, instead of all the states made dirty "
+                            + "since the last commit.interval.ms. At a higher load commits are left to "
+                            + "commit.interval.ms. 0: never requested.")
             .define(STATE_MAX_GAP_MS_CONFIG, Type.LONG, 0L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
                     "Longest silence of a key, in event time (ms), after which its state no longer follows on; "
                             + "the next event then starts per carrycast.state.gap.policy. 0: no limit.")
@@ -487,6 +500,10 @@ public final class CarrycastConfig extends AbstractConfig {
     public RunnerOptions runnerOptions() {
         return new RunnerOptions(getInt(INFERENCE_THREADS_CONFIG), InferenceDevice.parse(getString(INFERENCE_DEVICE_CONFIG)),
                 "cpu".equals(getString(INFERENCE_DEVICE_FALLBACK_CONFIG)), cudaOptions);
+    }
+
+    public java.time.Duration lightLoadCommitInterval() {
+        return java.time.Duration.ofMillis(getLong(COMMIT_LIGHT_LOAD_INTERVAL_MS_CONFIG));
     }
 
     public java.time.Duration batchMaxWait() {

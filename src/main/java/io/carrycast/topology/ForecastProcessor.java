@@ -1,6 +1,7 @@
 package io.carrycast.topology;
 
 import io.carrycast.accuracy.Scorer;
+import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.FeatureExtractor;
@@ -81,10 +82,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * @param scoring      where scores are tallied, or null when forecasts are not scored
      * @param forwardScores whether score records are forwarded (to the scores topic)
      * @param guard        null for the live model; for the challenger, what keeps its failures to itself
+     * @param lightLoadCommitInterval how often a task at a light load requests a commit; zero: never
      */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule,
                     boolean keepLatest, LateEvents.Bound lateness, Duration resampleGrace, StoreNames stores,
-                    Scorer.Sink scoring, boolean forwardScores, ChallengerGuard guard) {
+                    Scorer.Sink scoring, boolean forwardScores, ChallengerGuard guard,
+                    Duration lightLoadCommitInterval) {
     }
 
     /** How often, in stream time, the open-bucket index is checked for buckets the grace has passed. */
@@ -132,6 +135,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * decode it again. Only a key's first pending event may use it: later ones follow its step.
      */
     private final Map<String, StateRecord> storedAtAccept = new HashMap<>();
+    /** Start (the task's wall clock, ms) of the current light-load commit interval, and the records since. */
+    private long commitIntervalStartMs;
+    private int recordsInCommitInterval;
 
     ForecastProcessor(LiveModel live, Settings settings, CarrycastMetrics metrics) {
         this.live = live;
@@ -142,6 +148,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
+        if (!settings.lightLoadCommitInterval().isZero()) {
+            this.commitIntervalStartMs = context.currentSystemTimeMs();
+        }
         if (live.current().card().resamples()) {
             openBuckets = new OpenBuckets(context.getStateStore(settings.stores().bucket()),
                     context.getStateStore(settings.stores().bucketDue()));
@@ -179,10 +188,37 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     @Override
     public void process(Record<String, byte[]> record) {
-        if (settings.guard() == null) {
-            handle(record);
-        } else {
-            settings.guard().contain(() -> handle(record));
+        try {
+            if (settings.guard() == null) {
+                handle(record);
+            } else {
+                settings.guard().contain(() -> handle(record));
+            }
+        } finally {
+            requestCommitAtLightLoad();
+        }
+    }
+
+    /**
+     * Asks Kafka Streams to commit once per light-load interval when the task processed few records in it. A
+     * commit writes every state the record cache holds dirty while the stream thread waits: at a light load,
+     * a commit every 30 s (at-least-once's default) writes tens of thousands at once, and every event arriving
+     * meanwhile waits. At a higher load commits stay at {@code commit.interval.ms}, where they deduplicate
+     * a key's many writes.
+     */
+    private void requestCommitAtLightLoad() {
+        long intervalMs = settings.lightLoadCommitInterval().toMillis();
+        if (intervalMs == 0) {
+            return;
+        }
+        recordsInCommitInterval++;
+        long now = context.currentSystemTimeMs();
+        if (now - commitIntervalStartMs >= intervalMs) {
+            if (recordsInCommitInterval <= CarrycastConfig.LIGHT_LOAD_EVENTS) {
+                context.commit();
+            }
+            commitIntervalStartMs = now;
+            recordsInCommitInterval = 0;
         }
     }
 

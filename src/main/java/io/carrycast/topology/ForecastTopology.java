@@ -139,7 +139,7 @@ public final class ForecastTopology {
         String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
         ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
                 config.gapRule(), keepLatest, config.lateness(), config.resampleGrace(), names, config.scoringEnabled() ? metrics.accuracy() : null,
-                scoresTopic != null, guard);
+                scoresTopic != null, guard, config.lightLoadCommitInterval());
         KStream<String, byte[]> forecasts = events.process(() -> new ForecastProcessor(model, settings, nodeMetrics),
                 Named.as(namePrefix + "forecast"), stores.toArray(String[]::new));
         Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray())

@@ -173,6 +173,8 @@ public final class EndToEndBenchmark {
                 .map(a -> Arrays.stream(a.substring(6).split(",")).map(Integer::parseInt).toList()).orElse(List.of(2_000));
         latencySeconds = Arrays.stream(args).filter(a -> a.startsWith("latency-seconds="))
                 .map(a -> Integer.parseInt(a.substring(16))).findFirst().orElse(10);
+        latencySettleSeconds = Arrays.stream(args).filter(a -> a.startsWith("latency-settle-seconds="))
+                .map(a -> Integer.parseInt(a.substring(23))).findFirst().orElse(0);
         // set=NAME=VALUE: a setting added to every scenario, e.g. set=producer.linger.ms=5
         Arrays.stream(args).filter(a -> a.startsWith("set=")).map(a -> a.substring(4).split("=", 2))
                 .forEach(setting -> commonSettings.put(setting[0], setting[1]));
@@ -292,6 +294,10 @@ public final class EndToEndBenchmark {
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, "producer.batch.size", 16_384)));
         list.add(new Scenario("batched 100K keys eos 1s commits", "batched", 100_000, perKey, StreamsConfig.EXACTLY_ONCE_V2,
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20, StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000)));
+        // Without the light-load commit requests: at a light load too, commits only every commit.interval.ms.
+        list.add(new Scenario("batched 100K keys alos no light-load commits", "batched", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
+                        CarrycastConfig.COMMIT_LIGHT_LOAD_INTERVAL_MS_CONFIG, 0L)));
         // At-least-once commits every 30 s by default; each commit writes the record cache's dirty states out while
         // the stream thread waits, so a shorter interval trades full-load deduplication for shorter stalls.
         for (int commitMs : new int[] {1000, 5000}) {
@@ -705,6 +711,11 @@ public final class EndToEndBenchmark {
     /** Input rates (events/s) of the latency stretches after each throughput run ({@code rates=2000,20000}). */
     private static List<Integer> latencyRates;
     private static int latencySeconds;
+    /**
+     * Seconds at each latency stretch's rate before its latencies are recorded ({@code latency-settle-seconds=N}):
+     * the steady state at that rate rather than the way out of the full-load run before it.
+     */
+    private static int latencySettleSeconds;
     /** Settings added to every scenario ({@code set=NAME=VALUE}). */
     private static final Map<String, Object> commonSettings = new HashMap<>();
 
@@ -715,8 +726,9 @@ public final class EndToEndBenchmark {
      */
     private Latency latency(KafkaConsumer<String, byte[]> consumer, String topic, int keys, int rate, int seconds)
             throws InterruptedException {
-        int total = rate * seconds;
-        List<Double> latencies = new ArrayList<>(total);
+        int total = rate * (latencySettleSeconds + seconds);
+        long measuredFromMs = System.currentTimeMillis() + latencySettleSeconds * 1000L;
+        List<Double> latencies = new ArrayList<>(rate * seconds);
         AtomicLong sent = new AtomicLong();
         Thread producerThread = new Thread(() -> {
             Random random = new Random(11);
@@ -738,12 +750,16 @@ public final class EndToEndBenchmark {
             }
         });
         producerThread.start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(seconds + 60).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(latencySettleSeconds + seconds + 60).toNanos();
         ForecastSerde serde = new ForecastSerde();
-        while (latencies.size() < total && System.nanoTime() < deadline) {
+        int received = 0;
+        while (received < total && System.nanoTime() < deadline) {
             for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(20))) {
                 Forecast forecast = serde.deserializer().deserialize(record.topic(), record.value());
-                latencies.add((double) (System.currentTimeMillis() - forecast.eventTimeMs()));
+                received++;
+                if (forecast.eventTimeMs() >= measuredFromMs) {
+                    latencies.add((double) (System.currentTimeMillis() - forecast.eventTimeMs()));
+                }
             }
         }
         producerThread.join();

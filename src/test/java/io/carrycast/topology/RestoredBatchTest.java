@@ -98,7 +98,7 @@ class RestoredBatchTest {
         ForecastProcessor processor = new ForecastProcessor(model, new ForecastProcessor.Settings(
                 new EventReader("time", TimestampFormat.of("iso"), Integer.MAX_VALUE), 64, Duration.ofMillis(20),
                 Admission.GapRule.NONE, false, LateEvents.Bound.NONE, Duration.ZERO, StoreNames.LIVE, null, false,
-                null), CarrycastMetrics.detached());
+                null, Duration.ZERO), CarrycastMetrics.detached());
         processor.init(context);
         return processor;
     }
