@@ -70,7 +70,7 @@ public final class CarrycastConfig extends AbstractConfig {
      * Most records a task may process in a light-load commit interval and still be at a light load: a commit then
      * writes at most this many states, a few milliseconds of the stream thread.
      */
-    public static final int LIGHT_LOAD_EVENTS = 1_000;
+    public static final int LIGHT_LOAD_RECORDS = 1_000;
     public static final String STATE_MAX_GAP_MS_CONFIG = "carrycast.state.max.gap.ms";
     public static final String STATE_GAP_POLICY_CONFIG = "carrycast.state.gap.policy";
     public static final String LATENESS_ALLOWED_MS_CONFIG = "carrycast.lateness.allowed.ms";
@@ -146,7 +146,7 @@ public final class CarrycastConfig extends AbstractConfig {
                             + "which at low rates is at once; this bounds the wait when that end is not seen.")
             .define(COMMIT_LIGHT_LOAD_INTERVAL_MS_CONFIG, Type.LONG, 1000L, ConfigDef.Range.atLeast(0),
                     Importance.LOW, "At a light load, how often (wall clock, ms) each task asks Kafka Streams to "
-                            + "commit: a task that processed at most " + LIGHT_LOAD_EVENTS + " records in this "
+                            + "commit: a task that processed at most " + LIGHT_LOAD_RECORDS + " records in this "
                             + "interval requests a commit, so that each commit writes few states out of the record "
                             + "cache while the stream thread waits for it, instead of all the states made dirty "
                             + "since the last commit.interval.ms. At a higher load commits are left to "

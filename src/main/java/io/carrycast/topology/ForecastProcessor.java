@@ -214,7 +214,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         recordsInCommitInterval++;
         long now = context.currentSystemTimeMs();
         if (now - commitIntervalStartMs >= intervalMs) {
-            if (recordsInCommitInterval <= CarrycastConfig.LIGHT_LOAD_EVENTS) {
+            if (recordsInCommitInterval <= CarrycastConfig.LIGHT_LOAD_RECORDS) {
                 context.commit();
             }
             commitIntervalStartMs = now;

@@ -59,7 +59,7 @@ class LightLoadCommitTest {
             context.resetCommit();
 
             // More than the light-load bound within the next second: no request at its end.
-            for (int i = 0; i <= CarrycastConfig.LIGHT_LOAD_EVENTS; i++) {
+            for (int i = 0; i <= CarrycastConfig.LIGHT_LOAD_RECORDS; i++) {
                 process(processor, events.hasNext() ? events.next() : null, 1_001L + i % 900);
             }
             process(processor, null, 2_000L);
