@@ -138,7 +138,8 @@ public final class Backtest {
                         continue;
                     }
                     if (added.revision() != null) {
-                        forecasts += revise(key, time, added.revision(), evaluation, sink);
+                        forecasts += apply(key, lateEvents.revise(key, time, states.get(key), windows.get(key),
+                                histories.get(key), added.revision()), evaluation, sink);
                     }
                     forecasts += stepBuckets(key, added.steps(), evaluation, sink);
                     keepBucket(key, added.bucket());
@@ -158,16 +159,7 @@ public final class Backtest {
                         continue;
                     }
                     evaluation.addActual(key, time, targetValues(card, event));
-                    states.put(key, correction.state());
-                    if (correction.window() != null) {
-                        windows.put(key, correction.window());
-                    }
-                    histories.put(key, correction.history());
-                    for (Forecast corrected : correction.forecasts()) {
-                        evaluation.addForecast(corrected);
-                        sink.accept(corrected);
-                        forecasts++;
-                    }
+                    forecasts += apply(key, correction, evaluation, sink);
                     continue;
                 }
                 Admission.Decision decision = admission.admit(key, time, features,
@@ -235,11 +227,11 @@ public final class Backtest {
         return made;
     }
 
-    /** Replays a key whose stepped bucket a late event revised, as the stream does; returns the forecasts made. */
-    private int revise(String key, long time, Resampler.Revision revision, Evaluation evaluation,
-                       Consumer<Forecast> sink) {
-        LateEvents.Correction correction = lateEvents.revise(key, time, states.get(key), windows.get(key),
-                histories.get(key), revision);
+    /**
+     * Keeps a correction's replayed state, window and history and publishes its forecasts, as the stream does; a
+     * revised bucket's aggregates become its actuals. Returns the forecasts published.
+     */
+    private int apply(String key, LateEvents.Correction correction, Evaluation evaluation, Consumer<Forecast> sink) {
         states.put(key, correction.state());
         if (correction.window() != null) {
             windows.put(key, correction.window());
@@ -247,7 +239,9 @@ public final class Backtest {
         histories.put(key, correction.history());
         for (int i = 0; i < correction.forecasts().size(); i++) {
             Forecast forecast = correction.forecasts().get(i);
-            evaluation.addActual(key, forecast.eventTimeMs(), bucketTargetValues(correction.buckets().get(i)));
+            if (!correction.buckets().isEmpty()) {
+                evaluation.addActual(key, forecast.eventTimeMs(), bucketTargetValues(correction.buckets().get(i)));
+            }
             evaluation.addForecast(forecast);
             sink.accept(forecast);
         }

@@ -84,13 +84,7 @@ public final class FeatureWindow {
 
     /** Decodes the bytes from the buffer's position to its limit (a part of a larger value, read in place). */
     public static FeatureWindow decode(ByteBuffer bytes) {
-        int length = bytes.remaining();
-        if (length < HEADER_BYTES || bytes.get(bytes.position()) != VERSION) {
-            throw new StateFormatException("stored feature window has " + length + " bytes and version "
-                    + (length == 0 ? "none" : bytes.get(bytes.position())) + "; this build reads version " + VERSION);
-        }
-        ByteBuffer buffer = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
-        buffer.get();
+        ByteBuffer buffer = VersionedBytes.open(bytes, VERSION, HEADER_BYTES, "stored feature window");
         int featureCount = buffer.getInt();
         int capacity = buffer.getInt();
         int size = buffer.getInt();

@@ -57,13 +57,7 @@ public record KeyState(long modelFingerprint, long steps, long lastEventTimeMs, 
 
     /** Decodes the bytes from the buffer's position to its limit (a part of a larger value, read in place). */
     public static KeyState decode(ByteBuffer bytes) {
-        int length = bytes.remaining();
-        if (length < HEADER_BYTES || bytes.get(bytes.position()) != VERSION) {
-            throw new StateFormatException("stored key state has " + length + " bytes and version "
-                    + (length == 0 ? "none" : bytes.get(bytes.position())) + "; this build reads version " + VERSION);
-        }
-        ByteBuffer buffer = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
-        buffer.get();
+        ByteBuffer buffer = VersionedBytes.open(bytes, VERSION, HEADER_BYTES, "stored key state");
         long fingerprint = buffer.getLong();
         long steps = buffer.getLong();
         long lastEventTime = buffer.getLong();

@@ -135,7 +135,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * decode it again. Only a key's first pending event may use it: later ones follow its step.
      */
     private final Map<String, StateRecord> storedAtAccept = new HashMap<>();
-    /** Start (the task's wall clock, ms) of the current light-load commit interval, and the records since. */
+    /**
+     * The light-load commit interval in ms (0: no requests), the start of the current one (the task's wall
+     * clock), and the records processed since.
+     */
+    private final long lightLoadCommitMs;
     private long commitIntervalStartMs;
     private int recordsInCommitInterval;
 
@@ -143,12 +147,13 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         this.live = live;
         this.settings = settings;
         this.metrics = metrics;
+        this.lightLoadCommitMs = settings.lightLoadCommitInterval().toMillis();
     }
 
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
-        if (!settings.lightLoadCommitInterval().isZero()) {
+        if (lightLoadCommitMs > 0) {
             this.commitIntervalStartMs = context.currentSystemTimeMs();
         }
         if (live.current().card().resamples()) {
@@ -207,13 +212,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * a key's many writes.
      */
     private void requestCommitAtLightLoad() {
-        long intervalMs = settings.lightLoadCommitInterval().toMillis();
-        if (intervalMs == 0) {
+        if (lightLoadCommitMs == 0) {
             return;
         }
         recordsInCommitInterval++;
         long now = context.currentSystemTimeMs();
-        if (now - commitIntervalStartMs >= intervalMs) {
+        if (now - commitIntervalStartMs >= lightLoadCommitMs) {
             if (recordsInCommitInterval <= CarrycastConfig.LIGHT_LOAD_RECORDS) {
                 context.commit();
             }
