@@ -127,8 +127,12 @@ final class BacktestCommand implements Callable<Integer> {
         }
         console.printf("%d forecasts written to %s%n", result.forecasts(), output);
         if (result.redeliveries() > 0) {
-            console.printf("%s dropped (same key, time and features as the key's last event)%n",
-                    count(result.redeliveries(), "exact redelivery", "exact redeliveries"));
+            // With lateness allowed, a redelivery is matched against every event the key's history holds, so
+            // it may lie far behind the key's last event.
+            console.printf("%s dropped (same key, time and features as %s)%n",
+                    count(result.redeliveries(), "exact redelivery", "exact redeliveries"),
+                    lateness().allowedMs() > 0 ? "an earlier event of the key: its last, or one within the "
+                            + "allowed lateness before it" : "the key's last event");
         }
         reportRefusals(console, result);
         boolean scored = reportScores(console, result, missingTargets);

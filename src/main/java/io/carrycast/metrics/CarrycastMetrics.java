@@ -39,12 +39,14 @@ public final class CarrycastMetrics {
     public CarrycastMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.accuracy = new AccuracyBoard(registry, AccuracyBoard.DEFAULT_WINDOW, System::currentTimeMillis);
-        this.eventsIn = Counter.builder("carrycast.events.in").description("Events read from the input topic")
+        this.eventsIn = Counter.builder("carrycast.events.in")
+                .description("Events read from the input topic, those dead-lettered included")
                 .register(registry);
         this.forecastsOut = Counter.builder("carrycast.forecasts.out").description("Forecasts written")
                 .register(registry);
         this.duplicates = Counter.builder("carrycast.events.duplicate")
-                .description("Exact redeliveries of a key's last event, dropped").register(registry);
+                .description("Exact redeliveries dropped: of a key's last event, or with lateness allowed "
+                        + "of any event its history holds").register(registry);
         this.batchSize = DistributionSummary.builder("carrycast.batch.size")
                 .description("Events stepped per model call").serviceLevelObjectives(1, 4, 16, 64, 256, 1024)
                 .register(registry);
@@ -157,6 +159,11 @@ public final class CarrycastMetrics {
     public double deadLetteredCount(String reason) {
         Counter counter = deadLettered.get(reason);
         return counter == null ? 0 : counter.count();
+    }
+
+    /** Events read from the input topic so far. */
+    public double eventsInCount() {
+        return eventsIn.count();
     }
 
     public double duplicateCount() {

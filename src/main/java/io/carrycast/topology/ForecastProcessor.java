@@ -236,7 +236,6 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     }
 
     private void handle(Record<String, byte[]> record) {
-        metrics.eventIn();
         followModelSwap();
         if (resampler != null) {
             try {

@@ -88,7 +88,11 @@ public final class ForecastTopology {
 
         KStream<String, byte[]> events = builder.stream(config.inputTopic(),
                         Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"))
-                .peek(reader::checkSize, Named.as("size-check"));
+                // Counted here, at the source, so an event refused by size or by its key field counts too.
+                .peek((key, value) -> {
+                    metrics.eventIn();
+                    reader.checkSize(key, value);
+                }, Named.as("size-check"));
         if (config.keyField() != null) {
             EventReader.Fields keyField = reader.fields(List.of(), config.keyField());
             events = events

@@ -105,6 +105,23 @@ class BacktestCommandTest {
     }
 
     @Test
+    void shouldSayRedeliveriesBehindTheLastEventMatchedEarlierEventsWhenLatenessIsAllowed() throws IOException {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> events = fixture.events(KEY).subList(0, 6);
+        List<Fixture.Event> withRedeliveries = new ArrayList<>(events);
+        withRedeliveries.addAll(List.of(events.get(1), events.get(2), events.get(5)));
+        Path input = jsonLines(withRedeliveries);
+
+        Run run = backtest(fixture.directory(), input, "--allowed-lateness-ms", "864000000");
+
+        assertEquals(0, run.exit(), run.out());
+        assertEquals(List.of("6 forecasts written to " + dir.resolve("forecasts.jsonl"),
+                "3 exact redeliveries dropped (same key, time and features as an earlier event of the key: its "
+                        + "last, or one within the allowed lateness before it)"),
+                run.out().lines().limit(2).toList());
+    }
+
+    @Test
     void shouldExitZeroWithRefusedEventsWhenTheyAreAllowed() throws IOException {
         Fixture fixture = Fixture.load("lstm");
         List<Fixture.Event> events = fixture.events(KEY).subList(0, 4);

@@ -83,6 +83,7 @@ class BadInputTest {
             assertEquals(reason, header(deadLetter, "carrycast.reason"));
             assertNotNull(header(deadLetter, "__streams.errors.message"));
             assertEquals(1.0, driver.metrics().deadLetteredCount(reason));
+            assertEquals(3.0, driver.metrics().eventsInCount(), "every event read counts, the refused one too");
         }
     }
 
