@@ -91,6 +91,17 @@ class KafkaAccessFailureTest {
     }
 
     @Test
+    void shouldNameThePrefixGrantWhenTheDeadLetterTopicIsUnderTheApplicationIdPrefix() {
+        CarrycastConfig underPrefix = config(Map.of("application.id", "carrycast",
+                "carrycast.dead.letter.topic", "carrycast-dead-letter"));
+
+        assertEquals("Kafka denied User:fc access to topic 'carrycast-dead-letter' (carrycast.dead.letter.topic); "
+                + "allow it: " + GRANT + " --operation Create --operation Read --operation Write --topic carrycast- "
+                + "--resource-pattern-type prefixed", KafkaAccessFailure.explain(new TopicAuthorizationException(
+                        Set.of("carrycast-dead-letter")), underPrefix).orElseThrow().getMessage());
+    }
+
+    @Test
     void shouldFindTheTopicOfARefusedCreationInKafkaStreamsMessage() {
         StreamsException creation = new StreamsException("Could not create topic fc-app-carrycast-window-changelog.",
                 new TopicAuthorizationException("Authorization failed."));

@@ -33,6 +33,8 @@ import org.apache.kafka.streams.StreamsConfig;
  *   <li>Under {@code exactly_once_v2}: Write on transactional ids prefixed {@code application.id}.</li>
  *   <li>With {@code carrycast.topics.create=true}: Create on the input, output and dead-letter topics.</li>
  * </ul>
+ * A topic under the {@code <application.id>-} prefix (the default {@code carrycast-dead-letter}) gets no
+ * grant of its own for what the prefix already allows.
  */
 public final class RequiredAcls {
 
@@ -67,7 +69,18 @@ public final class RequiredAcls {
                 acls.add(allow(principal, topic(name), AclOperation.CREATE));
             }
         }
-        return acls;
+        // A literal grant that a prefixed one already makes (the default carrycast-dead-letter under the
+        // carrycast- prefix) would promise a refusal that cannot happen when it alone is missing.
+        return acls.stream().filter(acl -> !coveredByAPrefix(acl, acls)).toList();
+    }
+
+    private static boolean coveredByAPrefix(AclBinding acl, List<AclBinding> acls) {
+        ResourcePattern pattern = acl.pattern();
+        return pattern.patternType() == PatternType.LITERAL && acls.stream().anyMatch(other ->
+                other.pattern().patternType() == PatternType.PREFIXED
+                        && other.pattern().resourceType() == pattern.resourceType()
+                        && pattern.name().startsWith(other.pattern().name())
+                        && other.entry().operation() == acl.entry().operation());
     }
 
     /** The ACLs of {@link #of} as {@code kafka-acls.sh} commands, one per resource, for pasting. */

@@ -20,23 +20,44 @@ class RequiredAclsTest {
             + "--add --allow-principal User:carrycast";
 
     @Test
-    void shouldAskForReadWriteTheGroupAndInternalTopicsUnderAtLeastOnce() {
+    void shouldLeaveTheDefaultDeadLetterTopicToTheApplicationIdPrefixUnderAtLeastOnce() {
         assertEquals(List.of(
                 GRANT + " --operation Read --topic events",
                 GRANT + " --operation Write --topic forecasts",
-                GRANT + " --operation Write --topic carrycast-dead-letter",
                 GRANT + " --operation Read --group carrycast",
                 GRANT + " --operation Create --operation Read --operation Write --topic carrycast- --resource-pattern-type prefixed"),
                 RequiredAcls.kafkaAclsCommands(PRINCIPAL, config("at_least_once", Map.of())));
     }
 
     @Test
+    void shouldGrantWriteOnADeadLetterTopicOutsideThePrefix() {
+        assertEquals(List.of(
+                GRANT + " --operation Read --topic events",
+                GRANT + " --operation Write --topic forecasts",
+                GRANT + " --operation Write --topic events-dead-letter",
+                GRANT + " --operation Read --group carrycast",
+                GRANT + " --operation Create --operation Read --operation Write --topic carrycast- --resource-pattern-type prefixed"),
+                RequiredAcls.kafkaAclsCommands(PRINCIPAL, config("at_least_once",
+                        Map.of("carrycast.dead.letter.topic", "events-dead-letter"))));
+    }
+
+    @Test
+    void shouldLeaveCreateOnTheDefaultDeadLetterTopicToThePrefixWhenCarrycastCreatesTopics() {
+        assertEquals(List.of(
+                GRANT + " --operation Read --operation Create --topic events",
+                GRANT + " --operation Write --operation Create --topic forecasts",
+                GRANT + " --operation Read --group carrycast",
+                GRANT + " --operation Create --operation Read --operation Write --topic carrycast- --resource-pattern-type prefixed"),
+                RequiredAcls.kafkaAclsCommands(PRINCIPAL, config("at_least_once", Map.of("carrycast.topics.create", "true"))));
+    }
+
+    @Test
     void shouldAddTheTransactionalIdPrefixUnderExactlyOnce() {
         List<String> commands = RequiredAcls.kafkaAclsCommands(PRINCIPAL, config("exactly_once_v2", Map.of()));
 
-        assertEquals(6, commands.size());
+        assertEquals(5, commands.size());
         assertEquals(GRANT + " --operation Write --transactional-id carrycast --resource-pattern-type prefixed",
-                commands.get(5));
+                commands.get(4));
     }
 
     @Test
