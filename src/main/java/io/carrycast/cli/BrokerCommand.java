@@ -40,16 +40,19 @@ final class BrokerCommand implements Callable<Integer> {
         CarrycastConfig forecaster = secureDir == null ? null : CarrycastConfig.load(grantFor, System.getenv());
         EmbeddedKafkaBroker broker = secureDir == null ? EmbeddedKafkaBroker.start(port, dataDir)
                 : EmbeddedKafkaBroker.startSecured(port, dataDir, secureDir.resolve("broker-tls"));
-        Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "broker-shutdown"));
-        if (topics.length > 0) {
-            broker.createTopics(partitions, topics);
+        try (broker) {
+            if (topics.length > 0) {
+                broker.createTopics(partitions, topics);
+            }
+            if (secureDir != null) {
+                SecuredBrokerFiles.write(broker, secureDir, forecaster, System.out);
+            }
+            System.out.println("Kafka broker ready: bootstrap.servers=" + broker.bootstrapServers());
+            System.out.println("Data in " + broker.dataDir() + ". Stop with Ctrl-C.");
+            String signal = StopSignals.awaitOne();
+            System.out.println("Kafka broker stopping (" + signal + ") ...");
         }
-        if (secureDir != null) {
-            SecuredBrokerFiles.write(broker, secureDir, forecaster, System.out);
-        }
-        System.out.println("Kafka broker ready: bootstrap.servers=" + broker.bootstrapServers());
-        System.out.println("Data in " + broker.dataDir() + ". Stop with Ctrl-C.");
-        broker.awaitShutdown();
+        System.out.println("Kafka broker stopped cleanly.");
         return 0;
     }
 }

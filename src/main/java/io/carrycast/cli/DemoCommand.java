@@ -50,6 +50,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Demo.Options options = new Demo.Options(csv, model, reportDir, eventsPerSecond, keepBroker, port, rolloutSteps,
                 irregular);
-        return new Demo(options).run().modelBeatsPersistenceEverywhere() ? 0 : 1;
+        // With --keep-broker, Ctrl-C after the summary stops the broker; the exit code stays the demo's.
+        return new Demo(options, StopSignals::awaitOne).run().modelBeatsPersistenceEverywhere() ? 0 : 1;
     }
 }

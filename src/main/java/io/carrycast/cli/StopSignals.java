@@ -62,6 +62,24 @@ final class StopSignals implements AutoCloseable {
         return signals;
     }
 
+    /**
+     * Blocks the calling thread until SIGTERM or SIGINT and returns its name ({@code SIGTERM}), so that a
+     * command that runs until stopped can close what it holds and exit 0, as {@code run} does.
+     */
+    static String awaitOne() {
+        try (StopSignals stop = install()) {
+            while (!stop.requested()) {
+                try {
+                    stop.requested.await();
+                } catch (InterruptedException signalled) {
+                    // the loop's condition sees the request
+                }
+            }
+            stop.stopInterrupting();
+            return stop.received();
+        }
+    }
+
     private synchronized void onSignal(String name) {
         if (received == null) {
             received = "SIG" + name;

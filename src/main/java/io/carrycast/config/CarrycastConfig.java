@@ -187,9 +187,10 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Host other instances use to reach this one's HTTP endpoint (application.server); empty: "
                             + "the bind address, or the machine's host name when binding to all addresses.")
             .define(HTTP_TOKEN_CONFIG, Type.PASSWORD, null, Importance.MEDIUM,
-                    "Bearer token the data endpoints (/forecasts) require in an 'Authorization: Bearer' header; "
-                            + "/health never does. Give it as the environment variable CARRYCAST_HTTP_TOKEN, never in "
-                            + "the file. Never logged. Empty: no token required.")
+                    "Bearer token that /forecasts/<key> and /accuracy require in an 'Authorization: Bearer' "
+                            + "header; /health never does, /metrics only with carrycast.http.metrics.token.required. "
+                            + "Give it as the environment variable CARRYCAST_HTTP_TOKEN, never in the file. Never "
+                            + "logged. Empty: no token required.")
             .define(HTTP_METRICS_TOKEN_REQUIRED_CONFIG, Type.BOOLEAN, false, Importance.LOW,
                     "Whether /metrics requires the token too; false leaves it open for scrapers.")
             .define(HTTP_SSL_KEYSTORE_LOCATION_CONFIG, Type.STRING, "", Importance.MEDIUM,

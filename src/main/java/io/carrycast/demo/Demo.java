@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -105,9 +106,20 @@ public final class Demo {
     }
 
     private final Options options;
+    private final Supplier<String> untilStopped;
 
+    /** A demo whose {@code --keep-broker} wait lasts until the JVM exits. */
     public Demo(Options options) {
+        this(options, Demo::forever);
+    }
+
+    /**
+     * @param untilStopped with {@link Options#keepBroker}: blocks until the user stops the demo and returns what
+     *                     stopped it (e.g. {@code SIGINT}); the broker is closed after it returns
+     */
+    public Demo(Options options, Supplier<String> untilStopped) {
         this.options = options;
+        this.untilStopped = untilStopped;
     }
 
     public Result run() throws IOException, InterruptedException {
@@ -149,6 +161,7 @@ public final class Demo {
                     + "the whole replay, not only 2015):%n%s", endpointTable);
             if (options.keepBroker()) {
                 keepBrokerRunning(broker);
+                System.out.println("Stopping the broker (" + untilStopped.get() + ").");
             }
             return result;
         } finally {
@@ -339,14 +352,22 @@ public final class Demo {
         return new Result(scores, stepScores, liveScores, liveComparedWith, forecasts.size(), html, png);
     }
 
-    private static void keepBrokerRunning(EmbeddedKafkaBroker broker) throws InterruptedException {
+    private static void keepBrokerRunning(EmbeddedKafkaBroker broker) {
         String bootstrap = broker.bootstrapServers();
         System.out.println();
         System.out.println("Broker still running at " + bootstrap + ". Inspect it with kcat, for example:");
         System.out.println("  kcat -b " + bootstrap + " -L");
         System.out.println("  kcat -b " + bootstrap + " -C -t " + FORECASTS_TOPIC + " -o -5 -e -f '%k %s\\n'");
         System.out.println("Stop with Ctrl-C.");
-        Thread.currentThread().join();
+    }
+
+    private static String forever() {
+        try {
+            Thread.currentThread().join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return "interrupted";
     }
 
     private Path datasetPath() throws IOException {

@@ -20,6 +20,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AppProcess implements AutoCloseable {
 
+    /** A class path resource: the shipped src/main/resources/logback.xml, in the main classes or the jar. */
+    private static final String SHIPPED_LOGGING = "logback.xml";
+
     private final Process process;
     private final Path log;
 
@@ -80,8 +83,9 @@ public final class AppProcess implements AutoCloseable {
             Files.createDirectories(dir);
             Path log = dir.resolve(name + ".log");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            // The shipped logging configuration, not the tests' logback-test.xml that the class path also holds.
             List<String> command = new ArrayList<>(List.of(java, "-Xmx512m",
-                    "-Dkafka.log.level=" + kafkaLogLevel, "-cp",
+                    "-Dkafka.log.level=" + kafkaLogLevel, "-Dlogback.configurationFile=" + SHIPPED_LOGGING, "-cp",
                     absoluteClassPath(), "io.carrycast.cli.CarrycastCommand"));
             command.addAll(List.of(args));
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
@@ -103,6 +107,14 @@ public final class AppProcess implements AutoCloseable {
     /** SIGTERM, without waiting. */
     public void terminate() {
         process.destroy();
+    }
+
+    /** SIGINT, as Ctrl-C in a terminal sends it, without waiting. */
+    public void interrupt() throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new AssertionError("kill -INT " + process.pid() + " failed with " + kill.exitValue());
+        }
     }
 
     /** Waits for the process to end and returns its exit code; fails when it is still running after {@code timeout}. */
