@@ -58,6 +58,19 @@ public final class KafkaAccessFailure extends CarrycastException {
         return Optional.empty();
     }
 
+    /**
+     * Whether the exception class named {@code className} is a refusal this class explains: a failed login
+     * or a missing ACL, by Kafka's exception types.
+     */
+    public static boolean isRefusal(String className) {
+        try {
+            Class<?> type = Class.forName(className, false, KafkaAccessFailure.class.getClassLoader());
+            return AuthenticationException.class.isAssignableFrom(type) || AuthorizationException.class.isAssignableFrom(type);
+        } catch (ClassNotFoundException | LinkageError unknown) {
+            return false;
+        }
+    }
+
     /** {@code error} explained when the cluster refused access, else {@code error} itself. */
     public static RuntimeException explainedOr(RuntimeException error, CarrycastConfig config) {
         Optional<KafkaAccessFailure> refused = explain(error, config);

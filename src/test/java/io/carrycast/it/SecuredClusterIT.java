@@ -62,6 +62,9 @@ import org.junit.jupiter.api.io.TempDir;
 class SecuredClusterIT {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
+    /** What every start of {@code carrycast run} prints at the default log level before the stream runs. */
+    private static final List<String> START_LINES = List.of("] io.carrycast.CarrycastApplication - Serving model ",
+            "] io.carrycast.broker.ClusterProbe - ", "Kafka Streams CREATED -> REBALANCING");
 
     @TempDir
     Path tempDir;
@@ -233,6 +236,80 @@ class SecuredClusterIT {
         assertEquals("TLS handshake with Kafka at " + broker().bootstrapServers() + " failed: the broker's "
                 + "certificate is not trusted by ssl.truststore.location=" + stranger.trustStore() + "; add the "
                 + "certificate of the CA that signed it to that trust store", line);
+    }
+
+    @Test
+    void shouldPrintAtMostFiveLinesWhenTheOutputTopicIsNotWritable() throws Exception {
+        Tenant tenant = Tenant.create("noout");
+        CarrycastConfig config = tenant.config(StreamsConfig.EXACTLY_ONCE_V2, tempDir);
+        broker().grant(without(RequiredAcls.of(tenant.principal(), config), tenant.output, AclOperation.WRITE));
+        KafkaIo.produce(broker().superUserSettings(), tenant.input, Fixture.load("lstm").interleavedEvents());
+
+        AppProcess app = runAtTheDefaultLogLevel(tenant, tenant.fileSettings(StreamsConfig.EXACTLY_ONCE_V2,
+                tempDir.resolve("state")));
+
+        assertRefusedInAtMostFiveLines("carrycast: Kafka denied " + tenant.principal() + " access to topic '"
+                + tenant.output + "' (carrycast.output.topic); allow it: kafka-acls.sh --bootstrap-server \"$KAFKA\" "
+                + "--command-config admin.properties --add --allow-principal " + tenant.principal()
+                + " --operation Write --topic " + tenant.output, app);
+    }
+
+    @Test
+    void shouldPrintAtMostFiveLinesWhenTheGroupIsNotReadable() throws Exception {
+        Tenant tenant = Tenant.create("nogroup");
+        CarrycastConfig config = tenant.config(StreamsConfig.EXACTLY_ONCE_V2, tempDir);
+        broker().grant(without(RequiredAcls.of(tenant.principal(), config), tenant.appId, AclOperation.READ));
+
+        AppProcess app = runAtTheDefaultLogLevel(tenant, tenant.fileSettings(StreamsConfig.EXACTLY_ONCE_V2,
+                tempDir.resolve("state")));
+
+        assertRefusedInAtMostFiveLines("carrycast: Kafka denied " + tenant.principal() + " the consumer group '"
+                + tenant.appId + "' (application.id); allow it: kafka-acls.sh --bootstrap-server \"$KAFKA\" "
+                + "--command-config admin.properties --add --allow-principal " + tenant.principal()
+                + " --operation Read --group " + tenant.appId, app);
+    }
+
+    @Test
+    void shouldPrintAtMostFiveLinesWhenTheTrustStoreDoesNotTrustTheBroker() throws Exception {
+        Tenant tenant = Tenant.create("notrust");
+        TlsMaterial stranger = TlsMaterial.generate(tempDir, "stranger");
+        Map<String, Object> settings = tenant.fileSettings(StreamsConfig.EXACTLY_ONCE_V2, tempDir.resolve("state"));
+        settings.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, stranger.trustStore().toString());
+        Map<String, String> environment = Map.of("CARRYCAST_SASL_JAAS_CONFIG",
+                BrokerSecurity.scramLogin(tenant.user, tenant.password),
+                "CARRYCAST_SSL_TRUSTSTORE_PASSWORD", stranger.trustStorePassword());
+
+        AppProcess app = AppProcess.run(tempDir, "app", settings, environment, "WARN");
+
+        assertRefusedInAtMostFiveLines("carrycast: TLS handshake with Kafka at " + broker().bootstrapServers()
+                + " failed: the broker's certificate is not trusted by ssl.truststore.location=" + stranger.trustStore()
+                + "; add the certificate of the CA that signed it to that trust store", app);
+    }
+
+    /** {@code carrycast run} with Kafka's and carrycast's log levels as shipped. */
+    private AppProcess runAtTheDefaultLogLevel(Tenant tenant, Map<String, Object> settings) {
+        return AppProcess.run(tempDir, "app", settings, tenant.secretEnvironment(tenant.password), "WARN");
+    }
+
+    /**
+     * Exit code 2, {@code lastLine} last, and the refusal told in at most five lines, that one included: the
+     * lines after the last that every start prints (the model served, the cluster answering, Kafka Streams
+     * starting). No stack trace anywhere.
+     */
+    private static void assertRefusedInAtMostFiveLines(String lastLine, AppProcess app) throws InterruptedException {
+        assertEquals(2, app.exitCode(TIMEOUT), app.log());
+        assertLastLine(lastLine, app);
+        List<String> lines = app.lines();
+        int lastStartLine = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (START_LINES.stream().anyMatch(lines.get(i)::contains)) {
+                lastStartLine = i;
+            }
+        }
+        List<String> refusal = lines.subList(lastStartLine + 1, lines.size());
+        assertTrue(refusal.size() <= 5, refusal.size() + " lines for the refusal:\n" + app.log());
+        assertFalse(lines.stream().anyMatch(line -> line.startsWith("\tat ") || line.startsWith("Caused by:")),
+                "no stack trace:\n" + app.log());
     }
 
     /** An application's user, application id and topics on the shared broker, made fresh for each test. */
