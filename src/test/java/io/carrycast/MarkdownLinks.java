@@ -79,12 +79,15 @@ final class MarkdownLinks {
         return anchors;
     }
 
-    /** The file's lines outside fenced code blocks, where a '#' or a bracket is text, not Markdown. */
+    /**
+     * The file's lines outside fenced code blocks, where a '#' or a bracket is text, not Markdown. As in CommonMark, a
+     * fence opens with an info string or none and closes only with none.
+     */
     private static List<String> prose(Path file) throws IOException {
         List<String> prose = new ArrayList<>();
         boolean fenced = false;
         for (String line : Files.readAllLines(file)) {
-            if (line.startsWith("```")) {
+            if (fenced ? line.matches("```\\s*") : line.startsWith("```")) {
                 fenced = !fenced;
             } else if (!fenced) {
                 prose.add(line);

@@ -75,8 +75,10 @@ class ReadmeTest {
                 See [a](other.md), [b](missing.md), [c](other.md#gone), [d](other.md#other-page),
                 [e](#part-one-the-start), [f](#repeated-1), [g](#repeated-2), [h](https://example.com/x.md),
                 `[i](missing-in-code.md)`.
-                ```
+                ```text
                 [j](missing-in-a-fence.md)
+                ``` a fence does not close with text after it
+                [k](missing-in-the-same-fence.md)
                 ```
                 """);
         Files.writeString(dir.resolve("other.md"), "# Other page\n");
