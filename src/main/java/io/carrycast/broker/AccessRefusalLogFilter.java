@@ -1,5 +1,6 @@
 package io.carrycast.broker;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -16,10 +17,11 @@ import java.util.List;
  * transactions, batches failed, stores not flushed); carrycast explains the refusal in one last line
  * ({@link KafkaAccessFailure}) and stops, so none of that tells the operator more.
  *
- * <p>Dropped: WARN and ERROR records of Kafka's loggers whose exception's cause chain holds a refusal
- * ({@link KafkaAccessFailure#isRefusal}) or whose text is one of the client's refusal lines, which carry no
- * exception; and, once one was seen, every later WARN and ERROR record of Kafka's loggers, which follow from
- * it. carrycast's own records always pass. {@code -Dkafka.log.level=DEBUG} shows it all.
+ * <p>Dropped: WARN and ERROR records of Kafka's client and Streams loggers whose exception's cause chain
+ * holds a refusal ({@link KafkaAccessFailure#isRefusal}) or whose text is one of the clients' refusal lines,
+ * which carry no exception; and, once one was seen, every later WARN and ERROR record of those loggers, which
+ * follow from it. carrycast's own records and the broker's always pass. {@code -Dkafka.log.level=DEBUG}
+ * shows it all.
  */
 public final class AccessRefusalLogFilter extends Filter<ILoggingEvent> {
 
@@ -27,11 +29,19 @@ public final class AccessRefusalLogFilter extends Filter<ILoggingEvent> {
     static final List<String> REFUSAL_TEXTS = List.of(" failed authentication due to: ", "authorization failed for ",
             "Not authorized to access ");
 
+    /**
+     * The clients' and Kafka Streams' loggers. The broker's (kafka.*, org.apache.kafka.server.*, ...) are left
+     * alone: an embedded broker's refusal of some other client is its operator's business, and one must not
+     * silence the broker's later errors.
+     */
+    static final List<String> CLIENT_LOGGERS = List.of("org.apache.kafka.clients.", "org.apache.kafka.streams.",
+            "org.apache.kafka.common.");
+
     private volatile boolean refusalSeen;
 
     @Override
     public FilterReply decide(ILoggingEvent event) {
-        if (!isKafkas(event.getLoggerName()) || !event.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN)
+        if (!isKafkaClients(event.getLoggerName()) || !event.getLevel().isGreaterOrEqual(Level.WARN)
                 || kafkaLogsDebug(event.getLoggerName())) {
             return FilterReply.NEUTRAL;
         }
@@ -42,8 +52,8 @@ public final class AccessRefusalLogFilter extends Filter<ILoggingEvent> {
         return FilterReply.NEUTRAL;
     }
 
-    private static boolean isKafkas(String logger) {
-        return logger.startsWith("org.apache.kafka.") || logger.startsWith("kafka.");
+    private static boolean isKafkaClients(String logger) {
+        return CLIENT_LOGGERS.stream().anyMatch(logger::startsWith);
     }
 
     private boolean kafkaLogsDebug(String logger) {

@@ -63,6 +63,17 @@ class AccessRefusalLogFilterTest {
     }
 
     @Test
+    void shouldLeaveTheBrokersLinesAloneEvenAfterARefusal() {
+        filter.decide(event(COLLECTOR, Level.ERROR, "Error encountered sending record",
+                new TopicAuthorizationException("Not authorized to access topics")));
+
+        assertEquals(FilterReply.NEUTRAL, filter.decide(event("kafka.server.ReplicaManager", Level.ERROR,
+                "Error processing append operation on partition events-0", new KafkaException("disk full"))));
+        assertEquals(FilterReply.NEUTRAL, filter.decide(event("org.apache.kafka.server.authorizer.Authorizer",
+                Level.WARN, "Principal = User:other is Denied operation = Write; Not authorized to access topics", null)));
+    }
+
+    @Test
     void shouldShowKafkasFullAccountAtDebug() {
         loggers.getLogger("org.apache.kafka").setLevel(Level.DEBUG);
 

@@ -186,13 +186,14 @@ class SecuredClusterIT {
         String line = runUntilRefused(config);
 
         assertEquals("Kafka denied " + tenant.principal() + " access to topic '" + tenant.input
-                + "' (carrycast.input.topic); allow it: kafka-acls.sh --bootstrap-server \"$KAFKA\" --command-config "
-                + "admin.properties --add --allow-principal " + tenant.principal() + " --operation Read --topic "
-                + tenant.input, line);
+                + "' (carrycast.input.topic); allow it: " + grantTo(tenant) + " --operation Read --topic " + tenant.input,
+                line);
     }
 
     @Test
-    void shouldStopWithOneLineNamingTheWriteAclWhenTheDeadLetterTopicIsNotWritableAndKeepTheEvent() {
+    void shouldStopWithOneLineNamingTheWriteAclWhenADeadLetterTopicOutsideThePrefixIsNotWritableAndKeepTheEvent() {
+        // The tenant's dead-letter topic is not under its application.id prefix, so it has an ACL of its own;
+        // one under the prefix has none to take away (RequiredAclsTest).
         Tenant tenant = Tenant.create("nodlq");
         Map<String, Object> settings = tenant.fileSettings(StreamsConfig.EXACTLY_ONCE_V2, tempDir.resolve("state"));
         settings.putAll(broker().clientSettings(tenant.user, tenant.password));
@@ -207,9 +208,8 @@ class SecuredClusterIT {
         String line = runUntilRefused(config);
 
         assertEquals("Kafka denied " + tenant.principal() + " access to topic '" + tenant.deadLetter
-                + "' (carrycast.dead.letter.topic); allow it: kafka-acls.sh --bootstrap-server \"$KAFKA\" "
-                + "--command-config admin.properties --add --allow-principal " + tenant.principal()
-                + " --operation Write --topic " + tenant.deadLetter, line);
+                + "' (carrycast.dead.letter.topic); allow it: " + grantTo(tenant) + " --operation Write --topic "
+                + tenant.deadLetter, line);
         // Given the ACL, the next run dead-letters the event that the first could not: it was never committed.
         broker().grant(required);
         try (CarrycastApplication again = CarrycastApplication.start(config)) {
@@ -241,32 +241,23 @@ class SecuredClusterIT {
     @Test
     void shouldPrintAtMostFiveLinesWhenTheOutputTopicIsNotWritable() throws Exception {
         Tenant tenant = Tenant.create("noout");
-        CarrycastConfig config = tenant.config(StreamsConfig.EXACTLY_ONCE_V2, tempDir);
-        broker().grant(without(RequiredAcls.of(tenant.principal(), config), tenant.output, AclOperation.WRITE));
-        KafkaIo.produce(broker().superUserSettings(), tenant.input, Fixture.load("lstm").interleavedEvents());
 
-        AppProcess app = runAtTheDefaultLogLevel(tenant, tenant.fileSettings(StreamsConfig.EXACTLY_ONCE_V2,
-                tempDir.resolve("state")));
+        AppProcess app = runWithout(tenant, tenant.output, AclOperation.WRITE);
 
         assertRefusedInAtMostFiveLines("carrycast: Kafka denied " + tenant.principal() + " access to topic '"
-                + tenant.output + "' (carrycast.output.topic); allow it: kafka-acls.sh --bootstrap-server \"$KAFKA\" "
-                + "--command-config admin.properties --add --allow-principal " + tenant.principal()
+                + tenant.output + "' (carrycast.output.topic); allow it: " + grantTo(tenant)
                 + " --operation Write --topic " + tenant.output, app);
     }
 
     @Test
     void shouldPrintAtMostFiveLinesWhenTheGroupIsNotReadable() throws Exception {
         Tenant tenant = Tenant.create("nogroup");
-        CarrycastConfig config = tenant.config(StreamsConfig.EXACTLY_ONCE_V2, tempDir);
-        broker().grant(without(RequiredAcls.of(tenant.principal(), config), tenant.appId, AclOperation.READ));
 
-        AppProcess app = runAtTheDefaultLogLevel(tenant, tenant.fileSettings(StreamsConfig.EXACTLY_ONCE_V2,
-                tempDir.resolve("state")));
+        AppProcess app = runWithout(tenant, tenant.appId, AclOperation.READ);
 
         assertRefusedInAtMostFiveLines("carrycast: Kafka denied " + tenant.principal() + " the consumer group '"
-                + tenant.appId + "' (application.id); allow it: kafka-acls.sh --bootstrap-server \"$KAFKA\" "
-                + "--command-config admin.properties --add --allow-principal " + tenant.principal()
-                + " --operation Read --group " + tenant.appId, app);
+                + tenant.appId + "' (application.id); allow it: " + grantTo(tenant) + " --operation Read --group "
+                + tenant.appId, app);
     }
 
     @Test
@@ -286,9 +277,22 @@ class SecuredClusterIT {
                 + "; add the certificate of the CA that signed it to that trust store", app);
     }
 
-    /** {@code carrycast run} with Kafka's and carrycast's log levels as shipped. */
-    private AppProcess runAtTheDefaultLogLevel(Tenant tenant, Map<String, Object> settings) {
-        return AppProcess.run(tempDir, "app", settings, tenant.secretEnvironment(tenant.password), "WARN");
+    /**
+     * {@code carrycast run} with Kafka's and carrycast's log levels as shipped, holding the required ACLs but the
+     * {@code operation} on {@code resource}, with the fixture's events on the input topic.
+     */
+    private AppProcess runWithout(Tenant tenant, String resource, AclOperation operation) {
+        CarrycastConfig config = tenant.config(StreamsConfig.EXACTLY_ONCE_V2, tempDir);
+        broker().grant(without(RequiredAcls.of(tenant.principal(), config), resource, operation));
+        KafkaIo.produce(broker().superUserSettings(), tenant.input, Fixture.load("lstm").interleavedEvents());
+        return AppProcess.run(tempDir, "app", tenant.fileSettings(StreamsConfig.EXACTLY_ONCE_V2,
+                tempDir.resolve("state")), tenant.secretEnvironment(tenant.password), "WARN");
+    }
+
+    /** The start of the {@code kafka-acls.sh} command that grants {@code tenant}'s principal an ACL. */
+    private static String grantTo(Tenant tenant) {
+        return "kafka-acls.sh --bootstrap-server \"$KAFKA\" --command-config admin.properties --add "
+                + "--allow-principal " + tenant.principal();
     }
 
     /**
@@ -365,8 +369,8 @@ class SecuredClusterIT {
         return SecuredKafkaBroker.broker();
     }
 
-    private static List<AclBinding> without(List<AclBinding> acls, String topic, AclOperation operation) {
-        List<AclBinding> kept = acls.stream().filter(acl -> !(acl.pattern().name().equals(topic)
+    private static List<AclBinding> without(List<AclBinding> acls, String resource, AclOperation operation) {
+        List<AclBinding> kept = acls.stream().filter(acl -> !(acl.pattern().name().equals(resource)
                 && acl.entry().operation() == operation)).toList();
         assertEquals(acls.size() - 1, kept.size(), "exactly one ACL left out");
         return kept;

@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The commands that run until stopped ({@code broker}, {@code demo --keep-broker} after its summary; {@code run}
@@ -22,26 +24,17 @@ class StopSignalsIT {
     @TempDir
     Path dir;
 
-    @Test
-    void shouldStopTheBrokerCleanlyAndExitZeroOnSigterm() throws Exception {
+    @ParameterizedTest(name = "SIG{0}")
+    @ValueSource(strings = {"TERM", "INT"})
+    void shouldStopTheBrokerCleanlyAndExitZeroOnSigtermAndCtrlC(String signal) throws Exception {
         AppProcess broker = AppProcess.command(dir, "broker", Map.of(), "broker", "--port", "0", "--topics", "events");
         broker.awaitLine("Stop with Ctrl-C.", WAIT);
 
-        broker.terminate();
+        broker.signal(signal);
 
         assertEquals(0, broker.exitCode(WAIT), broker.log());
-        assertEquals(List.of("Kafka broker stopping (SIGTERM) ...", "Kafka broker stopped cleanly."), lastLines(broker, 2));
-    }
-
-    @Test
-    void shouldStopTheBrokerCleanlyAndExitZeroOnCtrlC() throws Exception {
-        AppProcess broker = AppProcess.command(dir, "broker", Map.of(), "broker", "--port", "0");
-        broker.awaitLine("Stop with Ctrl-C.", WAIT);
-
-        broker.interrupt();
-
-        assertEquals(0, broker.exitCode(WAIT), broker.log());
-        assertEquals(List.of("Kafka broker stopping (SIGINT) ...", "Kafka broker stopped cleanly."), lastLines(broker, 2));
+        assertEquals(List.of("Kafka broker stopping (SIG" + signal + ") ...", "Kafka broker stopped cleanly."),
+                lastLines(broker, 2));
     }
 
     @Test
@@ -51,7 +44,7 @@ class StopSignalsIT {
                 dir.resolve("report").toString());
         demo.awaitLine("Stop with Ctrl-C.", WAIT);
 
-        demo.interrupt();
+        demo.signal("INT");
 
         // The bundled model beats persistence for both cities (DemoIT): the demo's exit code is 0.
         assertEquals(0, demo.exitCode(WAIT), demo.log());

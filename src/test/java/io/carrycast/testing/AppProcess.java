@@ -109,11 +109,11 @@ public final class AppProcess implements AutoCloseable {
         process.destroy();
     }
 
-    /** SIGINT, as Ctrl-C in a terminal sends it, without waiting. */
-    public void interrupt() throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).inheritIO().start();
+    /** Sends the signal named, e.g. {@code INT} as Ctrl-C in a terminal does, without waiting. */
+    public void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
         if (kill.waitFor() != 0) {
-            throw new AssertionError("kill -INT " + process.pid() + " failed with " + kill.exitValue());
+            throw new AssertionError("kill -" + name + " " + process.pid() + " failed with " + kill.exitValue());
         }
     }
 
