@@ -23,7 +23,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * The ACLs carrycast needs on a cluster that enforces them, derived from its settings, and their
  * {@code kafka-acls.sh} form. The set is the smallest one {@code SecuredClusterIT} found to work: a
  * forecaster holding exactly these forecasts as on an open cluster, and one lacking the input topic's
- * Read or the dead-letter topic's Write stops with a message naming it.
+ * Read, the output topic's Write, the group's Read or the Write on a dead-letter topic outside the prefix
+ * stops with a message naming it.
  *
  * <ul>
  *   <li>Read on the input topic; Write on the output and dead-letter topics.</li>
