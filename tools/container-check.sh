@@ -416,7 +416,7 @@ host_check() {
     port=$port_a; [[ $instance == b ]] && port=$port_b
     # Host networking shares one port space, so each instance binds its own HTTP port and advertises
     # 127.0.0.1:port to the other for forwarded /forecasts/{key} queries. Two instances and the broker
-    # share this machine's cores, so each runs one stream thread (README "Scaling out").
+    # share this machine's cores, so each runs one stream thread (docs/operations.md, "Scaling out and failover").
     podman run -d --name "carrycast-check-$instance" --network=host \
       -e CARRYCAST_BOOTSTRAP_SERVERS="127.0.0.1:$broker_port" \
       -e CARRYCAST_HTTP_HOST=127.0.0.1 -e CARRYCAST_HTTP_PORT="$port" \
