@@ -36,7 +36,7 @@ record ValueAxis(double low, double high, double step) {
         return new ValueAxis(low.doubleValue(), high.doubleValue(), step.doubleValue());
     }
 
-    /** 1, 2 or 5 times the power of ten nearest {@code raw} in that sense. */
+    /** Of 1, 2, 5 and 10 times the power of ten below {@code raw}, the one nearest it (by ratio, roughly). */
     private static BigDecimal roundStep(double raw) {
         int exponent = (int) Math.floor(Math.log10(raw));
         double fraction = raw / Math.pow(10, exponent);
