@@ -28,7 +28,7 @@ class AccuracyBoardTest {
         board.scored(score(11, 10, 13)); // error 1, persistence 3
         board.scored(score(7, 10, 6)); //   error -3, persistence -4
 
-        AccuracyBoard.Tally tally = board.row("m", "1", "load", 1).sinceStart();
+        ErrorTally tally = board.row("m", "1", "load", 1).sinceStart();
         assertEquals(2, tally.count());
         assertEquals(2.0, tally.mae(), 0.0);
         assertEquals(Math.sqrt(5.0), tally.rmse(), 1e-15);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.accuracy.AccuracyBoard;
+import io.carrycast.accuracy.ErrorTally;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.LiveModel;
@@ -106,8 +107,8 @@ class ChallengerTest {
         AccuracyBoard board = run.driver().metrics().accuracy();
         for (String target : List.of("load", "temperature")) {
             for (int step = 1; step <= 3; step++) {
-                AccuracyBoard.Tally champion = board.row("fixture-lstm_multi", "1", target, step).sinceStart();
-                AccuracyBoard.Tally challenger = board.row("fixture-lstm_multi", "2", target, step).sinceStart();
+                ErrorTally champion = board.row("fixture-lstm_multi", "1", target, step).sinceStart();
+                ErrorTally challenger = board.row("fixture-lstm_multi", "2", target, step).sinceStart();
                 assertEquals(champion, challenger, target + " step " + step + ": scored side by side alike");
                 assertTrue(champion.count() > 0);
             }
