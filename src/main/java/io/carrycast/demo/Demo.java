@@ -3,7 +3,7 @@ package io.carrycast.demo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.carrycast.CarrycastApplication;
+import io.carrycast.app.CarrycastApplication;
 import io.carrycast.CarrycastException;
 import io.carrycast.backtest.Backtest;
 import io.carrycast.backtest.EventFile;

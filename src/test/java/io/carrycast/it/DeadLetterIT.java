@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.carrycast.CarrycastApplication;
+import io.carrycast.app.CarrycastApplication;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.testing.Fixture;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.carrycast.CarrycastApplication;
+import io.carrycast.app.CarrycastApplication;
 import io.carrycast.backtest.Backtest;
 import io.carrycast.backtest.Evaluation;
 import io.carrycast.config.CarrycastConfig;

@@ -4,7 +4,7 @@ import static io.carrycast.testing.ForecastAssertions.assertMatches;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.carrycast.CarrycastApplication;
+import io.carrycast.app.CarrycastApplication;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.testing.Fixture;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.carrycast.CarrycastApplication;
-import io.carrycast.KafkaAccessFailure;
+import io.carrycast.app.CarrycastApplication;
+import io.carrycast.app.KafkaAccessFailure;
 import io.carrycast.broker.BrokerSecurity;
 import io.carrycast.broker.EmbeddedKafkaBroker;
 import io.carrycast.broker.TlsMaterial;
