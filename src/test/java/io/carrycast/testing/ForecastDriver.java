@@ -1,11 +1,9 @@
 package io.carrycast.testing;
 
-import io.carrycast.bundle.ModelBundle;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
-import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.runner.RunnerOptions;
 import io.carrycast.topology.DeadLetterLog;
 import io.carrycast.state.rocksdb.RocksDbMemory;
@@ -66,11 +64,11 @@ public final class ForecastDriver implements AutoCloseable {
 
     /** A driver for the bundle in {@code modelDir}, its stores under {@code stateDir}. */
     public static ForecastDriver open(Path modelDir, Path stateDir, Map<String, String> extraSettings) {
-        RecurrentModelRunner runner = RecurrentModelRunner.open(ModelBundle.load(modelDir), RunnerOptions.defaults());
+        LiveModel live = LiveModel.open(modelDir, RunnerOptions.defaults(), served -> { });
         try {
-            return open(LiveModel.fixed(runner), modelDir, stateDir, extraSettings);
+            return open(live, modelDir, stateDir, extraSettings);
         } catch (RuntimeException e) {
-            runner.close();
+            live.close();
             throw e;
         }
     }
