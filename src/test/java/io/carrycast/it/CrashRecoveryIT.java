@@ -237,17 +237,9 @@ class CrashRecoveryIT {
     }
 
     private Map<String, Object> settings(Fixture fixture, Topics topics, String guarantee) {
-        Map<String, Object> settings = new HashMap<>();
-        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
-        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "crash-" + UUID.randomUUID());
+        Map<String, Object> settings = topics.settings(fixture.directory(), tempDir.resolve("state"),
+                "crash-" + UUID.randomUUID());
         settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
-        settings.put(StreamsConfig.STATE_DIR_CONFIG, tempDir.resolve("state").toString());
-        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, fixture.directory().toString());
-        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, topics.input());
-        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output());
-        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter());
-        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
-        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
         settings.put(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, 64);
         settings.put(CarrycastConfig.BATCH_MAX_WAIT_MS_CONFIG, 20);
         // Small polls slow the first instance down enough to be killed mid-stream on any machine.
