@@ -10,15 +10,16 @@ import io.carrycast.testing.AppProcess;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
 import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.Forecasts;
 import io.carrycast.testing.InstanceHttp;
-import io.carrycast.testing.LateArrivals;
-import io.carrycast.testing.SingleInstanceReference;
-import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
-import io.carrycast.testing.Topics;
+import io.carrycast.testing.LateArrivals;
+import io.carrycast.testing.Meters;
+import io.carrycast.testing.SingleInstanceReference;
 import io.carrycast.testing.SyntheticEvents;
+import io.carrycast.testing.Topics;
 import io.carrycast.topology.ForecastTopology;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -154,7 +155,7 @@ class CrashRecoveryIT {
                 CarrycastConfig.BATCH_MAX_SIZE_CONFIG, "1", CarrycastConfig.HTTP_PORT_CONFIG, "0"))) {
             driver.send(events);
             expected = Forecasts.values(driver.forecasts());
-            assertTrue(driver.metrics().correctionCount() > KEYS, "late events among them");
+            assertTrue(Meters.count(driver.registry(), "carrycast.corrections.replayed") > KEYS, "late events among them");
             try (KeyValueIterator<String, byte[]> latest = driver.driver()
                     .<String, byte[]>getKeyValueStore(ForecastTopology.LATEST_STORE).all()) {
                 while (latest.hasNext()) {

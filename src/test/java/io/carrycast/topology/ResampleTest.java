@@ -19,6 +19,7 @@ import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.Forecasts;
 import io.carrycast.testing.LateArrivals;
+import io.carrycast.testing.Meters;
 import io.carrycast.testing.ReferenceScores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -149,7 +150,7 @@ class ResampleTest {
             byKey = driver.forecasts().stream().collect(Collectors.groupingBy(TestRecord::key, LinkedHashMap::new,
                     Collectors.mapping(TestRecord::value, Collectors.toList())));
             assertEquals(List.of(), driver.deadLetters(), "no event is refused");
-            assertEquals(repeats, driver.metrics().duplicateCount(), 0.0, "each repeat dropped as a redelivery");
+            assertEquals(repeats, Meters.count(driver.registry(), "carrycast.events.duplicate"), 0.0, "each repeat dropped as a redelivery");
         }
         for (String key : fixture.keys()) {
             List<Fixture.ExpectedBucket> expected = fixture.expectedBuckets(key);
@@ -201,7 +202,7 @@ class ResampleTest {
             forecasts = Forecasts.values(driver.forecasts());
             latest = LateArrivals.latestRevisions(forecasts);
             assertEquals(List.of(), driver.deadLetters(), "no event is refused");
-            assertTrue(driver.metrics().correctionCount() >= 10, driver.metrics().correctionCount() + " corrections");
+            assertTrue(Meters.count(driver.registry(), "carrycast.corrections.replayed") >= 10, Meters.count(driver.registry(), "carrycast.corrections.replayed") + " corrections");
             Map<String, byte[]> states = stateRecords(driver);
             assertEquals(expectedStates.keySet(), states.keySet());
             expectedStates.forEach((key, record) -> assertSameState(StateRecord.decode(record).state(),
