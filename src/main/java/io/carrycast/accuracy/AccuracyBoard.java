@@ -77,13 +77,6 @@ public final class AccuracyBoard implements Scorer.Sink {
                         .tag("step", tags.get(3)).tag("reason", tags.get(4)).register(registry)).increment();
     }
 
-    /** Forecast values left unscored for this model, target and step, for any reason. */
-    public double skippedCount(String modelName, String modelVersion, String target, int step) {
-        return skipped.entrySet().stream().filter(e -> e.getKey().subList(0, 4)
-                        .equals(List.of(modelName, modelVersion, target, Integer.toString(step))))
-                .mapToDouble(e -> e.getValue().count()).sum();
-    }
-
     /** Every row, ordered by model name, version, target and step. */
     public List<Row> rows() {
         long now = clockMs.getAsLong();

@@ -1,7 +1,7 @@
 package io.carrycast.cli;
 
-import io.carrycast.app.CarrycastApplication;
 import io.carrycast.CarrycastException;
+import io.carrycast.app.CarrycastApplication;
 import io.carrycast.app.KafkaAccessFailure;
 import io.carrycast.config.CarrycastConfig;
 import java.nio.file.Files;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.carrycast.testing.Meters;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -87,7 +88,8 @@ class AccuracyBoardTest {
         assertEquals(1, row.get("since_start").get("n").intValue());
         assertEquals(1.0, row.get("since_start").get("mae").doubleValue(), 0.0);
         assertEquals(1 - 1.0 / 3.0, row.get("recent").get("skill").doubleValue(), 1e-15);
-        assertEquals(1.0, board.skippedCount("m", "1", "load", 2), 0.0);
+        assertEquals(1.0, Meters.count(registry, "carrycast.accuracy.skipped", "model", "m", "version", "1", "target",
+                "load", "step", "2"), 0.0);
         assertTrue(board.rows().size() == 1, "skips make no row");
     }
 }
