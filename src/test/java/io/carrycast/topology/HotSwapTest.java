@@ -115,20 +115,21 @@ class HotSwapTest {
 
     @Test
     void shouldStepTheEventsWaitingForABatchWithTheOldModelAndThenCloseIt() throws IOException {
-        Fixture fixture = Fixture.load("lstm");
-        Path modelDir = install(fixture, "1", dir.resolve("model"));
-        List<Fixture.Event> events = fixture.events(KEY);
+        Fixture lstm = Fixture.load("lstm");
+        List<Fixture.Event> firstThree = lstm.events(KEY).subList(0, 3);
+        Map<String, String> batchWaitingAMinute = Map.of("carrycast.batch.max.size", "16",
+                "carrycast.batch.max.wait.ms", "60000");
+        Path modelDir = install(lstm, "1", dir.resolve("model"));
         try (LiveModel live = LiveModel.open(modelDir, RunnerOptions.defaults(), m -> { });
-             ForecastDriver driver = ForecastDriver.open(live, modelDir, dir.resolve("state"),
-                     Map.of("carrycast.batch.max.size", "16", "carrycast.batch.max.wait.ms", "60000"))) {
+             ForecastDriver driver = ForecastDriver.open(live, modelDir, dir.resolve("state"), batchWaitingAMinute)) {
             Forecaster old = live.current();
-            driver.send(events.subList(0, 2));
+            driver.send(firstThree.subList(0, 2));
             assertEquals(List.of(), driver.forecastsWithoutWaiting(), "waiting for the batch");
-            install(fixture, "2", modelDir);
+            install(lstm, "2", modelDir);
             assertTrue(live.reloadIfChanged());
             ModelCalls.stepOnce(old.runner());
 
-            driver.send(events.get(2));
+            driver.send(firstThree.get(2));
 
             assertEquals(List.of("1", "1"), values(driver.forecastsWithoutWaiting()).stream()
                     .map(Forecast::modelVersion).toList(), "admitted under version 1, stepped by it");
