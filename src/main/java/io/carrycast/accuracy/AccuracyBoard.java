@@ -33,49 +33,8 @@ public final class AccuracyBoard implements Scorer.Sink {
     public record Cell(String modelName, String modelVersion, String target, int step) {
     }
 
-    /**
-     * Sums over some scored values.
-     *
-     * @param count                 values scored
-     * @param absErrorSum           sum of |forecast - actual|
-     * @param squaredErrorSum       sum of (forecast - actual)^2
-     * @param persistenceAbsSum     the same for persistence
-     * @param persistenceSquaredSum the same for persistence
-     */
-    public record Tally(long count, double absErrorSum, double squaredErrorSum, double persistenceAbsSum,
-                        double persistenceSquaredSum) {
-        public static final Tally EMPTY = new Tally(0, 0, 0, 0, 0);
-
-        public double mae() {
-            return count == 0 ? Double.NaN : absErrorSum / count;
-        }
-
-        public double rmse() {
-            return count == 0 ? Double.NaN : Math.sqrt(squaredErrorSum / count);
-        }
-
-        public double persistenceMae() {
-            return count == 0 ? Double.NaN : persistenceAbsSum / count;
-        }
-
-        public double persistenceRmse() {
-            return count == 0 ? Double.NaN : Math.sqrt(persistenceSquaredSum / count);
-        }
-
-        /** 1 - MAE / persistence MAE: above 0 when the model beats persistence; NaN when undefined. */
-        public double skill() {
-            return count == 0 || persistenceAbsSum == 0 ? Double.NaN : 1 - absErrorSum / persistenceAbsSum;
-        }
-
-        Tally plus(Tally other) {
-            return new Tally(count + other.count, absErrorSum + other.absErrorSum,
-                    squaredErrorSum + other.squaredErrorSum, persistenceAbsSum + other.persistenceAbsSum,
-                    persistenceSquaredSum + other.persistenceSquaredSum);
-        }
-    }
-
     /** One row: since start and over the recent window. */
-    public record Row(Cell cell, Tally sinceStart, Tally recent) {
+    public record Row(Cell cell, ErrorTally sinceStart, ErrorTally recent) {
     }
 
     private final MeterRegistry registry;
@@ -118,13 +77,6 @@ public final class AccuracyBoard implements Scorer.Sink {
                         .tag("step", tags.get(3)).tag("reason", tags.get(4)).register(registry)).increment();
     }
 
-    /** Forecast values left unscored for this model, target and step, for any reason. */
-    public double skippedCount(String modelName, String modelVersion, String target, int step) {
-        return skipped.entrySet().stream().filter(e -> e.getKey().subList(0, 4)
-                        .equals(List.of(modelName, modelVersion, target, Integer.toString(step))))
-                .mapToDouble(e -> e.getValue().count()).sum();
-    }
-
     /** Every row, ordered by model name, version, target and step. */
     public List<Row> rows() {
         long now = clockMs.getAsLong();
@@ -149,9 +101,9 @@ public final class AccuracyBoard implements Scorer.Sink {
         private final Counter squaredError;
         private final Counter persistenceAbsError;
         private final Counter persistenceSquaredError;
-        private Tally sinceStart = Tally.EMPTY;
+        private ErrorTally sinceStart = ErrorTally.EMPTY;
         private final long[] bucketStarts = new long[WINDOW_BUCKETS];
-        private final Tally[] buckets = new Tally[WINDOW_BUCKETS];
+        private final ErrorTally[] buckets = new ErrorTally[WINDOW_BUCKETS];
 
         Tallies(Cell cell) {
             this.cell = cell;
@@ -164,7 +116,7 @@ public final class AccuracyBoard implements Scorer.Sink {
             this.persistenceSquaredError = counter("carrycast.accuracy.persistence.squared.error",
                     "Sum of (persistence - actual)^2 over scored values");
             java.util.Arrays.fill(bucketStarts, Long.MIN_VALUE);
-            java.util.Arrays.fill(buckets, Tally.EMPTY);
+            java.util.Arrays.fill(buckets, ErrorTally.EMPTY);
         }
 
         private Counter counter(String name, String description) {
@@ -174,14 +126,13 @@ public final class AccuracyBoard implements Scorer.Sink {
         }
 
         synchronized void add(double error, double persistenceError, long nowMs) {
-            Tally one = new Tally(1, Math.abs(error), error * error, Math.abs(persistenceError),
-                    persistenceError * persistenceError);
-            sinceStart = sinceStart.plus(one);
+            ErrorTally one = ErrorTally.EMPTY.add(error, persistenceError);
+            sinceStart = sinceStart.add(error, persistenceError);
             long start = Math.floorDiv(nowMs, bucketMs) * bucketMs;
             int slot = (int) Math.floorMod(Math.floorDiv(nowMs, bucketMs), (long) WINDOW_BUCKETS);
             if (bucketStarts[slot] != start) {
                 bucketStarts[slot] = start;
-                buckets[slot] = Tally.EMPTY;
+                buckets[slot] = ErrorTally.EMPTY;
             }
             buckets[slot] = buckets[slot].plus(one);
             scored.increment();
@@ -193,7 +144,7 @@ public final class AccuracyBoard implements Scorer.Sink {
 
         synchronized Row row(long nowMs) {
             long oldest = Math.floorDiv(nowMs, bucketMs) * bucketMs - (WINDOW_BUCKETS - 1) * bucketMs;
-            Tally recent = Tally.EMPTY;
+            ErrorTally recent = ErrorTally.EMPTY;
             for (int slot = 0; slot < WINDOW_BUCKETS; slot++) {
                 if (bucketStarts[slot] >= oldest && bucketStarts[slot] != Long.MIN_VALUE) {
                     recent = recent.plus(buckets[slot]);
@@ -222,7 +173,7 @@ public final class AccuracyBoard implements Scorer.Sink {
         return root.toString();
     }
 
-    private static void tallyJson(ObjectNode json, Tally tally) {
+    private static void tallyJson(ObjectNode json, ErrorTally tally) {
         json.put("n", tally.count());
         number(json, "mae", tally.mae());
         number(json, "rmse", tally.rmse());

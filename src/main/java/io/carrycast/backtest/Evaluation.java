@@ -1,5 +1,6 @@
 package io.carrycast.backtest;
 
+import io.carrycast.accuracy.ErrorTally;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
 import io.carrycast.forecast.Forecast;
@@ -44,7 +45,7 @@ public final class Evaluation {
      * by key, target and step.
      */
     public List<Score> scores() {
-        Map<List<Object>, Accumulator> byKeyTargetAndStep = new HashMap<>();
+        Map<Cell, ErrorTally> byKeyTargetAndStep = new HashMap<>();
         for (Forecast forecast : forecasts.values()) {
             Map<Long, Map<String, Double>> observed = actuals.getOrDefault(forecast.key(), Map.of());
             Map<String, Double> atForecastTime = observed.get(forecast.eventTimeMs());
@@ -59,13 +60,15 @@ public final class Evaluation {
                     if (actual == null || persistence == null) {
                         continue;
                     }
-                    byKeyTargetAndStep.computeIfAbsent(List.of(forecast.key(), target.field(), point.step()),
-                                    k -> new Accumulator(forecast.key(), target.field(), point.step()))
-                            .add(point.values().get(target.field()) - actual, persistence - actual);
+                    double error = point.values().get(target.field()) - actual;
+                    double persistenceError = persistence - actual;
+                    byKeyTargetAndStep.compute(new Cell(forecast.key(), target.field(), point.step()),
+                            (cell, tally) -> (tally == null ? ErrorTally.EMPTY : tally).add(error, persistenceError));
                 }
             }
         }
-        return byKeyTargetAndStep.values().stream().map(Accumulator::score)
+        return byKeyTargetAndStep.entrySet().stream()
+                .map(e -> Score.of(e.getKey().key(), e.getKey().target(), e.getKey().step(), e.getValue()))
                 .sorted(Comparator.comparing(Score::key).thenComparing(Score::target).thenComparingInt(Score::step))
                 .toList();
     }
@@ -90,38 +93,18 @@ public final class Evaluation {
     /** One key's, target's and step's errors, model against persistence, over {@code count} points. */
     public record Score(String key, String target, int step, int count, double maeModel, double rmseModel,
                         double maePersistence, double rmsePersistence) {
+
+        /** The scores of one key's, target's and step's tally. */
+        public static Score of(String key, String target, int step, ErrorTally tally) {
+            return new Score(key, target, step, Math.toIntExact(tally.count()), tally.mae(), tally.rmse(),
+                    tally.persistenceMae(), tally.persistenceRmse());
+        }
+
         public boolean modelBeatsPersistence() {
             return maeModel < maePersistence;
         }
     }
 
-    private static final class Accumulator {
-        private final String key;
-        private final String target;
-        private final int step;
-        private int count;
-        private double absModel;
-        private double squaredModel;
-        private double absPersistence;
-        private double squaredPersistence;
-
-        Accumulator(String key, String target, int step) {
-            this.key = key;
-            this.target = target;
-            this.step = step;
-        }
-
-        void add(double modelError, double persistenceError) {
-            count++;
-            absModel += Math.abs(modelError);
-            squaredModel += modelError * modelError;
-            absPersistence += Math.abs(persistenceError);
-            squaredPersistence += persistenceError * persistenceError;
-        }
-
-        Score score() {
-            return new Score(key, target, step, count, absModel / count, Math.sqrt(squaredModel / count),
-                    absPersistence / count, Math.sqrt(squaredPersistence / count));
-        }
+    private record Cell(String key, String target, int step) {
     }
 }

@@ -1,6 +1,7 @@
 package io.carrycast.broker;
 
 import io.carrycast.CarrycastException;
+import io.carrycast.cluster.TopicSetup;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

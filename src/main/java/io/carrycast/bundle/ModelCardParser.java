@@ -24,7 +24,7 @@ import java.util.function.IntFunction;
  * the ONNX graph live in the runner. Each violation is reported as one message naming the file, the
  * field, the value found and the rule.
  */
-public final class ModelCardParser {
+final class ModelCardParser {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> CARD_FIELDS = Set.of("name", "version", "mode", "window", "cadence",

@@ -1,8 +1,8 @@
 package io.carrycast.cli;
 
-import io.carrycast.CarrycastApplication;
 import io.carrycast.CarrycastException;
-import io.carrycast.KafkaAccessFailure;
+import io.carrycast.app.CarrycastApplication;
+import io.carrycast.app.KafkaAccessFailure;
 import io.carrycast.config.CarrycastConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -32,7 +32,7 @@ import java.util.Random;
  * a mean of rounded parts), the day is drawn again, and after {@value #DRAWS} draws it becomes one reading of
  * the day's values.
  */
-public final class IrregularWeather {
+final class IrregularWeather {
 
     static final String KEY_FIELD = "location";
     static final String TIME_FIELD = "date";

@@ -2,6 +2,7 @@ package io.carrycast.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.carrycast.accuracy.ErrorTally;
 import io.carrycast.accuracy.Score;
 import io.carrycast.accuracy.ScoreJson;
 import io.carrycast.backtest.Evaluation;
@@ -66,19 +67,11 @@ final class LiveScores {
         }
         List<Evaluation.Score> perCity = new ArrayList<>();
         byCity.forEach((city, list) -> {
-            double abs = 0;
-            double squared = 0;
-            double persistenceAbs = 0;
-            double persistenceSquared = 0;
+            ErrorTally tally = ErrorTally.EMPTY;
             for (Score score : list) {
-                abs += Math.abs(score.error());
-                squared += score.error() * score.error();
-                persistenceAbs += Math.abs(score.persistenceError());
-                persistenceSquared += score.persistenceError() * score.persistenceError();
+                tally = tally.add(score.error(), score.persistenceError());
             }
-            int n = list.size();
-            perCity.add(new Evaluation.Score(city, target, 1, n, abs / n, Math.sqrt(squared / n), persistenceAbs / n,
-                    Math.sqrt(persistenceSquared / n)));
+            perCity.add(Evaluation.Score.of(city, target, 1, tally));
         });
         return perCity;
     }

@@ -7,10 +7,11 @@ import io.carrycast.runner.RunnerOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,24 +20,25 @@ import org.slf4j.LoggerFactory;
  * The model being served, replaceable while running. {@link #reloadIfChanged} (called periodically by
  * the application) loads the bundle directory again when its files change; a bundle that fails to load or
  * to match its card is refused with one log line and the current model keeps serving. Owns every runner
- * it opened: a replaced runner stays open for a grace period, since a stream thread may be mid-call on it,
- * and is closed by a later reload check or by {@link #close}.
+ * it opened. Whoever calls a model holds it from {@link #acquire} to {@link #release}: a stream processor holds
+ * the model it serves until it has stepped the events admitted under it and moved to the next. A replaced
+ * runner is closed as soon as its last holder lets go (at once when none holds it), never while one does;
+ * {@link #close} closes them all.
  */
 public final class LiveModel implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LiveModel.class);
-    private static final Duration RETIRE_GRACE = Duration.ofSeconds(60);
 
     private final Path directory;
     private final RunnerOptions options;
     private final Consumer<Forecaster> onSwap;
-    private final List<Retired> retired = new ArrayList<>();
+    /** How many holders each held model has. */
+    private final Map<Forecaster, Integer> holders = new IdentityHashMap<>();
+    /** Replaced models still held: each is closed when its last holder releases it. */
+    private final Set<Forecaster> retired = Collections.newSetFromMap(new IdentityHashMap<>());
     private volatile Forecaster current;
     private String loadedSignature;
     private String refusedSignature;
-
-    private record Retired(RecurrentModelRunner runner, long retiredAtNanos) {
-    }
 
     private LiveModel(Path directory, RunnerOptions options, Consumer<Forecaster> onSwap, Forecaster first,
                       String signature) {
@@ -59,21 +61,27 @@ public final class LiveModel implements AutoCloseable {
         return live;
     }
 
-    /** A fixed model that is never reloaded, for tests and tools. */
-    public static LiveModel fixed(RecurrentModelRunner runner) {
-        return new LiveModel(runner.bundle().directory(), null, f -> { }, new Forecaster(runner), null);
-    }
-
+    /** The model served now, to look at; to call it, {@link #acquire} it. */
     public Forecaster current() {
         return current;
     }
 
+    /** The model served now, held open for the caller until it passes it to {@link #release}. */
+    public synchronized Forecaster acquire() {
+        holders.merge(current, 1, Integer::sum);
+        return current;
+    }
+
+    /** Lets go of a model from {@link #acquire}; a replaced model is closed when its last holder lets go. */
+    public synchronized void release(Forecaster forecaster) {
+        if (holders.computeIfPresent(forecaster, (held, count) -> count == 1 ? null : count - 1) == null
+                && retired.remove(forecaster)) {
+            forecaster.runner().close();
+        }
+    }
+
     /** Loads the bundle again if its files changed since the last load; @return whether the model changed. */
     public synchronized boolean reloadIfChanged() {
-        closeRetired(false);
-        if (options == null) {
-            return false;
-        }
         String signature = signature(directory);
         if (signature.equals(loadedSignature) || signature.equals(refusedSignature)) {
             return false;
@@ -90,7 +98,11 @@ public final class LiveModel implements AutoCloseable {
         Forecaster previous = current;
         current = next;
         loadedSignature = signature;
-        retired.add(new Retired(previous.runner(), System.nanoTime()));
+        if (holders.containsKey(previous)) {
+            retired.add(previous);
+        } else {
+            previous.runner().close();
+        }
         LOG.info("Now serving model {} version {} (was version {}); state layout {}", next.card().name(),
                 next.card().version(), previous.card().version(),
                 sameStateLayout(previous, next) ? "unchanged: keys keep their state"
@@ -123,19 +135,11 @@ public final class LiveModel implements AutoCloseable {
         return signature.toString();
     }
 
-    private void closeRetired(boolean all) {
-        for (Iterator<Retired> it = retired.iterator(); it.hasNext(); ) {
-            Retired old = it.next();
-            if (all || System.nanoTime() - old.retiredAtNanos() > RETIRE_GRACE.toNanos()) {
-                old.runner().close();
-                it.remove();
-            }
-        }
-    }
-
     @Override
     public synchronized void close() {
-        closeRetired(true);
+        retired.forEach(old -> old.runner().close());
+        retired.clear();
+        holders.clear();
         current.runner().close();
     }
 }

@@ -5,7 +5,6 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.carrycast.CarrycastException;
 import io.carrycast.accuracy.AccuracyBoard;
-import io.carrycast.topology.ForecastTopology;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -66,6 +65,8 @@ public final class HttpEndpoint implements AutoCloseable {
     private final HttpAccess access;
     private final HttpClient client;
     private volatile KafkaStreams streams;
+    /** The store {@code GET /forecasts/KEY} reads each key's latest forecast from. */
+    private volatile String latestStore;
     private volatile HostInfo self;
     private volatile AccuracyBoard accuracy;
 
@@ -115,9 +116,13 @@ public final class HttpEndpoint implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
-    /** Connects the endpoint to the running Streams client and to the address other instances know it by. */
-    public void attach(KafkaStreams streams, HostInfo self) {
+    /**
+     * Connects the endpoint to the running Streams client, the store that holds each key's latest forecast, and
+     * the address other instances know it by.
+     */
+    public void attach(KafkaStreams streams, String latestStore, HostInfo self) {
         this.self = self;
+        this.latestStore = latestStore;
         this.streams = streams;
     }
 
@@ -208,9 +213,9 @@ public final class HttpEndpoint implements AutoCloseable {
     }
 
     /** The key's partition and the hosts of its active and standby copies, or null while unknown. */
-    private static KeyQueryMetadata ownerOf(KafkaStreams current, String key) {
+    private KeyQueryMetadata ownerOf(KafkaStreams current, String key) {
         try {
-            KeyQueryMetadata owner = current.queryMetadataForKey(ForecastTopology.LATEST_STORE, key,
+            KeyQueryMetadata owner = current.queryMetadataForKey(latestStore, key,
                     Serdes.String().serializer());
             return owner == null || owner.equals(KeyQueryMetadata.NOT_AVAILABLE) ? null : owner;
         } catch (RuntimeException stoppedMeanwhile) {
@@ -243,8 +248,8 @@ public final class HttpEndpoint implements AutoCloseable {
      * (librdkafka's, as kcat uses unless told {@code -X partitioner=murmur2_random}) puts a key where the
      * metadata does not look for it.
      */
-    private static LocalCopy lookUpLocally(KafkaStreams current, String key, int partition, boolean activeOnly) {
-        StateQueryRequest<byte[]> request = StateQueryRequest.inStore(ForecastTopology.LATEST_STORE)
+    private LocalCopy lookUpLocally(KafkaStreams current, String key, int partition, boolean activeOnly) {
+        StateQueryRequest<byte[]> request = StateQueryRequest.inStore(latestStore)
                 .withQuery(KeyQuery.<String, byte[]>withKey(key));
         StateQueryResult<byte[]> result;
         try {

@@ -81,11 +81,6 @@ public final class CarrycastMetrics {
                 .register(registry)).increment();
     }
 
-    public double challengerFailureCount(String kind) {
-        Counter counter = challengerFailures.get(kind);
-        return counter == null ? 0 : counter.count();
-    }
-
     public void eventIn() {
         eventsIn.increment();
     }
@@ -102,11 +97,6 @@ public final class CarrycastMetrics {
     /** A late event was inserted and {@code replayedEvents} events (the late one included) stepped again. */
     public void correction(int replayedEvents) {
         correctionReplays.record(replayedEvents);
-    }
-
-    /** Late events corrected so far. */
-    public long correctionCount() {
-        return correctionReplays.count();
     }
 
     public void modelCall(int events, long nanos) {
@@ -131,12 +121,6 @@ public final class CarrycastMetrics {
                 .tag("topic", topic).tag("error", errorName).register(registry)).increment();
     }
 
-    /** Records dropped for {@code topic}, all errors together. */
-    public double droppedCount(String topic) {
-        return recordsDropped.entrySet().stream().filter(e -> e.getKey().get(0).equals(topic))
-                .mapToDouble(e -> e.getValue().count()).sum();
-    }
-
     /** Counts a state reset or rebuild, by kind (a {@link io.carrycast.state.StatePreparation}). */
     public void stateRebuilt(Enum<?> kind) {
         String label = kind.name().toLowerCase(Locale.ROOT);
@@ -154,24 +138,5 @@ public final class CarrycastMetrics {
         modelInfo = io.micrometer.core.instrument.Gauge.builder("carrycast.model.info", () -> 1)
                 .description("The model being served").tag("name", name).tag("version", version)
                 .tag("fingerprint", fingerprint).tag("provider", provider).register(registry);
-    }
-
-    public double deadLetteredCount(String reason) {
-        Counter counter = deadLettered.get(reason);
-        return counter == null ? 0 : counter.count();
-    }
-
-    /** Events read from the input topic so far. */
-    public double eventsInCount() {
-        return eventsIn.count();
-    }
-
-    public double duplicateCount() {
-        return duplicates.count();
-    }
-
-    /** Model calls made so far. */
-    public long modelCallCount() {
-        return batchSize.count();
     }
 }

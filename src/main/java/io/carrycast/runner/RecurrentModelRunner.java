@@ -146,7 +146,7 @@ public final class RecurrentModelRunner implements AutoCloseable {
         return binding.state().size();
     }
 
-    public List<StatePair> statePairs() {
+    List<StatePair> statePairs() {
         return binding.state();
     }
 

@@ -48,11 +48,6 @@ public final class DeadLetterRecords {
         this.limitName = limitName;
     }
 
-    /** A fitter for records of at most {@code maxRecordBytes}, the limit of the setting {@code limitName}. */
-    public static DeadLetterRecords withLimit(int maxRecordBytes, String limitName) {
-        return new DeadLetterRecords(maxRecordBytes, limitName);
-    }
-
     /**
      * A fitter for the producer Kafka Streams builds from these settings: {@code producer.}-prefixed settings
      * win over plain ones, as in Kafka Streams.

@@ -156,13 +156,14 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (lightLoadCommitMs > 0) {
             this.commitIntervalStartMs = context.currentSystemTimeMs();
         }
-        if (live.current().card().resamples()) {
+        Forecaster first = live.acquire();
+        if (first.card().resamples()) {
             openBuckets = new OpenBuckets(context.getStateStore(settings.stores().bucket()),
                     context.getStateStore(settings.stores().bucketDue()));
             context.schedule(BUCKET_CHECK_INTERVAL, PunctuationType.STREAM_TIME,
                     streamTime -> guarded(() -> stepEndedBuckets(streamTime)));
         }
-        serve(live.current());
+        serve(first);
         StoreNames stores = settings.stores();
         this.stateStore = context.getStateStore(stores.state());
         this.latestStore = settings.keepLatest() ? context.getStateStore(stores.latest()) : null;
@@ -188,6 +189,15 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                 followModelSwap();
                 flush();
             }));
+        }
+    }
+
+    /** The model this processor served may be closed now, once no other processor holds it. */
+    @Override
+    public void close() {
+        if (model != null) {
+            live.release(model);
+            model = null;
         }
     }
 
@@ -308,8 +318,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     /** Events admitted under the old model are stepped by it before the new one takes over. */
     private void followModelSwap() {
-        Forecaster latest = live.current();
-        if (latest != model && latest.card().resamples() && openBuckets == null) {
+        if (live.current() == model) {
+            return;
+        }
+        Forecaster latest = live.acquire();
+        if (latest.card().resamples() && openBuckets == null) {
+            live.release(latest);
             if (refusedSwap != latest) {
                 refusedSwap = latest;
                 LOG.error("Model card '{}' resamples, but this instance started with a card that does not and has no "
@@ -317,13 +331,15 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             }
             return;
         }
-        if (latest != model) {
-            flush();
-            serve(latest);
-        }
+        flush();
+        serve(latest);
     }
 
+    /** Serves a model held for this processor, letting go of the one it served before. */
     private void serve(Forecaster next) {
+        if (model != null) {
+            live.release(model);
+        }
         model = next;
         extractor = new FeatureExtractor(next.card());
         List<String> fields = new ArrayList<>(extractor.fieldNames());

@@ -31,7 +31,7 @@ import org.apache.kafka.streams.errors.internals.ExceptionHandlerUtils;
  * the other records aborted with it are let go quietly; they are written again on the replay.</li>
  * <li>Never seen here: a send refused for lack of an ACL. Kafka Streams treats authentication and
  * authorization errors as fatal before asking this handler, and the client stops
- * ({@code io.carrycast.KafkaAccessFailure} says which ACL to add).</li>
+ * ({@code io.carrycast.app.KafkaAccessFailure} says which ACL to add).</li>
  * <li>Everything else, changelogs included: Kafka's default (retry what is retriable, else fail), since
  * skipping a state write would break the state's durability.</li>
  * </ul>

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.carrycast.testing.Meters;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -28,7 +29,7 @@ class AccuracyBoardTest {
         board.scored(score(11, 10, 13)); // error 1, persistence 3
         board.scored(score(7, 10, 6)); //   error -3, persistence -4
 
-        AccuracyBoard.Tally tally = board.row("m", "1", "load", 1).sinceStart();
+        ErrorTally tally = board.row("m", "1", "load", 1).sinceStart();
         assertEquals(2, tally.count());
         assertEquals(2.0, tally.mae(), 0.0);
         assertEquals(Math.sqrt(5.0), tally.rmse(), 1e-15);
@@ -87,7 +88,8 @@ class AccuracyBoardTest {
         assertEquals(1, row.get("since_start").get("n").intValue());
         assertEquals(1.0, row.get("since_start").get("mae").doubleValue(), 0.0);
         assertEquals(1 - 1.0 / 3.0, row.get("recent").get("skill").doubleValue(), 1e-15);
-        assertEquals(1.0, board.skippedCount("m", "1", "load", 2), 0.0);
+        assertEquals(1.0, Meters.count(registry, "carrycast.accuracy.skipped", "model", "m", "version", "1", "target",
+                "load", "step", "2"), 0.0);
         assertTrue(board.rows().size() == 1, "skips make no row");
     }
 }

@@ -2,7 +2,7 @@ package io.carrycast.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.carrycast.CarrycastApplication;
+import io.carrycast.app.CarrycastApplication;
 import io.carrycast.broker.EmbeddedKafkaBroker;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.bundle.ModelBundle;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.backtest.EventFile;
 import io.carrycast.bundle.ModelCard;
-import io.carrycast.bundle.ModelCardParser;
+import io.carrycast.bundle.ModelBundle;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.TimestampFormat;
 import java.awt.image.BufferedImage;
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DemoReportTest {
 
-    private static final ModelCard CARD = ModelCardParser.parse(Path.of("config/models/weather-lstm/model.json"));
+    private static final ModelCard CARD = ModelBundle.load(Path.of("config/models/weather-lstm")).card();
     private static final long FROM = Instant.parse("2015-01-01T00:00:00Z").toEpochMilli();
     private static final long UNTIL = Instant.parse("2016-01-01T00:00:00Z").toEpochMilli();
     private static final long DAY = Duration.ofDays(1).toMillis();

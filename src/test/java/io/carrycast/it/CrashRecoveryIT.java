@@ -10,15 +10,16 @@ import io.carrycast.testing.AppProcess;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
 import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.Forecasts;
 import io.carrycast.testing.InstanceHttp;
-import io.carrycast.testing.LateArrivals;
-import io.carrycast.testing.SingleInstanceReference;
-import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.KafkaIo;
-import io.carrycast.testing.Topics;
+import io.carrycast.testing.LateArrivals;
+import io.carrycast.testing.Meters;
+import io.carrycast.testing.SingleInstanceReference;
 import io.carrycast.testing.SyntheticEvents;
+import io.carrycast.testing.Topics;
 import io.carrycast.topology.ForecastTopology;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -154,7 +155,7 @@ class CrashRecoveryIT {
                 CarrycastConfig.BATCH_MAX_SIZE_CONFIG, "1", CarrycastConfig.HTTP_PORT_CONFIG, "0"))) {
             driver.send(events);
             expected = Forecasts.values(driver.forecasts());
-            assertTrue(driver.metrics().correctionCount() > KEYS, "late events among them");
+            assertTrue(Meters.count(driver.registry(), "carrycast.corrections.replayed") > KEYS, "late events among them");
             try (KeyValueIterator<String, byte[]> latest = driver.driver()
                     .<String, byte[]>getKeyValueStore(ForecastTopology.LATEST_STORE).all()) {
                 while (latest.hasNext()) {
@@ -237,17 +238,9 @@ class CrashRecoveryIT {
     }
 
     private Map<String, Object> settings(Fixture fixture, Topics topics, String guarantee) {
-        Map<String, Object> settings = new HashMap<>();
-        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
-        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "crash-" + UUID.randomUUID());
+        Map<String, Object> settings = topics.settings(fixture.directory(), tempDir.resolve("state"),
+                "crash-" + UUID.randomUUID());
         settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
-        settings.put(StreamsConfig.STATE_DIR_CONFIG, tempDir.resolve("state").toString());
-        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, fixture.directory().toString());
-        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, topics.input());
-        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output());
-        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter());
-        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
-        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
         settings.put(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, 64);
         settings.put(CarrycastConfig.BATCH_MAX_WAIT_MS_CONFIG, 20);
         // Small polls slow the first instance down enough to be killed mid-stream on any machine.

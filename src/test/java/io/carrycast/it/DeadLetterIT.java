@@ -9,12 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.carrycast.CarrycastApplication;
+import io.carrycast.app.CarrycastApplication;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.KafkaBroker;
+import io.carrycast.testing.Topics;
 import io.carrycast.topology.DeadLetterLog;
 import io.carrycast.topology.DeadLetterRecords;
 import io.carrycast.topology.DeadLetterReasonHandler;
@@ -27,7 +28,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -235,19 +235,8 @@ class DeadLetterIT {
     }
 
     private CarrycastConfig config(Fixture fixture, String guarantee, String input, String output, String deadLetter) {
-        Map<String, Object> settings = new HashMap<>();
-        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
-        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "dead-letter-" + UUID.randomUUID());
-        settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
-        settings.put(StreamsConfig.STATE_DIR_CONFIG, tempDir.resolve("state").toString());
-        settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
-        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, fixture.directory().toString());
-        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, input);
-        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, output);
-        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, deadLetter);
-        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
-        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
-        return CarrycastConfig.of(settings);
+        return new Topics(input, output, deadLetter).config(fixture.directory(), guarantee, tempDir.resolve("state"),
+                "dead-letter-" + UUID.randomUUID());
     }
 
     /** The dead-letter topic's committed records, reading until {@code expected} arrived or a while passed. */

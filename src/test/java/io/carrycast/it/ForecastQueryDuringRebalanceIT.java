@@ -148,21 +148,13 @@ class ForecastQueryDuringRebalanceIT {
     }
 
     private AppProcess start(Fixture fixture, Topics topics, String appId, String name, int port) {
-        Map<String, Object> settings = new HashMap<>();
-        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
-        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+        Map<String, Object> settings = topics.settings(fixture.directory(), tempDir.resolve("state-" + name), appId);
         // The answers do not depend on the guarantee; at-least-once shows forecasts without waiting for commits.
         settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
-        settings.put(StreamsConfig.STATE_DIR_CONFIG, tempDir.resolve("state-" + name).toString());
         settings.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
         settings.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
         settings.put("consumer.session.timeout.ms", HELD_OPEN_MS);
         settings.put("consumer.max.poll.interval.ms", HELD_OPEN_MS);
-        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, fixture.directory().toString());
-        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, topics.input());
-        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output());
-        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter());
-        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
         settings.put(CarrycastConfig.HTTP_PORT_CONFIG, port);
         return AppProcess.start(tempDir, name, settings);
     }

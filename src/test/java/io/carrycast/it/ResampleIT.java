@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.carrycast.CarrycastApplication;
+import io.carrycast.app.CarrycastApplication;
 import io.carrycast.backtest.Backtest;
 import io.carrycast.backtest.Evaluation;
 import io.carrycast.config.CarrycastConfig;
@@ -230,17 +230,9 @@ class ResampleIT {
     }
 
     private Map<String, Object> settings(Fixture fixture, Topics topics) {
-        Map<String, Object> settings = new HashMap<>();
-        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
-        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "resample-crash-" + UUID.randomUUID());
+        Map<String, Object> settings = topics.settings(fixture.directory(), tempDir.resolve("state"),
+                "resample-crash-" + UUID.randomUUID());
         settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        settings.put(StreamsConfig.STATE_DIR_CONFIG, tempDir.resolve("state").toString());
-        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, fixture.directory().toString());
-        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, topics.input());
-        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output());
-        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter());
-        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
-        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
         settings.put(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, 64);
         // Small polls slow the first instance down enough to be killed mid-stream on any machine.
         settings.put("consumer.max.poll.records", 50);

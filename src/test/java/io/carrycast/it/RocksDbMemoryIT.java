@@ -4,7 +4,7 @@ import static io.carrycast.testing.ForecastAssertions.assertMatches;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.carrycast.CarrycastApplication;
+import io.carrycast.app.CarrycastApplication;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.testing.Fixture;
@@ -88,17 +88,9 @@ class RocksDbMemoryIT {
     }
 
     private Map<String, Object> settings(Fixture fixture, Topics topics) {
-        Map<String, Object> settings = new HashMap<>();
-        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
-        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "app-" + UUID.randomUUID());
-        settings.put(StreamsConfig.STATE_DIR_CONFIG, tempDir.resolve("state").toString());
+        Map<String, Object> settings = topics.settings(fixture.directory(), tempDir.resolve("state"),
+                "app-" + UUID.randomUUID());
         settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
-        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, fixture.directory().toString());
-        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, topics.input());
-        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output());
-        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter());
-        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
-        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
         return settings;
     }
 

@@ -3,18 +3,15 @@ package io.carrycast.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.carrycast.config.CarrycastConfig;
 import io.carrycast.testing.AppProcess;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.KafkaBroker;
 import io.carrycast.testing.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,15 +28,8 @@ class RunCommandIT {
     @Test
     void shouldCloseCleanlyOnSigtermWithALastLineAndExitCodeZero() throws Exception {
         Topics topics = Topics.create("sigterm", 2);
-        Map<String, Object> settings = new HashMap<>();
-        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
-        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "sigterm-" + UUID.randomUUID());
-        settings.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
-        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, Fixture.load("lstm").directory().toString());
-        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, topics.input());
-        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output());
-        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter());
-        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
+        Map<String, Object> settings = topics.settings(Fixture.load("lstm").directory(), dir.resolve("state"),
+                "sigterm-" + UUID.randomUUID());
         AppProcess run = AppProcess.start(dir, "run", settings);
         run.awaitLine("Kafka Streams REBALANCING -> RUNNING", WAIT);
 

@@ -9,7 +9,6 @@ import io.carrycast.forecast.ForecastJson;
 import io.carrycast.http.HttpEndpoint;
 import io.carrycast.testing.AppProcess;
 import io.carrycast.testing.Fixture;
-import io.carrycast.testing.ForecastAssertions;
 import io.carrycast.testing.SingleInstanceReference;
 import io.carrycast.testing.ForecastReader;
 import io.carrycast.testing.InstanceHttp;
@@ -107,17 +106,9 @@ class ScaleOutIT {
                              List<Integer> ports) throws IOException {
         int port = InstanceHttp.freePort();
         ports.add(port);
-        Map<String, Object> settings = new HashMap<>();
-        settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
-        settings.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+        Map<String, Object> settings = topics.settings(fixture.directory(), tempDir.resolve("state-" + name), appId);
         settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        settings.put(StreamsConfig.STATE_DIR_CONFIG, tempDir.resolve("state-" + name).toString());
         settings.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
-        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, fixture.directory().toString());
-        settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, topics.input());
-        settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, topics.output());
-        settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetter());
-        settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
         settings.put(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, 64);
         settings.put(CarrycastConfig.HTTP_PORT_CONFIG, port);
         settings.put("consumer.session.timeout.ms", 10_000);

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.carrycast.CarrycastApplication;
-import io.carrycast.KafkaAccessFailure;
+import io.carrycast.app.CarrycastApplication;
+import io.carrycast.app.KafkaAccessFailure;
 import io.carrycast.broker.BrokerSecurity;
 import io.carrycast.broker.EmbeddedKafkaBroker;
 import io.carrycast.broker.TlsMaterial;
@@ -63,8 +63,8 @@ class SecuredClusterIT {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
     /** What every start of {@code carrycast run} prints at the default log level before the stream runs. */
-    private static final List<String> START_LINES = List.of("] io.carrycast.CarrycastApplication - Serving model ",
-            "] io.carrycast.broker.ClusterProbe - ", "Kafka Streams CREATED -> REBALANCING");
+    private static final List<String> START_LINES = List.of("] io.carrycast.app.CarrycastApplication - Serving model ",
+            "] io.carrycast.cluster.ClusterProbe - ", "Kafka Streams CREATED -> REBALANCING");
 
     @TempDir
     Path tempDir;

@@ -1,17 +1,17 @@
 package io.carrycast.testing;
 
-import io.carrycast.bundle.ModelBundle;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
-import io.carrycast.runner.RecurrentModelRunner;
 import io.carrycast.runner.RunnerOptions;
 import io.carrycast.topology.DeadLetterLog;
 import io.carrycast.state.rocksdb.RocksDbMemory;
 import io.carrycast.topology.DeliveredInput;
 import io.carrycast.topology.ForecastSerde;
 import io.carrycast.topology.ForecastTopology;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -44,6 +44,7 @@ public final class ForecastDriver implements AutoCloseable {
     private final TestInputTopic<String, byte[]> input;
     private final TestOutputTopic<String, Forecast> output;
     private final TestOutputTopic<String, byte[]> deadLetters;
+    private final MeterRegistry registry;
     private final CarrycastMetrics metrics;
     private final Duration maxWait;
     private final RocksDbMemory rocksDbMemory;
@@ -51,9 +52,10 @@ public final class ForecastDriver implements AutoCloseable {
     /** The offset the driver gives the next input record: it numbers each partition's records from 0. */
     private long nextInputOffset;
 
-    private ForecastDriver(LiveModel live, TopologyTestDriver driver, Duration maxWait, CarrycastMetrics metrics,
-                           DeliveredInput deliveredInput, RocksDbMemory rocksDbMemory) {
+    private ForecastDriver(LiveModel live, TopologyTestDriver driver, Duration maxWait, MeterRegistry registry,
+                           CarrycastMetrics metrics, DeliveredInput deliveredInput, RocksDbMemory rocksDbMemory) {
         this.rocksDbMemory = rocksDbMemory;
+        this.registry = registry;
         this.maxWait = maxWait;
         this.deliveredInput = deliveredInput;
         this.metrics = metrics;
@@ -66,11 +68,11 @@ public final class ForecastDriver implements AutoCloseable {
 
     /** A driver for the bundle in {@code modelDir}, its stores under {@code stateDir}. */
     public static ForecastDriver open(Path modelDir, Path stateDir, Map<String, String> extraSettings) {
-        RecurrentModelRunner runner = RecurrentModelRunner.open(ModelBundle.load(modelDir), RunnerOptions.defaults());
+        LiveModel live = LiveModel.open(modelDir, RunnerOptions.defaults(), served -> { });
         try {
-            return open(LiveModel.fixed(runner), modelDir, stateDir, extraSettings);
+            return open(live, modelDir, stateDir, extraSettings);
         } catch (RuntimeException e) {
-            runner.close();
+            live.close();
             throw e;
         }
     }
@@ -98,7 +100,8 @@ public final class ForecastDriver implements AutoCloseable {
         settings.put(CarrycastConfig.HTTP_PORT_CONFIG, "-1");
         settings.putAll(extraSettings);
         CarrycastConfig config = CarrycastConfig.of(settings);
-        CarrycastMetrics metrics = CarrycastMetrics.detached();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        CarrycastMetrics metrics = new CarrycastMetrics(registry);
         Properties properties = ForecastTopology.streamsProperties(config, metrics);
         properties.put(DeadLetterLog.CONFIG_KEY, DeadLetterLog.create()); // a log budget of its own per test
         // The driver has no consumer, so nothing reports polls unless a test does (sendAsOnePoll).
@@ -109,7 +112,7 @@ public final class ForecastDriver implements AutoCloseable {
         }
         try {
             return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, challenger, metrics),
-                    properties), config.batchMaxWait(), metrics, deliveredInput, rocksDbMemory);
+                    properties), config.batchMaxWait(), registry, metrics, deliveredInput, rocksDbMemory);
         } catch (RuntimeException e) {
             if (rocksDbMemory != null) {
                 rocksDbMemory.close();
@@ -162,6 +165,11 @@ public final class ForecastDriver implements AutoCloseable {
 
     public CarrycastMetrics metrics() {
         return metrics;
+    }
+
+    /** Where the driver's meters are recorded, to read them as an operator would ({@link Meters}). */
+    public MeterRegistry registry() {
+        return registry;
     }
 
     public TopologyTestDriver driver() {

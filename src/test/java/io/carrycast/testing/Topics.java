@@ -30,19 +30,28 @@ public record Topics(String input, String output, String deadLetter) {
     /** As {@link #config(Path, String, Path, String)}, with {@code extraSettings} over it. */
     public CarrycastConfig config(Path modelDir, String guarantee, Path stateDir, String appId,
                                   Map<String, ?> extraSettings) {
+        Map<String, Object> settings = settings(modelDir, stateDir, appId);
+        settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+        settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
+        settings.putAll(extraSettings);
+        return CarrycastConfig.of(settings);
+    }
+
+    /**
+     * The settings of a forecaster on the test broker over these topics, for a test to add to: events carry
+     * their time in the field {@code time}, the HTTP endpoint on a free port, Kafka Streams' defaults otherwise.
+     */
+    public Map<String, Object> settings(Path modelDir, Path stateDir, String appId) {
         Map<String, Object> settings = new HashMap<>();
         settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBroker.bootstrapServers());
         settings.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-        settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
         settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
         settings.put(CarrycastConfig.MODEL_DIR_CONFIG, modelDir.toString());
         settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, input);
         settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, output);
         settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, deadLetter);
         settings.put(CarrycastConfig.TIMESTAMP_FIELD_CONFIG, "time");
         settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
-        settings.putAll(extraSettings);
-        return CarrycastConfig.of(settings);
+        return settings;
     }
 }

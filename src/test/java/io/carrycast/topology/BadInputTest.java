@@ -9,6 +9,7 @@ import io.carrycast.forecast.Forecast;
 import io.carrycast.state.KeyState;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.Meters;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -82,8 +83,9 @@ class BadInputTest {
             assertArrayEquals(bad, deadLetter.value(), "the original value, untouched");
             assertEquals(reason, header(deadLetter, "carrycast.reason"));
             assertNotNull(header(deadLetter, "__streams.errors.message"));
-            assertEquals(1.0, driver.metrics().deadLetteredCount(reason));
-            assertEquals(3.0, driver.metrics().eventsInCount(), "every event read counts, the refused one too");
+            assertEquals(1.0, Meters.count(driver.registry(), "carrycast.events.dead.lettered", "reason", reason));
+            assertEquals(3.0, Meters.count(driver.registry(), "carrycast.events.in"),
+                    "every event read counts, the refused one too");
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.accuracy.AccuracyBoard;
+import io.carrycast.accuracy.ErrorTally;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.LiveModel;
@@ -14,6 +15,9 @@ import io.carrycast.runner.RunnerOptions;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.Forecasts;
+import io.carrycast.testing.Meters;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +69,7 @@ class ChallengerTest {
         assertEquals(FIXTURE.interleavedEvents().size(), alone.live().size());
         assertTrue(beside.challenger().isEmpty());
         assertEquals(FIXTURE.interleavedEvents().size(),
-                beside.driver().metrics().challengerFailureCount("event_missing_feature"), 0.0);
+                Meters.count(beside.driver().registry(), "carrycast.challenger.failures", "kind", "event_missing_feature"), 0.0);
     }
 
     @Test
@@ -77,16 +81,18 @@ class ChallengerTest {
         challenger.close(); // every model call on a closed runner throws IllegalStateException
         List<Forecast> beside;
         CarrycastMetrics metrics;
+        MeterRegistry registry;
         try (ForecastDriver driver = ForecastDriver.open(live, challenger, FIXTURE.directory(), dir.resolve("beside"),
                 SCORING)) {
             driver.send(FIXTURE.interleavedEvents());
             beside = Forecasts.values(driver.forecasts());
             assertTrue(driver.deadLetters().isEmpty());
             metrics = driver.metrics();
+            registry = driver.registry();
         }
 
         assertEquals(alone.live(), beside);
-        assertTrue(metrics.challengerFailureCount("inference") > 0, "model-call failures counted");
+        assertTrue(Meters.count(registry, "carrycast.challenger.failures", "kind", "inference") > 0, "model-call failures counted");
         assertNull(metrics.accuracy().row("fixture-lstm_multi", "2", "load", 1), "nothing of the challenger scored");
     }
 
@@ -106,8 +112,8 @@ class ChallengerTest {
         AccuracyBoard board = run.driver().metrics().accuracy();
         for (String target : List.of("load", "temperature")) {
             for (int step = 1; step <= 3; step++) {
-                AccuracyBoard.Tally champion = board.row("fixture-lstm_multi", "1", target, step).sinceStart();
-                AccuracyBoard.Tally challenger = board.row("fixture-lstm_multi", "2", target, step).sinceStart();
+                ErrorTally champion = board.row("fixture-lstm_multi", "1", target, step).sinceStart();
+                ErrorTally challenger = board.row("fixture-lstm_multi", "2", target, step).sinceStart();
                 assertEquals(champion, challenger, target + " step " + step + ": scored side by side alike");
                 assertTrue(champion.count() > 0);
             }
@@ -118,13 +124,14 @@ class ChallengerTest {
     void shouldRefuseABrokenChallengerBundleAndCountIt() throws IOException {
         Path broken = FIXTURE.copyTo(dir.resolve("garbage"));
         Files.write(broken.resolve("model.onnx"), new byte[] {1, 2, 3});
-        CarrycastMetrics metrics = CarrycastMetrics.detached();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        CarrycastMetrics metrics = new CarrycastMetrics(registry);
         CarrycastConfig config = CarrycastConfig.of(Map.of(
                 CarrycastConfig.MODEL_DIR_CONFIG, FIXTURE.directory().toString(),
                 CarrycastConfig.CHALLENGER_MODEL_DIR_CONFIG, broken.toString(),
                 StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"));
 
         assertNull(ChallengerModel.open(config, metrics));
-        assertEquals(1.0, metrics.challengerFailureCount("bundle"), 0.0);
+        assertEquals(1.0, Meters.count(registry, "carrycast.challenger.failures", "kind", "bundle"), 0.0);
     }
 }

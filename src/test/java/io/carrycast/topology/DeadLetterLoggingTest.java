@@ -10,6 +10,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.Meters;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -94,7 +95,7 @@ class DeadLetterLoggingTest {
             }
             elapsedNanos = System.nanoTime() - started;
             assertEquals(bad, driver.deadLetters().size(), "every event dead-lettered");
-            assertEquals(bad, driver.metrics().deadLetteredCount("not_object"), "and counted");
+            assertEquals(bad, Meters.count(driver.registry(), "carrycast.events.dead.lettered", "reason", "not_object"), "and counted");
         }
 
         long logged = lines.list.stream().filter(line -> line.getFormattedMessage().startsWith("Dead-lettered ")).count();

@@ -27,7 +27,7 @@ class DeadLetterRecordsTest {
     void shouldLeaveARecordThatFitsAsItIs() {
         ProducerRecord<byte[], byte[]> record = record(bytes(100, 'k'), bytes(5_000, 'v'), 2_000);
 
-        assertSame(record, DeadLetterRecords.withLimit(10_000, "max.request.size").fit(record));
+        assertSame(record, DeadLetterRecords.forProducer(Map.of("max.request.size", 10_000)).fit(record));
         assertNull(record.headers().lastHeader(DeadLetterRecords.ORIGINAL_BYTES_HEADER));
     }
 
@@ -36,7 +36,7 @@ class DeadLetterRecordsTest {
         byte[] value = bytes(50_000, 'v');
         ProducerRecord<byte[], byte[]> record = record(bytes(100, 'k'), value, 2_000);
 
-        ProducerRecord<byte[], byte[]> cut = DeadLetterRecords.withLimit(10_000, "max.request.size").fit(record);
+        ProducerRecord<byte[], byte[]> cut = DeadLetterRecords.forProducer(Map.of("max.request.size", 10_000)).fit(record);
 
         assertEquals(10_000, DeadLetterRecords.upperBoundBytes(cut), "as large as the limit allows, no larger");
         assertArrayEquals(Arrays.copyOf(value, cut.value().length), cut.value(), "the value's first bytes");
@@ -54,7 +54,7 @@ class DeadLetterRecordsTest {
         byte[] key = bytes(30_000, 'k');
         ProducerRecord<byte[], byte[]> record = record(key, bytes(100, 'v'), 2_000);
 
-        ProducerRecord<byte[], byte[]> cut = DeadLetterRecords.withLimit(10_000, "max.request.size").fit(record);
+        ProducerRecord<byte[], byte[]> cut = DeadLetterRecords.forProducer(Map.of("max.request.size", 10_000)).fit(record);
 
         assertNull(cut.value());
         assertEquals(10_000, DeadLetterRecords.upperBoundBytes(cut));

@@ -9,6 +9,7 @@ import io.carrycast.forecast.Forecast;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
 import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.Meters;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +37,7 @@ class EventOrderTest {
             ForecastAssertions.assertMatches(fixture.expectedOutputs(KEY).get(2), forecasts.get(2), fixture.card(),
                     fixture.tolerance(), "third event, after the redelivery");
             assertEquals(0, driver.deadLetters().size());
-            assertEquals(1.0, driver.metrics().duplicateCount());
+            assertEquals(1.0, Meters.count(driver.registry(), "carrycast.events.duplicate"));
         }
     }
 

@@ -4,16 +4,19 @@ import static io.carrycast.testing.Forecasts.values;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.forecast.Forecast;
+import io.carrycast.forecast.Forecaster;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.runner.RunnerOptions;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
 import io.carrycast.testing.ForecastDriver;
+import io.carrycast.testing.ModelCalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,6 +110,31 @@ class HotSwapTest {
             ForecastAssertions.assertMatches(fixture.expectedOutputs(KEY).get(1), forecasts.get(1), fixture.card(),
                     fixture.tolerance(), "old model still serving");
             assertNull(forecasts.get(1).stateNote());
+        }
+    }
+
+    @Test
+    void shouldStepTheEventsWaitingForABatchWithTheOldModelAndThenCloseIt() throws IOException {
+        Fixture lstm = Fixture.load("lstm");
+        List<Fixture.Event> firstThree = lstm.events(KEY).subList(0, 3);
+        Map<String, String> batchWaitingAMinute = Map.of("carrycast.batch.max.size", "16",
+                "carrycast.batch.max.wait.ms", "60000");
+        Path modelDir = install(lstm, "1", dir.resolve("model"));
+        try (LiveModel live = LiveModel.open(modelDir, RunnerOptions.defaults(), m -> { });
+             ForecastDriver driver = ForecastDriver.open(live, modelDir, dir.resolve("state"), batchWaitingAMinute)) {
+            Forecaster old = live.current();
+            driver.send(firstThree.subList(0, 2));
+            assertEquals(List.of(), driver.forecastsWithoutWaiting(), "waiting for the batch");
+            install(lstm, "2", modelDir);
+            assertTrue(live.reloadIfChanged());
+            ModelCalls.stepOnce(old.runner());
+
+            driver.send(firstThree.get(2));
+
+            assertEquals(List.of("1", "1"), values(driver.forecastsWithoutWaiting()).stream()
+                    .map(Forecast::modelVersion).toList(), "admitted under version 1, stepped by it");
+            assertThrows(IllegalStateException.class, () -> ModelCalls.stepOnce(old.runner()),
+                    "closed once the processor moved to version 2");
         }
     }
 

@@ -16,6 +16,7 @@ import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
 import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.LateArrivals;
+import io.carrycast.testing.Meters;
 import io.carrycast.testing.SyntheticEvents;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -76,7 +77,7 @@ class LateEventTest {
                 List<Forecast> forecasts = values(driver.forecasts());
 
                 assertEquals(List.of(), driver.deadLetters(), run);
-                assertEquals(LateArrivals.lateCount(arrivals), driver.metrics().correctionCount(), run);
+                assertEquals(LateArrivals.lateCount(arrivals), Meters.count(driver.registry(), "carrycast.corrections.replayed"), run);
                 assertSameForecasts(expected, LateArrivals.latestRevisions(forecasts), fixture, run);
                 Map<String, byte[]> states = contents(driver, ForecastTopology.STATE_STORE);
                 assertSameStates(expectedStates, states, run);
@@ -113,7 +114,7 @@ class LateEventTest {
                     + "(carrycast.lateness.allowed.ms)"), message);
             assertEqualContents(states, contents(driver, ForecastTopology.STATE_STORE), "states and histories");
             assertEquals(60, forecasts);
-            assertEquals(0, driver.metrics().correctionCount());
+            assertEquals(0, Meters.count(driver.registry(), "carrycast.corrections.replayed"));
         }
     }
 
@@ -129,8 +130,8 @@ class LateEventTest {
 
             assertEquals(List.of(), driver.forecasts());
             assertEquals(List.of(), driver.deadLetters());
-            assertEquals(3.0, driver.metrics().duplicateCount());
-            assertEquals(0, driver.metrics().correctionCount());
+            assertEquals(3.0, Meters.count(driver.registry(), "carrycast.events.duplicate"));
+            assertEquals(0, Meters.count(driver.registry(), "carrycast.corrections.replayed"));
         }
     }
 
@@ -158,7 +159,7 @@ class LateEventTest {
             }
             KeyValueStore<String, byte[]> latest = driver.driver().getKeyValueStore(ForecastTopology.LATEST_STORE);
             assertEquals(corrections.get(3), ForecastJson.read(latest.get(key)));
-            assertEquals(1, driver.metrics().correctionCount());
+            assertEquals(1, Meters.count(driver.registry(), "carrycast.corrections.replayed"));
         }
     }
 

@@ -13,7 +13,9 @@ import io.carrycast.forecast.Forecast;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.Forecasts;
+import io.carrycast.testing.Meters;
 import io.carrycast.testing.ReferenceScores;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +43,8 @@ class LiveScoringTest {
     @TempDir
     Path stateDir;
 
-    private record Run(List<Forecast> forecasts, Map<String, Score> scores, AccuracyBoard board) {
+    private record Run(List<Forecast> forecasts, Map<String, Score> scores, AccuracyBoard board,
+                       MeterRegistry registry) {
     }
 
     private Run run(List<Fixture.Event> events, String batch) {
@@ -59,7 +62,7 @@ class LiveScoringTest {
                 assertEquals(score.targetTimeMs(), record.timestamp(), "a score record is stamped with its target time");
                 assertEquals(null, scores.put(ReferenceScores.keyOf(score), score), "scored once: " + score);
             });
-            return new Run(forecasts, scores, driver.metrics().accuracy());
+            return new Run(forecasts, scores, driver.metrics().accuracy(), driver.registry());
         }
     }
 
@@ -99,7 +102,8 @@ class LiveScoringTest {
         // The forecasts made at events 2, 3 and 4 targeted event 5's time at steps 3, 2 and 1.
         for (String target : TARGETS) {
             for (int step = 1; step <= 3; step++) {
-                assertEquals(1.0, run.board().skippedCount(MODEL, "1", target, step), target + " step " + step);
+                assertEquals(1.0, Meters.count(run.registry(), "carrycast.accuracy.skipped", "model", MODEL,
+                        "version", "1", "target", target, "step", String.valueOf(step)), target + " step " + step);
             }
         }
         List<Score> expected = ReferenceScores.of(events, run.forecasts(), TARGETS);

@@ -8,6 +8,7 @@ import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastAssertions;
 import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.Forecasts;
+import io.carrycast.testing.Meters;
 import io.carrycast.testing.SyntheticEvents;
 import java.nio.file.Path;
 import java.util.List;
@@ -103,7 +104,7 @@ class MicroBatchTest {
             assertEquals(events.subList(5, 8).stream().map(Fixture.Event::key).toList(),
                     second.stream().map(TestRecord::key).toList());
             // Three keys interleaved: the first poll's five events make two rounds of distinct keys, the second's one.
-            assertEquals(3, driver.metrics().modelCallCount(),
+            assertEquals(3, Meters.count(driver.registry(), "carrycast.batch.size"),
                     "one model call per round of each poll");
         }
     }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.carrycast.accuracy.AccuracyBoard;
 import io.carrycast.accuracy.Score;
 import io.carrycast.accuracy.ScoreJson;
 import io.carrycast.bundle.ModelCard;
@@ -19,7 +18,9 @@ import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.Forecasts;
 import io.carrycast.testing.LateArrivals;
+import io.carrycast.testing.Meters;
 import io.carrycast.testing.ReferenceScores;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -149,7 +150,7 @@ class ResampleTest {
             byKey = driver.forecasts().stream().collect(Collectors.groupingBy(TestRecord::key, LinkedHashMap::new,
                     Collectors.mapping(TestRecord::value, Collectors.toList())));
             assertEquals(List.of(), driver.deadLetters(), "no event is refused");
-            assertEquals(repeats, driver.metrics().duplicateCount(), 0.0, "each repeat dropped as a redelivery");
+            assertEquals(repeats, Meters.count(driver.registry(), "carrycast.events.duplicate"), 0.0, "each repeat dropped as a redelivery");
         }
         for (String key : fixture.keys()) {
             List<Fixture.ExpectedBucket> expected = fixture.expectedBuckets(key);
@@ -201,7 +202,7 @@ class ResampleTest {
             forecasts = Forecasts.values(driver.forecasts());
             latest = LateArrivals.latestRevisions(forecasts);
             assertEquals(List.of(), driver.deadLetters(), "no event is refused");
-            assertTrue(driver.metrics().correctionCount() >= 10, driver.metrics().correctionCount() + " corrections");
+            assertTrue(Meters.count(driver.registry(), "carrycast.corrections.replayed") >= 10, Meters.count(driver.registry(), "carrycast.corrections.replayed") + " corrections");
             Map<String, byte[]> states = stateRecords(driver);
             assertEquals(expectedStates.keySet(), states.keySet());
             expectedStates.forEach((key, record) -> assertSameState(StateRecord.decode(record).state(),
@@ -254,7 +255,7 @@ class ResampleTest {
         List<String> targets = card.targets().stream().map(t -> t.field()).toList();
         List<Forecast> forecasts;
         Map<String, Score> scores = new TreeMap<>();
-        AccuracyBoard board;
+        MeterRegistry registry;
         try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir, Map.of(
                 CarrycastConfig.BATCH_MAX_SIZE_CONFIG, Integer.toString(maxBatch),
                 CarrycastConfig.SCORING_ENABLED_CONFIG, "true", CarrycastConfig.SCORING_TOPIC_CONFIG, "scores"))) {
@@ -269,7 +270,7 @@ class ResampleTest {
                 Score score = ScoreJson.read(record.value());
                 assertEquals(null, scores.put(ReferenceScores.keyOf(score), score), "scored once: " + score);
             });
-            board = driver.metrics().accuracy();
+            registry = driver.registry();
         }
 
         int expectedScores = 0;
@@ -308,7 +309,9 @@ class ResampleTest {
         for (String target : targets) {
             for (int step = 1; step <= card.horizon(); step++) {
                 assertEquals(expectedSkips.getOrDefault(target + " step " + step, 0).doubleValue(),
-                        board.skippedCount(card.name(), card.version(), target, step), target + " step " + step);
+                        Meters.count(registry, "carrycast.accuracy.skipped", "model", card.name(), "version",
+                                card.version(), "target", target, "step", String.valueOf(step)),
+                        target + " step " + step);
             }
         }
     }

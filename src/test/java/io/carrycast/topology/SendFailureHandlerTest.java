@@ -10,6 +10,8 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.carrycast.metrics.CarrycastMetrics;
+import io.carrycast.testing.Meters;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -33,7 +35,8 @@ import org.junit.jupiter.api.Test;
 class SendFailureHandlerTest {
 
     private final String deadLetterTopic = "dlq-" + UUID.randomUUID();
-    private final CarrycastMetrics metrics = CarrycastMetrics.detached();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final CarrycastMetrics metrics = new CarrycastMetrics(registry);
     private final LoggerContext loggers = new LoggerContext();
     private final Logger logger = loggers.getLogger("dead-letters");
     private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
@@ -68,7 +71,7 @@ class SendFailureHandlerTest {
 
         assertEquals(Result.RESUME, response.result());
         assertTrue(response.deadLetterQueueRecords().isEmpty(), "a failed dead letter never makes another");
-        assertEquals(1.0, metrics.droppedCount(deadLetterTopic));
+        assertEquals(1.0, Meters.count(registry, "carrycast.records.dropped", "topic", deadLetterTopic));
         assertEquals(1, lines.list.size());
         assertEquals(Level.ERROR, lines.list.get(0).getLevel());
         assertEquals("Dead letter of events-0@17 key=sensor-a reason=too_large not written to " + deadLetterTopic
@@ -86,7 +89,7 @@ class SendFailureHandlerTest {
             assertEquals(Result.RESUME, response.result(), error.toString());
             assertTrue(response.deadLetterQueueRecords().isEmpty());
         }
-        assertEquals(2.0, metrics.droppedCount(deadLetterTopic));
+        assertEquals(2.0, Meters.count(registry, "carrycast.records.dropped", "topic", deadLetterTopic));
     }
 
     @Test
@@ -98,7 +101,7 @@ class SendFailureHandlerTest {
 
         assertEquals(Result.RESUME, response.result());
         assertTrue(response.deadLetterQueueRecords().isEmpty());
-        assertEquals(1.0, metrics.droppedCount("forecasts"));
+        assertEquals(1.0, Meters.count(registry, "carrycast.records.dropped", "topic", "forecasts"));
         assertEquals("Record key=sensor-b not written to forecasts: RecordTooLargeException: too large; skipped (counted "
                 + "in carrycast_records_dropped_total)", lines.list.get(0).getFormattedMessage());
     }
@@ -113,7 +116,7 @@ class SendFailureHandlerTest {
         assertEquals(Result.FAIL, handler.handleError(context, forecast,
                 new TopicAuthorizationException("Not authorized")).result());
         assertEquals(Result.RETRY, handler.handleError(context, forecast, new TimeoutException("slow")).result());
-        assertEquals(0.0, metrics.droppedCount("forecasts"));
+        assertEquals(0.0, Meters.count(registry, "carrycast.records.dropped", "topic", "forecasts"));
     }
 
     private ProducerRecord<byte[], byte[]> deadLetter(String topic, int partition, long offset, String key, String reason) {

@@ -45,16 +45,6 @@ public final class RocksDbMemory implements AutoCloseable {
         this.writeBufferManager = new WriteBufferManager((long) (capacityBytes * MEMTABLE_SHARE), cache);
     }
 
-    public long capacityBytes() {
-        return capacityBytes;
-    }
-
-    /** Bytes held in the shared cache now: cached blocks plus the memtables charged to it. */
-    public long usedBytes() {
-        checkOpen();
-        return cache.getUsage();
-    }
-
     /**
      * Points one store's options at the shared cache and write-buffer manager. Works on the table config
      * Kafka Streams put into the options (replacing it would hide the cache from Kafka Streams' metrics).

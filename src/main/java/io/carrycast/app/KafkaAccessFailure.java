@@ -1,5 +1,6 @@
-package io.carrycast;
+package io.carrycast.app;
 
+import io.carrycast.CarrycastException;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.config.RequiredAcls;
 import java.security.cert.CertPathBuilderException;

@@ -1,4 +1,4 @@
-package io.carrycast.broker;
+package io.carrycast.cluster;
 
 import io.carrycast.CarrycastException;
 import java.io.IOException;

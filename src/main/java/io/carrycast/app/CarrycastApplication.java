@@ -1,16 +1,17 @@
-package io.carrycast;
+package io.carrycast.app;
 
-import io.carrycast.broker.ClusterProbe;
-import io.carrycast.broker.TopicSetup;
+import io.carrycast.CarrycastException;
 import io.carrycast.bundle.ModelCard;
+import io.carrycast.cluster.ClusterProbe;
+import io.carrycast.cluster.TopicSetup;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.http.HttpAccess;
 import io.carrycast.http.HttpEndpoint;
 import io.carrycast.metrics.CarrycastMetrics;
-import io.carrycast.topology.DeadLetterFailures;
 import io.carrycast.state.rocksdb.RocksDbMemory;
 import io.carrycast.topology.ChallengerModel;
+import io.carrycast.topology.DeadLetterFailures;
 import io.carrycast.topology.DeliveredInput;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.core.instrument.Gauge;
@@ -135,7 +136,7 @@ public final class CarrycastApplication implements AutoCloseable {
             Gauge.builder("carrycast.keys.in.state", streams, CarrycastApplication::keysInState)
                     .description("Keys with state in this instance's active tasks (RocksDB estimate)").register(registry);
             if (endpoint != null) {
-                endpoint.attach(streams, self);
+                endpoint.attach(streams, ForecastTopology.LATEST_STORE, self);
                 if (config.scoringEnabled()) {
                     endpoint.attachAccuracy(metrics.accuracy());
                 }

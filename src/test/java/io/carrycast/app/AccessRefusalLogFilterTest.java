@@ -1,4 +1,4 @@
-package io.carrycast.broker;
+package io.carrycast.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -58,7 +58,7 @@ class AccessRefusalLogFilterTest {
     void shouldLetOtherKafkaErrorsAndCarrycastsOwnLinesThrough() {
         assertEquals(FilterReply.NEUTRAL, filter.decide(event(COLLECTOR, Level.ERROR, "Error encountered sending record",
                 new TimeoutException("Expiring 3 record(s)"))));
-        assertEquals(FilterReply.NEUTRAL, filter.decide(event("io.carrycast.CarrycastApplication", Level.ERROR,
+        assertEquals(FilterReply.NEUTRAL, filter.decide(event("io.carrycast.app.CarrycastApplication", Level.ERROR,
                 "Not authorized to access topics", new TopicAuthorizationException("Not authorized to access topics"))));
     }
 

@@ -1,4 +1,4 @@
-package io.carrycast.broker;
+package io.carrycast.app;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -7,7 +7,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.filter.Filter;
 import ch.qos.logback.core.spi.FilterReply;
-import io.carrycast.KafkaAccessFailure;
 import java.util.List;
 
 /**

@@ -1,4 +1,4 @@
-package io.carrycast;
+package io.carrycast.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
