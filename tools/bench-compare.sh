@@ -166,8 +166,8 @@ if $listed; then
   for side in before after; do
     other=$([[ $side == before ]] && echo after || echo before)
     lacks=$(missing "$tmp/scenarios-$other" "$tmp/scenarios-$side")
-    [[ -z $lacks ]] || die "the $side revision (${name[$side]}) lacks scenario(s) that only=$only selects in the" \
-      "$other: $(paste -sd, <<<"$lacks" | sed 's/,/, /g')"
+    [[ -z $lacks ]] || die "the $side revision (${name[$side]}) lacks what only=$only selects in the $other" \
+      "revision (${name[$other]}): $(paste -sd, <<<"$lacks" | sed 's/,/, /g')"
   done
   cp "$tmp/scenarios-before" "$tmp/expected"
 fi
