@@ -41,7 +41,9 @@ resolve() {
 before_rev=$1
 after_rev=$2
 shift 2
-declare -A sha=([before]=$(resolve "$before_rev") [after]=$(resolve "$after_rev"))
+before_sha=$(resolve "$before_rev")
+after_sha=$(resolve "$after_rev")
+declare -A sha=([before]=$before_sha [after]=$after_sha)
 declare -A name=([before]=$before_rev [after]=$after_rev)
 
 runs=3
