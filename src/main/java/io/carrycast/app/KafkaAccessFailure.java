@@ -100,10 +100,10 @@ public final class KafkaAccessFailure extends CarrycastException {
                     List.of(AclOperation.WRITE)));
         } else if (error instanceof ClusterAuthorizationException) {
             return Optional.of("Kafka denied " + principal + " a cluster operation (" + error.getMessage()
-                    + "); the README's Security section lists the ACLs carrycast needs");
+                    + "); docs/security.md lists the ACLs carrycast needs");
         } else if (error instanceof AuthorizationException || error instanceof AuthenticationException) {
             return Optional.of("Kafka refused access: " + error.getMessage()
-                    + "; the README's Security section lists the settings and ACLs carrycast needs");
+                    + "; docs/security.md lists the settings and ACLs carrycast needs");
         }
         return Optional.empty();
     }

@@ -27,7 +27,7 @@ final class BrokerCommand implements Callable<Integer> {
     int partitions;
 
     @Option(names = "--secure", paramLabel = "DIR", description = "Require SASL_SSL with SCRAM-SHA-512 and enforce ACLs; "
-            + "write the trust store and the settings of user 'carrycast' to DIR (README: Security).")
+            + "write the trust store and the settings of user 'carrycast' to DIR (docs/security.md).")
     Path secureDir;
 
     @Option(names = "--grant", paramLabel = "FILE", defaultValue = "config/carrycast.properties",

@@ -405,16 +405,16 @@ public final class CarrycastConfig extends AbstractConfig {
      * Batch size of the application's producer unless the user sets {@code batch.size} or
      * {@code producer.batch.size}. Each event sends a forecast and (once its key's state leaves the cache) a
      * state changelog record; Kafka's 16 KB batches made the broker handle many small batches, and 256 KB
-     * raised exactly-once throughput by 6-30 % (BENCHMARKS.md, "Levers"). A batch is filled up to this size per
-     * partition written to, inside {@code buffer.memory} (32 MB).
+     * raised exactly-once throughput by 6-30 % (docs/benchmarks-history.md, "Levers"). A batch is filled up to
+     * this size per partition written to, inside {@code buffer.memory} (32 MB).
      */
     public static final int PRODUCER_BATCH_BYTES = 256 * 1024;
 
     /**
      * How long the application's producer waits for a batch to fill unless the user sets {@code linger.ms}
      * or {@code producer.linger.ms}. Kafka Streams raises the producer's linger to 100 ms, which at light
-     * load made every forecast wait up to 100 ms before it was sent (BENCHMARKS.md, "Latency"); under full
-     * load batches fill by size long before 5 ms, so throughput does not depend on it.
+     * load made every forecast wait up to 100 ms before it was sent (docs/benchmarks-history.md, section 6);
+     * under full load batches fill by size long before 5 ms, so throughput does not depend on it.
      */
     public static final int PRODUCER_LINGER_MS = 5;
 
@@ -423,10 +423,10 @@ public final class CarrycastConfig extends AbstractConfig {
      * deserialization handler that logs and continues, processing errors from every node to the dead-letter
      * topic, {@link #PRODUCER_BATCH_BYTES}, {@link #PRODUCER_LINGER_MS}, one stream thread per CPU the JVM sees
      * rather than Kafka's one per instance: the model calls and the state store run on the stream threads, and
-     * one thread used one core of two (BENCHMARKS.md, "Levers"), and {@link BoundedMemoryConfigSetter} as the
-     * RocksDB config setter when {@link #boundsRocksDbMemory()}: it needs the instance's
-     * {@link io.carrycast.state.rocksdb.RocksDbMemory} in the properties under its {@code CONFIG_KEY}). The
-     * topology adds its exception handlers ({@code ForecastTopology.streamsProperties}).
+     * one thread used one core of two (docs/benchmarks-history.md, "Levers"), and
+     * {@link BoundedMemoryConfigSetter} as the RocksDB config setter when {@link #boundsRocksDbMemory()}: it
+     * needs the instance's {@link io.carrycast.state.rocksdb.RocksDbMemory} in the properties under its
+     * {@code CONFIG_KEY}). The topology adds its exception handlers ({@code ForecastTopology.streamsProperties}).
      */
     public Properties streamsProperties() {
         Properties properties = new Properties();
@@ -648,7 +648,7 @@ public final class CarrycastConfig extends AbstractConfig {
         return getString(CHALLENGER_OUTPUT_TOPIC_CONFIG);
     }
 
-    /** The settings table for the README, generated from the definitions. */
+    /** The settings table of docs/configuration.md, generated from the definitions. */
     public static String markdownTable() {
         StringBuilder table = new StringBuilder("| setting | type | default | description |\n|---|---|---|---|\n");
         for (ConfigDef.ConfigKey key : new TreeMap<>(DEFINITION.configKeys()).values()) {
