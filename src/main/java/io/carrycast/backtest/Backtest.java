@@ -2,9 +2,11 @@ package io.carrycast.backtest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.carrycast.accuracy.ActualsReader;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
-import io.carrycast.config.CarrycastConfig;
+import io.carrycast.engine.MapBucketStore;
+import io.carrycast.engine.OpenBucketIndex;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.FeatureExtractor;
@@ -12,22 +14,21 @@ import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.Forecaster;
 import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.InvalidEventException.Reason;
+import io.carrycast.forecast.KeyStep;
 import io.carrycast.forecast.LateEvents;
 import io.carrycast.forecast.Resampler;
 import io.carrycast.state.FeatureWindow;
 import io.carrycast.state.KeyHistory;
 import io.carrycast.state.KeyState;
 import io.carrycast.state.OpenBucket;
+import io.carrycast.state.PendingEvent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
@@ -55,7 +56,8 @@ public final class Backtest {
     private final EventReader reader;
     private final String keyField;
     private final FeatureExtractor extractor;
-    private final Admission admission;
+    private final KeyStep keyStep;
+    private final ActualsReader actuals;
     private final Map<String, KeyState> states = new HashMap<>();
     private final Map<String, FeatureWindow> windows = new HashMap<>();
     /** Null when late events are refused. */
@@ -64,15 +66,13 @@ public final class Backtest {
     /** Null when the card steps once per event. */
     private final Resampler resampler;
     private final long resampleGraceMs;
-    private final Map<String, OpenBucket> buckets = new HashMap<>();
-    /** The open buckets' keys by end time, as the stream's index orders them. */
-    private final TreeMap<Long, TreeSet<String>> openByEnd = new TreeMap<>();
+    private final OpenBucketIndex buckets = new OpenBucketIndex(new MapBucketStore());
     private long streamTimeMs = Long.MIN_VALUE;
 
-    /** A backtest with the default resampling grace ({@code carrycast.resample.grace.ms}). */
+    /** A backtest with the default resampling grace ({@link Resampler#DEFAULT_GRACE_MS}). */
     public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule) {
         this(forecaster, reader, keyField, gapRule, LateEvents.Bound.NONE,
-                Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT));
+                Duration.ofMillis(Resampler.DEFAULT_GRACE_MS));
     }
 
     /**
@@ -85,8 +85,10 @@ public final class Backtest {
         this.reader = reader;
         this.keyField = keyField;
         this.extractor = new FeatureExtractor(forecaster.card());
-        this.admission = Admission.forModel(forecaster, gapRule);
+        Admission admission = Admission.forModel(forecaster, gapRule);
         this.resampler = Resampler.forCard(forecaster.card(), extractor, lateness);
+        this.keyStep = new KeyStep(forecaster, admission, resampler);
+        this.actuals = ActualsReader.forCard(forecaster.card());
         this.resampleGraceMs = resampleGrace.toMillis();
         this.lateEvents = LateEvents.forModel(forecaster, admission, lateness, resampler);
     }
@@ -120,7 +122,6 @@ public final class Backtest {
     }
 
     public Result run(List<ObjectNode> events, Evaluation evaluation, Consumer<Forecast> sink) {
-        ModelCard card = forecaster.card();
         int forecasts = 0;
         int redeliveries = 0;
         Map<Reason, Integer> refusedByReason = new EnumMap<>(Reason.class);
@@ -132,7 +133,8 @@ public final class Backtest {
                 key = EventReader.keyField(event, keyField);
                 long time = reader.eventTime(event, 0L);
                 if (resampler != null) {
-                    Resampler.Added added = resampler.add(key, buckets.get(key), time, extractor.fieldValues(event));
+                    OpenBucket stored = buckets.get(key);
+                    Resampler.Added added = resampler.add(key, stored, time, extractor.fieldValues(event));
                     if (added.redelivery()) {
                         redeliveries++;
                         continue;
@@ -142,7 +144,7 @@ public final class Backtest {
                                 histories.get(key), added.revision()), evaluation, sink);
                     }
                     forecasts += stepBuckets(key, added.steps(), evaluation, sink);
-                    keepBucket(key, added.bucket());
+                    buckets.put(key, stored, added.bucket());
                     streamTimeMs = Math.max(streamTimeMs, time);
                     forecasts += stepEndedBuckets(evaluation, sink);
                     continue;
@@ -158,32 +160,18 @@ public final class Backtest {
                         redeliveries++;
                         continue;
                     }
-                    evaluation.addActual(key, time, targetValues(card, event));
+                    evaluation.addActual(key, time, actuals.read(event).observed());
                     forecasts += apply(key, correction, evaluation, sink);
                     continue;
                 }
-                Admission.Decision decision = admission.admit(key, time, features,
-                        Admission.LastAccepted.stepped(state), () -> window);
-                if (decision.redelivery()) {
+                KeyStep.Stepped stepped = keyStep.stepAlone(key, time, features, state, window,
+                        PendingEvent.NOT_A_BUCKET, 0);
+                if (stepped == null) {
                     redeliveries++;
                     continue;
                 }
-                evaluation.addActual(key, time, targetValues(card, event));
-                Forecaster.Request request = new Forecaster.Request(key, time, features, state, window,
-                        decision.preparation());
-                Forecaster.Outcome outcome = forecaster.process(List.of(request)).get(0);
-                states.put(key, outcome.state());
-                if (lateEvents != null) {
-                    histories.put(key, lateEvents.record(histories.get(key), request, outcome));
-                }
-                if (outcome.window() != null) {
-                    windows.put(key, outcome.window());
-                }
-                if (outcome.forecast() != null) {
-                    evaluation.addForecast(outcome.forecast());
-                    sink.accept(outcome.forecast());
-                    forecasts++;
-                }
+                evaluation.addActual(key, time, actuals.read(event).observed());
+                forecasts += keep(key, stepped, evaluation, sink);
             } catch (InvalidEventException e) {
                 refusedByReason.merge(e.reason(), 1, Integer::sum);
                 if (firstRefusals.size() < REFUSALS_KEPT) {
@@ -199,30 +187,12 @@ public final class Backtest {
                 List.copyOf(firstRefusals));
     }
 
-    private void keepBucket(String key, OpenBucket bucket) {
-        OpenBucket before = buckets.put(key, bucket);
-        if (before != null && before.isOpen()) {
-            TreeSet<String> keys = openByEnd.get(before.openEndMs());
-            keys.remove(key);
-            if (keys.isEmpty()) {
-                openByEnd.remove(before.openEndMs());
-            }
-        }
-        if (bucket.isOpen()) {
-            openByEnd.computeIfAbsent(bucket.openEndMs(), end -> new TreeSet<>()).add(key);
-        }
-    }
-
     /** Steps the open buckets stream time has passed by the grace, in the order they end, then by key. */
     private int stepEndedBuckets(Evaluation evaluation, Consumer<Forecast> sink) {
         long endedBy = streamTimeMs == Long.MAX_VALUE ? Long.MAX_VALUE : streamTimeMs - resampleGraceMs;
         int made = 0;
-        while (!openByEnd.isEmpty() && openByEnd.firstKey() <= endedBy) {
-            for (String key : List.copyOf(openByEnd.firstEntry().getValue())) {
-                Resampler.Closed closed = resampler.close(buckets.get(key));
-                keepBucket(key, closed.bucket());
-                made += stepBuckets(key, closed.steps(), evaluation, sink);
-            }
+        for (Map.Entry<String, List<Resampler.Step>> closed : buckets.closeEndedBy(endedBy, resampler).entrySet()) {
+            made += stepBuckets(closed.getKey(), closed.getValue(), evaluation, sink);
         }
         return made;
     }
@@ -240,7 +210,7 @@ public final class Backtest {
         for (int i = 0; i < correction.forecasts().size(); i++) {
             Forecast forecast = correction.forecasts().get(i);
             if (!correction.buckets().isEmpty()) {
-                evaluation.addActual(key, forecast.eventTimeMs(), bucketTargetValues(correction.buckets().get(i)));
+                evaluation.addActual(key, forecast.eventTimeMs(), actuals.read(resampler, correction.buckets().get(i)).observed());
             }
             evaluation.addForecast(forecast);
             sink.accept(forecast);
@@ -252,58 +222,35 @@ public final class Backtest {
     private int stepBuckets(String key, List<Resampler.Step> steps, Evaluation evaluation, Consumer<Forecast> sink) {
         int made = 0;
         for (Resampler.Step step : steps) {
-            KeyState state = states.get(key);
-            FeatureWindow window = windows.get(key);
-            Admission.Decision decision = admission.admit(key, step.startMs(), step.features(),
-                    Admission.LastAccepted.stepped(state), () -> window);
-            if (decision.redelivery()) {
+            KeyStep.Stepped stepped = keyStep.stepAlone(key, step.startMs(), step.features(), states.get(key),
+                    windows.get(key), step.events(), step.filledBefore());
+            if (stepped == null) {
                 continue;
             }
-            Forecaster.Request request = new Forecaster.Request(key, step.startMs(), step.features(), state, window,
-                    decision.preparation());
-            Forecaster.Outcome outcome = forecaster.process(List.of(request)).get(0);
-            states.put(key, outcome.state());
-            if (outcome.window() != null) {
-                windows.put(key, outcome.window());
+            if (stepped.published() != null) {
+                evaluation.addActual(key, step.startMs(), actuals.read(resampler, step).observed());
             }
-            boolean published = !step.isFill() && outcome.forecast() != null;
-            if (lateEvents != null) {
-                histories.put(key, lateEvents.record(histories.get(key), request, outcome, published));
-            }
-            if (!published) {
-                continue;
-            }
-            evaluation.addActual(key, step.startMs(), bucketTargetValues(step));
-            Forecast forecast = resampler.bucketForecast(outcome.forecast(), step.events(), step.filledBefore());
-            evaluation.addForecast(forecast);
-            sink.accept(forecast);
-            made++;
+            made += keep(key, stepped, evaluation, sink);
         }
         return made;
     }
 
-    private Map<String, Double> bucketTargetValues(Resampler.Step step) {
-        Map<String, Double> values = new LinkedHashMap<>();
-        for (TargetSpec target : forecaster.card().targets()) {
-            double value = resampler.valueOf(step, target.field());
-            if (!Double.isNaN(value)) {
-                values.put(target.field(), value);
-            }
+    /** Keeps a step's state, window and history and publishes its forecast, as the stream does; returns 1 or 0. */
+    private int keep(String key, KeyStep.Stepped stepped, Evaluation evaluation, Consumer<Forecast> sink) {
+        Forecaster.Outcome outcome = stepped.outcome();
+        states.put(key, outcome.state());
+        if (outcome.window() != null) {
+            windows.put(key, outcome.window());
         }
-        return values;
-    }
-
-    /** The event's target field values, for scoring; missing ones are left out. */
-    public static Map<String, Double> targetValues(ModelCard card, ObjectNode event) {
-        Map<String, Double> values = new LinkedHashMap<>();
-        for (TargetSpec target : card.targets()) {
-            try {
-                values.put(target.field(), FeatureExtractor.number(event, target.field()));
-            } catch (InvalidEventException notObserved) {
-                // An event without the target still forecasts; it just cannot score one.
-            }
+        if (lateEvents != null) {
+            histories.put(key, lateEvents.record(histories.get(key), stepped));
         }
-        return values;
+        if (stepped.published() == null) {
+            return 0;
+        }
+        evaluation.addForecast(stepped.published());
+        sink.accept(stepped.published());
+        return 1;
     }
 
     /** The card's target fields that no event carries a value in: no score can be computed for them. */

@@ -1,7 +1,8 @@
 package io.carrycast.topology;
 
+import io.carrycast.accuracy.ActualsReader;
 import io.carrycast.accuracy.Scorer;
-import io.carrycast.config.CarrycastConfig;
+import io.carrycast.engine.OpenBucketIndex;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.FeatureExtractor;
@@ -10,6 +11,7 @@ import io.carrycast.forecast.ForecastJson;
 import io.carrycast.forecast.Forecaster;
 import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.InvalidEventException.Reason;
+import io.carrycast.forecast.KeyStep;
 import io.carrycast.forecast.LateEvents;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.forecast.Resampler;
@@ -63,7 +65,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * As the challenger (a {@link ChallengerGuard} in the settings), nothing the processor throws leaves it.
  *
  * <p>A card with a resample block steps cadence buckets instead of events ({@link Resampler}): each event goes
- * into its key's open bucket ({@link OpenBuckets}), and a bucket is stepped when the key's next event falls into
+ * into its key's open bucket ({@link OpenBucketIndex}), and a bucket is stepped when the key's next event falls into
  * a later one (the closed bucket then waits in the micro-batch like an event), or, by a stream-time punctuation,
  * once the partition's stream time has passed its end by the grace; the buckets that punctuation closes are
  * stepped together, one model call per round of distinct keys. With an allowed lateness, a late event for a
@@ -83,11 +85,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * @param forwardScores whether score records are forwarded (to the scores topic)
      * @param guard        null for the live model; for the challenger, what keeps its failures to itself
      * @param lightLoadCommitInterval how often a task at a light load requests a commit; zero: never
+     * @param lightLoadRecords        most records a task may process in that interval and still be at a light load
      */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule,
                     boolean keepLatest, LateEvents.Bound lateness, Duration resampleGrace, StoreNames stores,
                     Scorer.Sink scoring, boolean forwardScores, ChallengerGuard guard,
-                    Duration lightLoadCommitInterval) {
+                    Duration lightLoadCommitInterval, int lightLoadRecords) {
     }
 
     /** How often, in stream time, the open-bucket index is checked for buckets the grace has passed. */
@@ -101,7 +104,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private FeatureExtractor extractor;
     /** The fields an event is read for: the served model's features, the timestamp field and, when scoring, the targets. */
     private EventReader.Fields eventFields;
-    private Admission admission;
+    private KeyStep keyStep;
     /** Null when late events are refused (no allowed lateness). */
     private LateEvents lateEvents;
     /** Null when the served card steps once per event. */
@@ -109,7 +112,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     /** When a waiting forecast's steps are due: the served card's buckets, or its cadence. */
     private Scorer.TargetTimes targetTimes = Scorer.TargetTimes.EVERY_CADENCE;
     /** Null when the topology was built for a card that steps once per event. */
-    private OpenBuckets openBuckets;
+    private OpenBucketIndex openBuckets;
     /** A resampling model this instance cannot serve (no bucket stores), once its refusal is logged. */
     private Forecaster refusedSwap;
     private ProcessorContext<String, byte[]> context;
@@ -119,7 +122,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private LiveScoring scoring;
     /** The target fields' slots in {@link #eventFields}, read as actuals when scoring. */
     private int[] targetSlots;
-    private List<String> targetFields;
+    private ActualsReader actualsReader;
     /** The target values of admitted events not yet stepped, for scoring; an event reloaded after a restart has none. */
     private final Map<PendingEvent, Scorer.Actuals> actualsAtAccept = new IdentityHashMap<>();
     /** Null when each event is stepped as it arrives. */
@@ -157,8 +160,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             this.commitIntervalStartMs = context.currentSystemTimeMs();
         }
         if (live.current().card().resamples()) {
-            openBuckets = new OpenBuckets(context.getStateStore(settings.stores().bucket()),
-                    context.getStateStore(settings.stores().bucketDue()));
+            openBuckets = new OpenBucketIndex(new BucketStores(context.getStateStore(settings.stores().bucket()),
+                    context.getStateStore(settings.stores().bucketDue())));
             context.schedule(BUCKET_CHECK_INTERVAL, PunctuationType.STREAM_TIME,
                     streamTime -> guarded(() -> stepEndedBuckets(streamTime)));
         }
@@ -218,7 +221,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         recordsInCommitInterval++;
         long now = context.currentSystemTimeMs();
         if (now - commitIntervalStartMs >= lightLoadCommitMs) {
-            if (recordsInCommitInterval <= CarrycastConfig.LIGHT_LOAD_RECORDS) {
+            if (recordsInCommitInterval <= settings.lightLoadRecords()) {
                 context.commit();
             }
             commitIntervalStartMs = now;
@@ -329,7 +332,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         extractor = new FeatureExtractor(next.card());
         List<String> fields = new ArrayList<>(extractor.fieldNames());
         if (settings.scoring() != null) {
-            targetFields = LiveScoring.targetFields(next.card());
+            List<String> targetFields = LiveScoring.targetFields(next.card());
+            actualsReader = new ActualsReader(targetFields);
             targetSlots = new int[targetFields.size()];
             for (int t = 0; t < targetSlots.length; t++) {
                 if (!fields.contains(targetFields.get(t))) {
@@ -339,8 +343,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             }
         }
         eventFields = settings.reader().fields(fields, null);
-        admission = Admission.forModel(next, settings.gapRule());
+        Admission admission = Admission.forModel(next, settings.gapRule());
         resampler = Resampler.forCard(next.card(), extractor, settings.lateness());
+        keyStep = new KeyStep(next, admission, resampler);
         lateEvents = LateEvents.forModel(next, admission, settings.lateness(), resampler);
         Resampler buckets = resampler;
         targetTimes = buckets == null ? Scorer.TargetTimes.EVERY_CADENCE
@@ -380,9 +385,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         for (Resampler.Step step : steps) {
             PendingEvent waiting = pending.lastOf(key);
             KeyState state = waiting == null ? storedState(key) : null;
-            Admission.Decision decision = admission.admit(key, step.startMs(), step.features(), waiting != null
-                    ? Admission.LastAccepted.waiting(waiting.eventTimeMs(), waiting.features())
-                    : Admission.LastAccepted.stepped(state), () -> storedWindow(key));
+            Admission.Decision decision = keyStep.admit(key, step.startMs(), step.features(), waiting, state,
+                    () -> storedWindow(key));
             if (decision.redelivery()) {
                 metrics.duplicate();
                 continue;
@@ -449,8 +453,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private PendingEvent admitBucket(String key, Resampler.Step bucket, boolean skipRefused) {
         try {
             KeyState state = storedState(key);
-            Admission.Decision decision = admission.admit(key, bucket.startMs(), bucket.features(),
-                    Admission.LastAccepted.stepped(state), () -> storedWindow(key));
+            Admission.Decision decision = keyStep.admit(key, bucket.startMs(), bucket.features(), null, state,
+                    () -> storedWindow(key));
             if (decision.redelivery()) {
                 metrics.duplicate();
                 return null;
@@ -476,11 +480,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (scoring == null || step.isFill()) {
             return;
         }
-        double[] values = new double[targetFields.size()];
-        for (int t = 0; t < values.length; t++) {
-            values[t] = resampler.valueOf(step, targetFields.get(t));
-        }
-        actualsAtAccept.put(event, new Scorer.Actuals(targetFields, values));
+        actualsAtAccept.put(event, actualsReader.read(resampler, step));
     }
 
     /**
@@ -502,9 +502,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             correct(key, eventTime, features);
             return null;
         }
-        Admission.Decision decision = admission.admit(key, eventTime, features, waiting != null
-                ? Admission.LastAccepted.waiting(waiting.eventTimeMs(), waiting.features())
-                : Admission.LastAccepted.stepped(state), () -> storedWindow(key));
+        Admission.Decision decision = keyStep.admit(key, eventTime, features, waiting, state,
+                () -> storedWindow(key));
         if (decision.redelivery()) {
             metrics.duplicate();
             return null;
@@ -515,27 +514,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         PendingEvent accepted = new PendingEvent(pending == null ? 0 : pending.nextSequence(), key, eventTime,
                 features, decision.preparation(), previousTime(waiting, state));
         if (scoring != null) {
-            actualsAtAccept.put(accepted, actuals(event));
+            actualsAtAccept.put(accepted, actualsReader.read(event, targetSlots));
         }
         return accepted;
-    }
-
-    /** The event's target values; NaN for a target the event has no finite number for. */
-    private Scorer.Actuals actuals(EventReader.Values event) {
-        double[] values = new double[targetSlots.length];
-        for (int t = 0; t < values.length; t++) {
-            int slot = targetSlots[t];
-            if (event.isNumber(slot)) {
-                values[t] = event.number(slot);
-            } else {
-                try {
-                    values[t] = FeatureExtractor.finiteNumber(event.node(slot), targetFields.get(t));
-                } catch (InvalidEventException notANumber) {
-                    values[t] = Double.NaN;
-                }
-            }
-        }
-        return new Scorer.Actuals(targetFields, values);
     }
 
     /**
@@ -643,7 +624,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             return;
         }
         long started = System.nanoTime();
-        List<Forecaster.Outcome> outcomes = model.process(requests);
+        List<Forecaster.Outcome> outcomes = keyStep.process(requests);
         metrics.modelCall(events.size(), System.nanoTime() - started);
         store(events, requests, outcomes, before, actuals);
     }
@@ -668,7 +649,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             if (event.preparation() != StatePreparation.CONTINUE) {
                 metrics.stateRebuilt(event.preparation());
             }
-            Forecast forecast = event.isBucket() ? asBucket(event, outcome.forecast()) : outcome.forecast();
+            Forecast forecast = keyStep.published(outcome.forecast(), event.bucketEvents(), event.filledBefore());
             if (forecast != null) {
                 // Written once: the same JSON goes to the output topic and to the latest-forecast store.
                 byte[] json = ForecastJson.write(forecast);
@@ -681,7 +662,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             KeyHistory history = lateEvents == null ? null
                     : lateEvents.record(before.get(i).history(), requests.get(i), outcome, forecast != null);
             byte[] waiting = scoring == null ? null : scoring.afterStep(event.key(), before.get(i).waiting(),
-                    event.eventTimeMs(), actuals.get(i), outcome.forecast(), model.card(), targetTimes, targetFields);
+                    event.eventTimeMs(), actuals.get(i), outcome.forecast(), model.card(), targetTimes, actualsReader.targets());
             states.add(KeyValue.pair(event.key(), new StateRecord(outcome.state(), outcome.window(), history, waiting)
                     .encode()));
         }
@@ -689,14 +670,6 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (!latest.isEmpty()) {
             latestStore.putAll(latest);
         }
-    }
-
-    /** A resampled bucket's forecast says what the bucket held; a filled empty bucket gives none. */
-    private Forecast asBucket(PendingEvent event, Forecast forecast) {
-        if (forecast == null || event.bucketEvents() == 0) {
-            return null;
-        }
-        return resampler.bucketForecast(forecast, event.bucketEvents(), event.filledBefore());
     }
 
     private KeyState storedState(String key) {
