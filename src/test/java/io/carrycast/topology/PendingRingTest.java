@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.carrycast.engine.ForecastEngine.Admitted;
 import io.carrycast.state.PendingEvent;
 import io.carrycast.state.StatePreparation;
 import java.nio.ByteBuffer;
@@ -31,13 +32,13 @@ class PendingRingTest {
         store.init(context.getStateStoreContext(), store);
     }
 
-    private static PendingEvent event(long sequence, String key, long timeMs) {
+    private static Admitted event(long sequence, String key, long timeMs) {
         return event(sequence, key, timeMs, PendingEvent.PREVIOUS_UNKNOWN);
     }
 
-    private static PendingEvent event(long sequence, String key, long timeMs, long previousTimeMs) {
-        return new PendingEvent(sequence, key, timeMs, new float[] {timeMs, -timeMs}, StatePreparation.CONTINUE,
-                previousTimeMs);
+    private static Admitted event(long sequence, String key, long timeMs, long previousTimeMs) {
+        return Admitted.of(new PendingEvent(sequence, key, timeMs, new float[] {timeMs, -timeMs},
+                StatePreparation.CONTINUE, previousTimeMs));
     }
 
     private static void addNext(PendingRing ring, String key, long timeMs) {
@@ -170,7 +171,8 @@ class PendingRingTest {
         return keys;
     }
 
-    private static List<List<Long>> sequences(List<List<PendingEvent>> rounds) {
-        return rounds.stream().map(round -> round.stream().map(PendingEvent::sequence).toList()).toList();
+    private static List<List<Long>> sequences(List<List<Admitted>> rounds) {
+        return rounds.stream().map(round -> round.stream().map(admitted -> admitted.event().sequence()).toList())
+                .toList();
     }
 }
