@@ -8,21 +8,20 @@ import java.util.function.Supplier;
 
 /**
  * One key's step, as every caller takes it: an event (or a resampled bucket) is admitted against the key's last
- * accepted one ({@link Admission}), stepped by the {@link Forecaster}, and published as its bucket's forecast when
- * resampled (a filled empty bucket publishes none); the key's history for late events then holds it
- * ({@link LateEvents#record(io.carrycast.state.KeyHistory, Stepped)}). The stream processor steps admitted events of
- * many keys with one model call ({@link #process}); the backtest and the late-event replay step one key's event on
- * its own ({@link #stepAlone}). Holds no per-key data.
+ * accepted one ({@link #admit}, the one place the {@link Admission} rules are asked), stepped by the
+ * {@link Forecaster}, and published as its bucket's forecast when resampled (a filled empty bucket publishes none).
+ * The engine ({@code io.carrycast.engine.ForecastEngine}) steps admitted events of many keys with one model call
+ * ({@link #process}) and keeps each key's history for late events ({@link LateEvents#record}); the late-event
+ * replay steps one key's event on its own ({@link #stepAlone}). Holds no per-key data.
  */
 public final class KeyStep {
 
     /**
      * One stepped event or bucket.
      *
-     * @param request   what was stepped: its state is the key's state before the step
      * @param published the forecast the step publishes, or null for none
      */
-    public record Stepped(Forecaster.Request request, Forecaster.Outcome outcome, Forecast published) {
+    public record Stepped(Forecaster.Outcome outcome, Forecast published) {
     }
 
     private final Forecaster model;
@@ -35,10 +34,6 @@ public final class KeyStep {
         this.model = model;
         this.admission = admission;
         this.resampler = resampler;
-    }
-
-    public Forecaster model() {
-        return model;
     }
 
     /**
@@ -76,7 +71,7 @@ public final class KeyStep {
         Forecaster.Request request = new Forecaster.Request(key, timeMs, features, state, window,
                 decision.preparation());
         Forecaster.Outcome outcome = model.process(List.of(request)).get(0);
-        return new Stepped(request, outcome, published(outcome.forecast(), bucketEvents, filledBefore));
+        return new Stepped(outcome, published(outcome.forecast(), bucketEvents, filledBefore));
     }
 
     /** Steps admitted events (or buckets) of distinct keys with one model call. */

@@ -155,11 +155,6 @@ public final class LateEvents {
         return record(history, request, outcome, outcome.forecast() != null);
     }
 
-    /** As {@link #record(KeyHistory, Forecaster.Request, Forecaster.Outcome, boolean)}, for a step taken. */
-    public KeyHistory record(KeyHistory history, KeyStep.Stepped step) {
-        return record(history, step.request(), step.outcome(), step.published() != null);
-    }
-
     /**
      * As {@link #record(KeyHistory, Forecaster.Request, Forecaster.Outcome)}, for a step whose forecast is
      * published or not ({@code published} is false for a resampling card's fill of an empty bucket).

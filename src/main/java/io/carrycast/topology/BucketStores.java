@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -45,11 +44,7 @@ final class BucketStores implements BucketStore {
 
     @Override
     public void putAll(List<String> keys, List<OpenBucket> values) {
-        List<KeyValue<String, byte[]>> entries = new ArrayList<>(keys.size());
-        for (int i = 0; i < keys.size(); i++) {
-            entries.add(KeyValue.pair(keys.get(i), values.get(i).encode()));
-        }
-        buckets.putAll(entries);
+        buckets.putAll(StateStoreRecords.encoded(keys, values, OpenBucket::encode));
     }
 
     @Override

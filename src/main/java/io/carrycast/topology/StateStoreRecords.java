@@ -4,6 +4,7 @@ import io.carrycast.engine.KeyRecords;
 import io.carrycast.state.StateRecord;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -33,10 +34,15 @@ final class StateStoreRecords implements KeyRecords {
 
     @Override
     public void putAll(List<String> keys, List<StateRecord> records) {
+        store.putAll(encoded(keys, records, StateRecord::encode));
+    }
+
+    /** Store entries of paired keys and values, each value encoded. */
+    static <V> List<KeyValue<String, byte[]>> encoded(List<String> keys, List<V> values, Function<V, byte[]> encode) {
         List<KeyValue<String, byte[]>> entries = new ArrayList<>(keys.size());
         for (int i = 0; i < keys.size(); i++) {
-            entries.add(KeyValue.pair(keys.get(i), records.get(i).encode()));
+            entries.add(KeyValue.pair(keys.get(i), encode.apply(values.get(i))));
         }
-        store.putAll(entries);
+        return entries;
     }
 }

@@ -4,12 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.carrycast.accuracy.Scorer;
 import io.carrycast.engine.ForecastEngine.Admitted;
 import io.carrycast.state.PendingEvent;
 import io.carrycast.state.StatePreparation;
+import io.carrycast.state.StateRecord;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
@@ -132,6 +135,22 @@ class PendingRingTest {
 
         assertEquals(List.of(List.of(0L, 2L), List.of(1L, 4L), List.of(3L)), sequences(ring.rounds()));
         assertEquals(3L, ring.lastOf("a").eventTimeMs());
+    }
+
+    @Test
+    void shouldKeepOnlyTheWaitingEventsThemselvesWhenTheirAdmissionsAreForgotten() {
+        PendingRing ring = PendingRing.reload(store, 4);
+        PendingEvent event = event(0, "a", 5).event();
+        ring.add(new Admitted(event, new StateRecord(null, null, null, null),
+                new Scorer.Actuals(List.of("x"), new double[] {1.5}), false));
+
+        ring.forgetAdmissions();
+
+        Admitted left = ring.rounds().get(0).get(0);
+        assertSame(event, left.event());
+        assertNull(left.stored(), "its step reads what its key has stored then");
+        assertNull(left.actuals(), "and scores nothing");
+        assertSame(event, ring.lastOf("a"));
     }
 
     @Test
