@@ -2,6 +2,7 @@ package io.carrycast.accuracy;
 
 import io.carrycast.forecast.Forecast;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -57,6 +58,17 @@ public final class Scorer {
         public double of(String field) {
             int index = fields.indexOf(field);
             return index < 0 ? Double.NaN : values[index];
+        }
+
+        /** The fields with a value, in order, and their values: those without one are left out. */
+        public Map<String, Double> observed() {
+            Map<String, Double> observed = new LinkedHashMap<>();
+            for (int i = 0; i < values.length; i++) {
+                if (!Double.isNaN(values[i])) {
+                    observed.put(fields.get(i), values[i]);
+                }
+            }
+            return observed;
         }
     }
 

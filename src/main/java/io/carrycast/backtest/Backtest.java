@@ -2,43 +2,39 @@ package io.carrycast.backtest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.carrycast.accuracy.ActualsReader;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
-import io.carrycast.config.CarrycastConfig;
+import io.carrycast.engine.ForecastEngine;
+import io.carrycast.engine.MapBucketStore;
+import io.carrycast.engine.MapKeyRecords;
+import io.carrycast.engine.OpenBucketIndex;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
-import io.carrycast.forecast.FeatureExtractor;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.Forecaster;
 import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.InvalidEventException.Reason;
 import io.carrycast.forecast.LateEvents;
 import io.carrycast.forecast.Resampler;
-import io.carrycast.state.FeatureWindow;
-import io.carrycast.state.KeyHistory;
-import io.carrycast.state.KeyState;
-import io.carrycast.state.OpenBucket;
+import io.carrycast.metrics.CarrycastMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
- * The stream processor's forecasting without Kafka: events in file order, each key's state and window kept
- * in memory, and every event checked by the same {@link Admission} rules as in the stream. The same events
- * thus give the same forecasts and the same refusals: exact redeliveries are dropped and counted, events not
- * after their key's last one are refused as late, and gaps longer than the rule's maximum reset or re-prime
- * the key's state. Each event is stepped on its own (the stream may share a model call between keys).
- * With an allowed lateness, events behind their key's latest one are corrected by the stream's own
- * {@link LateEvents}: a file whose rows are not in time order gives the stream's corrected forecasts, and
- * the evaluation scores each event's latest revision.
+ * The stream processor's forecasting without Kafka: events in file order through the stream's own
+ * {@link ForecastEngine}, each key's records kept in memory ({@link MapKeyRecords}, {@link MapBucketStore}). The
+ * same events thus give the same forecasts and the same refusals: exact redeliveries are dropped and counted,
+ * events not after their key's last one are refused as late, and gaps longer than the rule's maximum reset or
+ * re-prime the key's state. Each event is stepped on its own (the stream may share a model call between keys).
+ * With an allowed lateness, events behind their key's latest one are corrected ({@link LateEvents}): a file whose
+ * rows are not in time order gives the stream's corrected forecasts, and the evaluation scores each event's latest
+ * revision.
  *
  * <p>A card with a resample block is resampled by the stream's rules ({@link Resampler}): a key's bucket is
  * stepped when its next event falls into a later bucket, or once the file's stream time (the latest event time
@@ -51,28 +47,17 @@ public final class Backtest {
     /** How many refusals a result keeps in full; all of them are counted. */
     public static final int REFUSALS_KEPT = 10;
 
-    private final Forecaster forecaster;
-    private final EventReader reader;
     private final String keyField;
-    private final FeatureExtractor extractor;
-    private final Admission admission;
-    private final Map<String, KeyState> states = new HashMap<>();
-    private final Map<String, FeatureWindow> windows = new HashMap<>();
-    /** Null when late events are refused. */
-    private final LateEvents lateEvents;
-    private final Map<String, KeyHistory> histories = new HashMap<>();
-    /** Null when the card steps once per event. */
-    private final Resampler resampler;
+    private final ForecastEngine engine;
+    private final MapKeyRecords records = new MapKeyRecords();
+    private final ActualsReader actuals;
     private final long resampleGraceMs;
-    private final Map<String, OpenBucket> buckets = new HashMap<>();
-    /** The open buckets' keys by end time, as the stream's index orders them. */
-    private final TreeMap<Long, TreeSet<String>> openByEnd = new TreeMap<>();
     private long streamTimeMs = Long.MIN_VALUE;
 
-    /** A backtest with the default resampling grace ({@code carrycast.resample.grace.ms}). */
+    /** A backtest with the default resampling grace ({@link Resampler#DEFAULT_GRACE_MS}). */
     public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule) {
         this(forecaster, reader, keyField, gapRule, LateEvents.Bound.NONE,
-                Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT));
+                Duration.ofMillis(Resampler.DEFAULT_GRACE_MS));
     }
 
     /**
@@ -81,14 +66,11 @@ public final class Backtest {
      */
     public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
                     LateEvents.Bound lateness, Duration resampleGrace) {
-        this.forecaster = forecaster;
-        this.reader = reader;
         this.keyField = keyField;
-        this.extractor = new FeatureExtractor(forecaster.card());
-        this.admission = Admission.forModel(forecaster, gapRule);
-        this.resampler = Resampler.forCard(forecaster.card(), extractor, lateness);
+        this.engine = new ForecastEngine(new ForecastEngine.Settings(reader, gapRule, lateness), records,
+                new OpenBucketIndex(new MapBucketStore()), null, CarrycastMetrics.detached(), forecaster);
+        this.actuals = ActualsReader.forCard(forecaster.card());
         this.resampleGraceMs = resampleGrace.toMillis();
-        this.lateEvents = LateEvents.forModel(forecaster, admission, lateness, resampler);
     }
 
     /**
@@ -119,191 +101,143 @@ public final class Backtest {
         }
     }
 
+    /** What one run counts, and where its forecasts and actuals go. */
+    private static final class Run {
+        private final Evaluation evaluation;
+        private final Consumer<Forecast> sink;
+        private int forecasts;
+        private int redeliveries;
+        private final Map<Reason, Integer> refusedByReason = new EnumMap<>(Reason.class);
+        private final List<Refusal> firstRefusals = new ArrayList<>();
+
+        Run(Evaluation evaluation, Consumer<Forecast> sink) {
+            this.evaluation = evaluation;
+            this.sink = sink;
+        }
+
+        void refused(int eventNumber, String key, InvalidEventException e) {
+            refusedByReason.merge(e.reason(), 1, Integer::sum);
+            if (firstRefusals.size() < REFUSALS_KEPT) {
+                firstRefusals.add(new Refusal(eventNumber, key, e.reason(), e.getMessage()));
+            }
+        }
+
+        void publish(Forecast forecast) {
+            evaluation.addForecast(forecast);
+            sink.accept(forecast);
+            forecasts++;
+        }
+
+        Result result() {
+            return new Result(evaluation.scores(), forecasts, redeliveries,
+                    Collections.unmodifiableMap(refusedByReason), List.copyOf(firstRefusals));
+        }
+    }
+
     public Result run(List<ObjectNode> events, Evaluation evaluation, Consumer<Forecast> sink) {
-        ModelCard card = forecaster.card();
-        int forecasts = 0;
-        int redeliveries = 0;
-        Map<Reason, Integer> refusedByReason = new EnumMap<>(Reason.class);
-        List<Refusal> firstRefusals = new ArrayList<>();
+        Run run = new Run(evaluation, sink);
         for (int i = 0; i < events.size(); i++) {
             ObjectNode event = events.get(i);
             String key = null;
             try {
                 key = EventReader.keyField(event, keyField);
-                long time = reader.eventTime(event, 0L);
-                if (resampler != null) {
-                    Resampler.Added added = resampler.add(key, buckets.get(key), time, extractor.fieldValues(event));
-                    if (added.redelivery()) {
-                        redeliveries++;
-                        continue;
-                    }
-                    if (added.revision() != null) {
-                        forecasts += apply(key, lateEvents.revise(key, time, states.get(key), windows.get(key),
-                                histories.get(key), added.revision()), evaluation, sink);
-                    }
-                    forecasts += stepBuckets(key, added.steps(), evaluation, sink);
-                    keepBucket(key, added.bucket());
-                    streamTimeMs = Math.max(streamTimeMs, time);
-                    forecasts += stepEndedBuckets(evaluation, sink);
-                    continue;
-                }
-                float[] features = extractor.extract(event, time);
-                KeyState state = states.get(key);
-                FeatureWindow window = windows.get(key);
-                if (lateEvents != null && LateEvents.isBehind(time, state == null ? Long.MIN_VALUE
-                        : state.lastEventTimeMs())) {
-                    LateEvents.Correction correction = lateEvents.correct(key, time, features, state, window,
-                            histories.get(key));
-                    if (correction.redelivery()) {
-                        redeliveries++;
-                        continue;
-                    }
-                    evaluation.addActual(key, time, targetValues(card, event));
-                    forecasts += apply(key, correction, evaluation, sink);
-                    continue;
-                }
-                Admission.Decision decision = admission.admit(key, time, features,
-                        Admission.LastAccepted.stepped(state), () -> window);
-                if (decision.redelivery()) {
-                    redeliveries++;
-                    continue;
-                }
-                evaluation.addActual(key, time, targetValues(card, event));
-                Forecaster.Request request = new Forecaster.Request(key, time, features, state, window,
-                        decision.preparation());
-                Forecaster.Outcome outcome = forecaster.process(List.of(request)).get(0);
-                states.put(key, outcome.state());
-                if (lateEvents != null) {
-                    histories.put(key, lateEvents.record(histories.get(key), request, outcome));
-                }
-                if (outcome.window() != null) {
-                    windows.put(key, outcome.window());
-                }
-                if (outcome.forecast() != null) {
-                    evaluation.addForecast(outcome.forecast());
-                    sink.accept(outcome.forecast());
-                    forecasts++;
+                if (engine.resamples()) {
+                    addToBucket(run, key, event);
+                } else {
+                    step(run, key, event);
                 }
             } catch (InvalidEventException e) {
-                refusedByReason.merge(e.reason(), 1, Integer::sum);
-                if (firstRefusals.size() < REFUSALS_KEPT) {
-                    firstRefusals.add(new Refusal(i + 1, key, e.reason(), e.getMessage()));
-                }
+                run.refused(i + 1, key, e);
             }
         }
-        if (resampler != null) {
+        if (engine.resamples()) {
             streamTimeMs = Long.MAX_VALUE;
-            forecasts += stepEndedBuckets(evaluation, sink);
+            stepEndedBuckets(run);
         }
-        return new Result(evaluation.scores(), forecasts, redeliveries, Collections.unmodifiableMap(refusedByReason),
-                List.copyOf(firstRefusals));
+        return run.result();
     }
 
-    private void keepBucket(String key, OpenBucket bucket) {
-        OpenBucket before = buckets.put(key, bucket);
-        if (before != null && before.isOpen()) {
-            TreeSet<String> keys = openByEnd.get(before.openEndMs());
-            keys.remove(key);
-            if (keys.isEmpty()) {
-                openByEnd.remove(before.openEndMs());
+    /** Steps one event, or corrects it when it is behind its key's latest one, as the stream does. */
+    private void step(Run run, String key, ObjectNode event) {
+        ForecastEngine.Admitted admitted = engine.accept(key, event, 0L);
+        if (admitted == null) {
+            run.redeliveries++;
+            return;
+        }
+        if (admitted.late()) {
+            ForecastEngine.Corrected corrected = engine.correct(admitted);
+            if (corrected == null) {
+                run.redeliveries++;
+                return;
             }
+            run.evaluation.addActual(key, admitted.event().eventTimeMs(), actuals.read(event).observed());
+            apply(run, corrected);
+            return;
         }
-        if (bucket.isOpen()) {
-            openByEnd.computeIfAbsent(bucket.openEndMs(), end -> new TreeSet<>()).add(key);
+        run.evaluation.addActual(key, admitted.event().eventTimeMs(), actuals.read(event).observed());
+        keep(run, engine.step(List.of(admitted)));
+    }
+
+    /** Adds one event to its key's open bucket and steps what it closed, then what stream time has passed. */
+    private void addToBucket(Run run, String key, ObjectNode event) {
+        ForecastEngine.BucketArrival arrival = engine.addToBucket(key, event, 0L);
+        if (arrival == null) {
+            run.redeliveries++;
+            return;
         }
+        if (arrival.added().revision() != null) {
+            apply(run, engine.revise(arrival));
+        }
+        stepBuckets(run, key, arrival.added().steps());
+        engine.keepBucket(arrival);
+        streamTimeMs = Math.max(streamTimeMs, arrival.eventTimeMs());
+        stepEndedBuckets(run);
     }
 
     /** Steps the open buckets stream time has passed by the grace, in the order they end, then by key. */
-    private int stepEndedBuckets(Evaluation evaluation, Consumer<Forecast> sink) {
+    private void stepEndedBuckets(Run run) {
         long endedBy = streamTimeMs == Long.MAX_VALUE ? Long.MAX_VALUE : streamTimeMs - resampleGraceMs;
-        int made = 0;
-        while (!openByEnd.isEmpty() && openByEnd.firstKey() <= endedBy) {
-            for (String key : List.copyOf(openByEnd.firstEntry().getValue())) {
-                Resampler.Closed closed = resampler.close(buckets.get(key));
-                keepBucket(key, closed.bucket());
-                made += stepBuckets(key, closed.steps(), evaluation, sink);
-            }
+        for (Map.Entry<String, List<Resampler.Step>> closed : engine.closeEndedBy(endedBy).entrySet()) {
+            stepBuckets(run, closed.getKey(), closed.getValue());
         }
-        return made;
+    }
+
+    /** Steps one key's closed bucket (fills first) as the stream does. */
+    private void stepBuckets(Run run, String key, List<Resampler.Step> steps) {
+        for (Resampler.Step step : steps) {
+            ForecastEngine.Admitted admitted = engine.admitBucket(key, step, null, 0);
+            if (admitted == null) {
+                continue;
+            }
+            ForecastEngine.Stepped stepped = engine.step(List.of(admitted));
+            if (!stepped.forecasts().isEmpty()) {
+                run.evaluation.addActual(key, step.startMs(), actuals.read(engine.resampler(), step).observed());
+            }
+            keep(run, stepped);
+        }
+    }
+
+    /** Keeps a step's records and publishes its forecast, as the stream does. */
+    private void keep(Run run, ForecastEngine.Stepped stepped) {
+        records.putAll(stepped.keys(), stepped.records());
+        stepped.forecasts().forEach(run::publish);
     }
 
     /**
-     * Keeps a correction's replayed state, window and history and publishes its forecasts, as the stream does; a
-     * revised bucket's aggregates become its actuals. Returns the forecasts published.
+     * Keeps a correction's replayed records and publishes its forecasts, as the stream does; a revised bucket's
+     * aggregates become its actuals.
      */
-    private int apply(String key, LateEvents.Correction correction, Evaluation evaluation, Consumer<Forecast> sink) {
-        states.put(key, correction.state());
-        if (correction.window() != null) {
-            windows.put(key, correction.window());
-        }
-        histories.put(key, correction.history());
+    private void apply(Run run, ForecastEngine.Corrected corrected) {
+        records.put(corrected.key(), corrected.record());
+        LateEvents.Correction correction = corrected.correction();
         for (int i = 0; i < correction.forecasts().size(); i++) {
             Forecast forecast = correction.forecasts().get(i);
             if (!correction.buckets().isEmpty()) {
-                evaluation.addActual(key, forecast.eventTimeMs(), bucketTargetValues(correction.buckets().get(i)));
+                run.evaluation.addActual(corrected.key(), forecast.eventTimeMs(),
+                        actuals.read(engine.resampler(), correction.buckets().get(i)).observed());
             }
-            evaluation.addForecast(forecast);
-            sink.accept(forecast);
+            run.publish(forecast);
         }
-        return correction.forecasts().size();
-    }
-
-    /** Steps one key's closed bucket (fills first) as the stream does; returns the forecasts made. */
-    private int stepBuckets(String key, List<Resampler.Step> steps, Evaluation evaluation, Consumer<Forecast> sink) {
-        int made = 0;
-        for (Resampler.Step step : steps) {
-            KeyState state = states.get(key);
-            FeatureWindow window = windows.get(key);
-            Admission.Decision decision = admission.admit(key, step.startMs(), step.features(),
-                    Admission.LastAccepted.stepped(state), () -> window);
-            if (decision.redelivery()) {
-                continue;
-            }
-            Forecaster.Request request = new Forecaster.Request(key, step.startMs(), step.features(), state, window,
-                    decision.preparation());
-            Forecaster.Outcome outcome = forecaster.process(List.of(request)).get(0);
-            states.put(key, outcome.state());
-            if (outcome.window() != null) {
-                windows.put(key, outcome.window());
-            }
-            boolean published = !step.isFill() && outcome.forecast() != null;
-            if (lateEvents != null) {
-                histories.put(key, lateEvents.record(histories.get(key), request, outcome, published));
-            }
-            if (!published) {
-                continue;
-            }
-            evaluation.addActual(key, step.startMs(), bucketTargetValues(step));
-            Forecast forecast = resampler.bucketForecast(outcome.forecast(), step.events(), step.filledBefore());
-            evaluation.addForecast(forecast);
-            sink.accept(forecast);
-            made++;
-        }
-        return made;
-    }
-
-    private Map<String, Double> bucketTargetValues(Resampler.Step step) {
-        Map<String, Double> values = new LinkedHashMap<>();
-        for (TargetSpec target : forecaster.card().targets()) {
-            double value = resampler.valueOf(step, target.field());
-            if (!Double.isNaN(value)) {
-                values.put(target.field(), value);
-            }
-        }
-        return values;
-    }
-
-    /** The event's target field values, for scoring; missing ones are left out. */
-    public static Map<String, Double> targetValues(ModelCard card, ObjectNode event) {
-        Map<String, Double> values = new LinkedHashMap<>();
-        for (TargetSpec target : card.targets()) {
-            try {
-                values.put(target.field(), FeatureExtractor.number(event, target.field()));
-            } catch (InvalidEventException notObserved) {
-                // An event without the target still forecasts; it just cannot score one.
-            }
-        }
-        return values;
     }
 
     /** The card's target fields that no event carries a value in: no score can be computed for them. */

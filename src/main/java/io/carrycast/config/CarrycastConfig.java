@@ -1,6 +1,7 @@
 package io.carrycast.config;
 
 import io.carrycast.forecast.Admission;
+import io.carrycast.forecast.Resampler;
 import io.carrycast.forecast.TimestampFormat;
 import io.carrycast.runner.InferenceDevice;
 import io.carrycast.runner.RunnerOptions;
@@ -76,7 +77,7 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String LATENESS_ALLOWED_MS_CONFIG = "carrycast.lateness.allowed.ms";
     public static final String LATENESS_HISTORY_MAX_EVENTS_CONFIG = "carrycast.lateness.history.max.events";
     public static final String RESAMPLE_GRACE_MS_CONFIG = "carrycast.resample.grace.ms";
-    public static final long RESAMPLE_GRACE_MS_DEFAULT = 5_000L;
+    public static final long RESAMPLE_GRACE_MS_DEFAULT = Resampler.DEFAULT_GRACE_MS;
     public static final String MODEL_RELOAD_INTERVAL_MS_CONFIG = "carrycast.model.reload.interval.ms";
     public static final String HTTP_HOST_CONFIG = "carrycast.http.host";
     public static final String HTTP_PORT_CONFIG = "carrycast.http.port";

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.CarrycastException;
+import io.carrycast.accuracy.ActualsReader;
 import io.carrycast.app.CarrycastApplication;
-import io.carrycast.backtest.Backtest;
 import io.carrycast.backtest.Evaluation;
 import io.carrycast.backtest.EventFile;
 import io.carrycast.broker.EmbeddedKafkaBroker;
@@ -303,9 +303,10 @@ public final class Demo {
                                                    long until) {
         Evaluation evaluation = new Evaluation(card, t -> t >= SCORE_FROM && t < until);
         TimestampFormat iso = TimestampFormat.of("iso");
+        ActualsReader actuals = ActualsReader.forCard(card);
         for (ObjectNode event : events) {
             evaluation.addActual(event.get(KEY_FIELD).asText(), iso.parse(event.get(TIME_FIELD).asText()),
-                    Backtest.targetValues(card, event));
+                    actuals.read(event).observed());
         }
         forecasts.forEach(evaluation::addForecast);
         return evaluation.scores();

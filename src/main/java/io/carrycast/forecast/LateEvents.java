@@ -5,6 +5,7 @@ import io.carrycast.state.FeatureWindow;
 import io.carrycast.state.KeyHistory;
 import io.carrycast.state.KeyHistory.Held;
 import io.carrycast.state.KeyState;
+import io.carrycast.state.PendingEvent;
 import io.carrycast.state.StatePreparation;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -104,8 +105,8 @@ public final class LateEvents {
         }
     }
 
-    private final Forecaster model;
-    private final Admission admission;
+    /** The replay's step, with the same admission rules as in-order events. */
+    private final KeyStep keyStep;
     private final Bound bound;
     private final long fingerprint;
     private final int featureCount;
@@ -127,8 +128,7 @@ public final class LateEvents {
     }
 
     private LateEvents(Forecaster model, Admission admission, Bound bound, Resampler resampler) {
-        this.model = model;
-        this.admission = admission;
+        this.keyStep = new KeyStep(model, admission, resampler);
         this.bound = bound;
         this.resampler = resampler;
         this.fingerprint = model.runner().bundle().fingerprint();
@@ -220,8 +220,7 @@ public final class LateEvents {
         if (history == null || stored == null || history.modelFingerprint() != fingerprint
                 || history.latestTimeMs() != stored.lastEventTimeMs()) {
             // Admission drops a redelivery of the last event and refuses anything else not after it.
-            if (!admission.admit(key, eventTimeMs, features, Admission.LastAccepted.stepped(stored), () -> window)
-                    .redelivery()) {
+            if (!keyStep.admit(key, eventTimeMs, features, null, stored, () -> window).redelivery()) {
                 throw new IllegalStateException("event of key '" + key + "' at " + Instant.ofEpochMilli(eventTimeMs)
                         + " is not behind the key's stored state; it is for Admission, not for a correction");
             }
@@ -328,22 +327,16 @@ public final class LateEvents {
         List<Resampler.Step> buckets = new ArrayList<>();
         for (int i = 0; i < sequence.size(); i++) {
             Held event = sequence.get(i);
-            KeyState prior = state;
-            FeatureWindow before = window;
-            Admission.Decision decision = admission.admit(key, event.eventTimeMs(), event.features(),
-                    Admission.LastAccepted.stepped(prior), () -> before);
-            Forecaster.Outcome outcome = model.process(List.of(new Forecaster.Request(key, event.eventTimeMs(),
-                    event.features(), prior, before, decision.preparation()))).get(0);
-            state = outcome.state();
-            window = outcome.window();
-            int revision = event.revision();
             Resampler.Step step = steps == null || i < unchanged ? null : steps.get(i - unchanged);
+            KeyStep.Stepped stepped = keyStep.stepAlone(key, event.eventTimeMs(), event.features(), state, window,
+                    step == null ? PendingEvent.NOT_A_BUCKET : step.events(), step == null ? 0 : step.filledBefore());
+            state = stepped.outcome().state();
+            window = stepped.outcome().window();
+            int revision = event.revision();
             // Events before the replaced ones replay to the same state and keep their forecasts; fills publish none.
-            if (i >= unchanged && outcome.forecast() != null && (step == null || !step.isFill())) {
+            if (i >= unchanged && stepped.published() != null) {
                 revision = event.revision() + 1;
-                Forecast forecast = step == null ? outcome.forecast()
-                        : resampler.bucketForecast(outcome.forecast(), step.events(), step.filledBefore());
-                corrected.add(forecast.withRevision(revision));
+                corrected.add(stepped.published().withRevision(revision));
                 if (step != null) {
                     buckets.add(step);
                 }

@@ -42,6 +42,12 @@ public final class Resampler {
     private static final long DAY_MS = Duration.ofDays(1).toMillis();
 
     /**
+     * How far stream time passes a bucket's end before the bucket is stepped, unless configured otherwise
+     * ({@code carrycast.resample.grace.ms}).
+     */
+    public static final long DEFAULT_GRACE_MS = 5_000L;
+
+    /**
      * One model step of a key's resampled stream.
      *
      * @param startMs      the bucket's start: the step's event time

@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 /**
  * For each input partition, the offset of the last record the main consumer has handed Kafka Streams. A
@@ -86,5 +87,32 @@ public final class DeliveredInput {
 
     Partition partitionOf(TopicPartition partition) {
         return partitions.computeIfAbsent(partition, p -> new Partition());
+    }
+
+    /** One task's reader of this instance: it looks its input partition up once, not per record. */
+    Cursor cursor() {
+        return new Cursor(this);
+    }
+
+    /** Whether a task's current record is the last one the consumer delivered of its input partition. */
+    static final class Cursor {
+        private final DeliveredInput input;
+        /** The task's input partition, as last seen, and what the consumer has delivered of it. */
+        private String topic;
+        private int partitionNumber;
+        private Partition partition;
+
+        private Cursor(DeliveredInput input) {
+            this.input = input;
+        }
+
+        boolean isLastDelivered(RecordMetadata source) {
+            if (partition == null || partitionNumber != source.partition() || !topic.equals(source.topic())) {
+                topic = source.topic();
+                partitionNumber = source.partition();
+                partition = input.partitionOf(new TopicPartition(topic, partitionNumber));
+            }
+            return partition.isLastDelivered(source.offset());
+        }
     }
 }

@@ -47,7 +47,7 @@ public final class ForecastTopology {
      * ({@link io.carrycast.state.OpenBucket}); only when the model card resamples.
      */
     public static final String BUCKET_STORE = "carrycast-bucket";
-    /** The open buckets by end time, then key ({@link OpenBuckets}); only when the model card resamples. */
+    /** The open buckets by end time, then key ({@link BucketStores}); only when the model card resamples. */
     public static final String BUCKET_DUE_STORE = "carrycast-bucket-due";
     /** Per key: the latest forecast's JSON, served by {@code GET /forecasts/{key}}; only with HTTP on. */
     public static final String LATEST_STORE = "carrycast-latest";
@@ -143,7 +143,8 @@ public final class ForecastTopology {
         String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
         ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
                 config.gapRule(), keepLatest, config.lateness(), config.resampleGrace(), names, config.scoringEnabled() ? metrics.accuracy() : null,
-                scoresTopic != null, guard, config.lightLoadCommitInterval());
+                scoresTopic != null, guard, config.lightLoadCommitInterval(),
+                CarrycastConfig.LIGHT_LOAD_RECORDS);
         KStream<String, byte[]> forecasts = events.process(() -> new ForecastProcessor(model, settings, nodeMetrics),
                 Named.as(namePrefix + "forecast"), stores.toArray(String[]::new));
         Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray())

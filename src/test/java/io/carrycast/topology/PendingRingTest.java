@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.carrycast.accuracy.Scorer;
+import io.carrycast.engine.ForecastEngine.Admitted;
 import io.carrycast.state.PendingEvent;
 import io.carrycast.state.StatePreparation;
+import io.carrycast.state.StateRecord;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
@@ -31,13 +35,13 @@ class PendingRingTest {
         store.init(context.getStateStoreContext(), store);
     }
 
-    private static PendingEvent event(long sequence, String key, long timeMs) {
+    private static Admitted event(long sequence, String key, long timeMs) {
         return event(sequence, key, timeMs, PendingEvent.PREVIOUS_UNKNOWN);
     }
 
-    private static PendingEvent event(long sequence, String key, long timeMs, long previousTimeMs) {
-        return new PendingEvent(sequence, key, timeMs, new float[] {timeMs, -timeMs}, StatePreparation.CONTINUE,
-                previousTimeMs);
+    private static Admitted event(long sequence, String key, long timeMs, long previousTimeMs) {
+        return Admitted.of(new PendingEvent(sequence, key, timeMs, new float[] {timeMs, -timeMs},
+                StatePreparation.CONTINUE, previousTimeMs));
     }
 
     private static void addNext(PendingRing ring, String key, long timeMs) {
@@ -134,6 +138,22 @@ class PendingRingTest {
     }
 
     @Test
+    void shouldKeepOnlyTheWaitingEventsThemselvesWhenTheirAdmissionsAreForgotten() {
+        PendingRing ring = PendingRing.reload(store, 4);
+        PendingEvent event = event(0, "a", 5).event();
+        ring.add(new Admitted(event, new StateRecord(null, null, null, null),
+                new Scorer.Actuals(List.of("x"), new double[] {1.5}), false));
+
+        ring.forgetAdmissions();
+
+        Admitted left = ring.rounds().get(0).get(0);
+        assertSame(event, left.event());
+        assertNull(left.stored(), "its step reads what its key has stored then");
+        assertNull(left.actuals(), "and scores nothing");
+        assertSame(event, ring.lastOf("a"));
+    }
+
+    @Test
     void shouldReportFullWhenEverySlotHoldsAWaitingEventAndRefuseOneMore() {
         PendingRing ring = PendingRing.reload(store, 2);
         addNext(ring, "a", 1);
@@ -170,7 +190,8 @@ class PendingRingTest {
         return keys;
     }
 
-    private static List<List<Long>> sequences(List<List<PendingEvent>> rounds) {
-        return rounds.stream().map(round -> round.stream().map(PendingEvent::sequence).toList()).toList();
+    private static List<List<Long>> sequences(List<List<Admitted>> rounds) {
+        return rounds.stream().map(round -> round.stream().map(admitted -> admitted.event().sequence()).toList())
+                .toList();
     }
 }

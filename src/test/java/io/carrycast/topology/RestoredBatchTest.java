@@ -2,6 +2,7 @@ package io.carrycast.topology;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.Forecast;
@@ -98,7 +99,7 @@ class RestoredBatchTest {
         ForecastProcessor processor = new ForecastProcessor(model, new ForecastProcessor.Settings(
                 new EventReader("time", TimestampFormat.of("iso"), Integer.MAX_VALUE), 64, Duration.ofMillis(20),
                 Admission.GapRule.NONE, false, LateEvents.Bound.NONE, Duration.ZERO, StoreNames.LIVE, null, false,
-                null, Duration.ZERO), CarrycastMetrics.detached());
+                null, Duration.ZERO, CarrycastConfig.LIGHT_LOAD_RECORDS), CarrycastMetrics.detached());
         processor.init(context);
         return processor;
     }
