@@ -97,15 +97,7 @@ public final class CarrycastApplication implements AutoCloseable {
         RocksDbMemory rocksDbMemory = null;
         try {
             CarrycastMetrics metrics = new CarrycastMetrics(registry);
-            model = LiveModel.open(config.modelDir(), config.runnerOptions(), served -> {
-                ModelCard card = served.card();
-                metrics.modelServed(card.name(), card.version(), served.runner().bundle().fingerprintHex(),
-                        served.runner().provider());
-                LOG.info("Serving model {} version {} ({}, {} x{} hidden {}, fingerprint {}) from {} on {}", card.name(),
-                        card.version(), card.mode().cardName(), card.network().cell().cardName(), card.network().layers(),
-                        card.network().hidden(), served.runner().bundle().fingerprintHex(), config.modelDir(),
-                        served.runner().provider());
-            });
+            model = openModel(config, metrics);
             challenger = ChallengerModel.open(config, metrics);
             Properties properties = ForecastTopology.streamsProperties(config, metrics);
             DeliveredInput.install(properties);
@@ -118,23 +110,13 @@ public final class CarrycastApplication implements AutoCloseable {
                 self = new HostInfo(config.httpAdvertisedHost(), endpoint.port());
                 properties.putIfAbsent(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
             }
-            try {
-                ClusterProbe.awaitReachable(new StreamsConfig(properties).getAdminConfigs("carrycast-cluster-probe"),
-                        config.clusterWait());
-            } catch (CarrycastException refusedOrUnreachable) {
-                throw KafkaAccessFailure.explainedOr(refusedOrUnreachable, config);
-            }
+            awaitCluster(config, properties);
             if (config.createTopics()) {
                 createTopics(config, properties, challenger != null);
             }
             KafkaStreams streams = new KafkaStreams(ForecastTopology.build(config, model, challenger, metrics),
                     properties);
-            new KafkaStreamsMetrics(streams).bindTo(registry);
-            new JvmMemoryMetrics().bindTo(registry);
-            new JvmGcMetrics().bindTo(registry);
-            new ProcessorMetrics().bindTo(registry);
-            Gauge.builder("carrycast.keys.in.state", streams, CarrycastApplication::keysInState)
-                    .description("Keys with state in this instance's active tasks (RocksDB estimate)").register(registry);
+            bindMetrics(streams, registry);
             if (endpoint != null) {
                 endpoint.attach(streams, ForecastTopology.LATEST_STORE, self);
                 if (config.scoringEnabled()) {
@@ -142,20 +124,8 @@ public final class CarrycastApplication implements AutoCloseable {
                 }
             }
             CountDownLatch stopped = new CountDownLatch(1);
-            streams.setStateListener((newState, oldState) -> {
-                LOG.info("Kafka Streams {} -> {}", oldState, newState);
-                if (newState == KafkaStreams.State.ERROR || newState == KafkaStreams.State.NOT_RUNNING) {
-                    stopped.countDown();
-                }
-            });
             AtomicReference<Throwable> fatalError = new AtomicReference<>();
-            streams.setUncaughtExceptionHandler(error -> {
-                StreamThreadExceptionResponse response = DeadLetterFailures.shared().handle(error);
-                if (response == StreamThreadExceptionResponse.SHUTDOWN_CLIENT) {
-                    fatalError.compareAndSet(null, error); // for the caller to explain (KafkaAccessFailure)
-                }
-                return response;
-            });
+            watch(streams, stopped, fatalError);
             ScheduledExecutorService reloads = scheduleReloads(model, config.modelReloadInterval());
             if (challenger != null) {
                 scheduleReloads(reloads, challenger, config.modelReloadInterval());
@@ -164,21 +134,78 @@ public final class CarrycastApplication implements AutoCloseable {
             return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped, rocksDbMemory,
                     fatalError, challenger);
         } catch (RuntimeException e) {
-            if (endpoint != null) {
-                endpoint.close();
-            }
-            if (rocksDbMemory != null) {
-                rocksDbMemory.close();
-            }
-            if (model != null) {
-                model.close();
-            }
-            if (challenger != null) {
-                challenger.close();
-            }
-            registry.close();
+            closeAfterFailedStart(endpoint, rocksDbMemory, model, challenger, registry);
             throw e;
         }
+    }
+
+    /** Closes what a start that failed had opened; each may be null, not opened yet. */
+    private static void closeAfterFailedStart(HttpEndpoint endpoint, RocksDbMemory rocksDbMemory, LiveModel model,
+                                              LiveModel challenger, PrometheusMeterRegistry registry) {
+        if (endpoint != null) {
+            endpoint.close();
+        }
+        if (rocksDbMemory != null) {
+            rocksDbMemory.close();
+        }
+        if (model != null) {
+            model.close();
+        }
+        if (challenger != null) {
+            challenger.close();
+        }
+        registry.close();
+    }
+
+    private static LiveModel openModel(CarrycastConfig config, CarrycastMetrics metrics) {
+        return LiveModel.open(config.modelDir(), config.runnerOptions(), served -> {
+            ModelCard card = served.card();
+            metrics.modelServed(card.name(), card.version(), served.runner().bundle().fingerprintHex(),
+                    served.runner().provider());
+            LOG.info("Serving model {} version {} ({}, {} x{} hidden {}, fingerprint {}) from {} on {}", card.name(),
+                    card.version(), card.mode().cardName(), card.network().cell().cardName(), card.network().layers(),
+                    card.network().hidden(), served.runner().bundle().fingerprintHex(), config.modelDir(),
+                    served.runner().provider());
+        });
+    }
+
+    private static void awaitCluster(CarrycastConfig config, Properties properties) {
+        try {
+            ClusterProbe.awaitReachable(new StreamsConfig(properties).getAdminConfigs("carrycast-cluster-probe"),
+                    config.clusterWait());
+        } catch (CarrycastException refusedOrUnreachable) {
+            throw KafkaAccessFailure.explainedOr(refusedOrUnreachable, config);
+        }
+    }
+
+    private static void bindMetrics(KafkaStreams streams, PrometheusMeterRegistry registry) {
+        new KafkaStreamsMetrics(streams).bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        Gauge.builder("carrycast.keys.in.state", streams, CarrycastApplication::keysInState)
+                .description("Keys with state in this instance's active tasks (RocksDB estimate)").register(registry);
+    }
+
+    /**
+     * Logs Kafka Streams' state changes and counts {@code stopped} down when it stops; a stream thread's error goes
+     * to the dead-letter failure handling, and one that shuts the client down is kept in {@code fatalError} for
+     * the caller to explain ({@link KafkaAccessFailure}).
+     */
+    private static void watch(KafkaStreams streams, CountDownLatch stopped, AtomicReference<Throwable> fatalError) {
+        streams.setStateListener((newState, oldState) -> {
+            LOG.info("Kafka Streams {} -> {}", oldState, newState);
+            if (newState == KafkaStreams.State.ERROR || newState == KafkaStreams.State.NOT_RUNNING) {
+                stopped.countDown();
+            }
+        });
+        streams.setUncaughtExceptionHandler(error -> {
+            StreamThreadExceptionResponse response = DeadLetterFailures.shared().handle(error);
+            if (response == StreamThreadExceptionResponse.SHUTDOWN_CLIENT) {
+                fatalError.compareAndSet(null, error);
+            }
+            return response;
+        });
     }
 
     private static ScheduledExecutorService scheduleReloads(LiveModel model, Duration interval) {

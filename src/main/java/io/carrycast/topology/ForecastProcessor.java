@@ -131,11 +131,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     @Override
     public void process(Record<String, byte[]> record) {
         try {
-            if (settings.guard() == null) {
-                handle(record);
-            } else {
-                settings.guard().contain(() -> handle(record));
-            }
+            guarded(() -> handle(record));
         } finally {
             commits.recordProcessed();
         }
@@ -201,10 +197,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * waits, so the batch is stepped now rather than when it is full or the maximum wait has passed.
      */
     private boolean isLastDeliveredInput() {
-        if (deliveredInput == null) {
-            return false;
-        }
-        RecordMetadata source = context.recordMetadata().orElse(null);
+        RecordMetadata source = deliveredInput == null ? null : context.recordMetadata().orElse(null);
         return source != null && deliveredInput.isLastDelivered(source);
     }
 
@@ -285,18 +278,15 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         if (pending == null || pending.isEmpty()) {
             return;
         }
-        boolean stepped = false;
         try {
             for (List<Admitted> round : pending.rounds()) {
                 stepInBatches(round);
             }
             pending.markStepped();
-            stepped = true;
-        } finally {
-            if (!stepped) {
-                // The events left are stepped later from what is stored then, and are not scored.
-                pending.forgetAdmissions();
-            }
+        } catch (RuntimeException failed) {
+            // The events left are stepped later from what is stored then, and are not scored.
+            pending.forgetAdmissions();
+            throw failed;
         }
     }
 
