@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (never part of the tests). Quick set: ./tools/bench.sh ; everything: ./tools/bench.sh full
 # Failover with and without standby replicas: ./tools/bench.sh failover [keys] [repeats]
+# ISO-8601 timestamps read by hand against java.time's parseBest, ns per parse: ./tools/bench.sh timestamps
 # Resident memory of one instance with and without the RocksDB bound (MiB, 0 = none):
 #   ./tools/bench.sh memory [keys] [events-per-key] [bounds...]     e.g. ./tools/bench.sh memory 1000000 2 256 0
 #   1. JMH: one model step through the runner, batch 1..1024, LSTM/GRU/SimpleRNN with 64 hidden units.
@@ -27,6 +28,9 @@ mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.includeScop
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 if [[ $mode == failover ]]; then
   java -Xmx1g -cp "$cp" io.carrycast.bench.FailoverBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
+fi
+if [[ $mode == timestamps ]]; then
+  java -cp "$cp" io.carrycast.bench.TimestampParseBenchmark; exit
 fi
 if [[ $mode == memory ]]; then
   java -Xmx2g -cp "$cp" io.carrycast.bench.MemoryBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
