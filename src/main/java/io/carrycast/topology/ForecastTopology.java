@@ -2,6 +2,7 @@ package io.carrycast.topology;
 
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.EventReader;
+import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
 import java.util.ArrayList;
@@ -17,6 +18,9 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
@@ -87,11 +91,11 @@ public final class ForecastTopology {
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
 
         KStream<String, byte[]> events = builder.stream(config.inputTopic(),
-                        Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"))
-                .peek(reader::checkSize, Named.as("size-check"));
+                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"));
         if (config.keyField() != null) {
             EventReader.Fields keyField = reader.fields(List.of(), config.keyField());
-            events = events
+            // Checked before the repartition topic, whose producer would refuse an oversize record.
+            events = events.peek(reader::checkSize, Named.as("size-check"))
                     .selectKey((key, value) -> EventReader.keyField(reader.read(value, keyField)), Named.as("key-by-field"))
                     .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
         }
@@ -140,7 +144,10 @@ public final class ForecastTopology {
         ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
                 config.gapRule(), keepLatest, config.lateness(), config.resampleGrace(), names, config.scoringEnabled() ? metrics.accuracy() : null,
                 scoresTopic != null, guard, config.lightLoadCommitInterval());
-        KStream<String, byte[]> forecasts = events.process(() -> new ForecastProcessor(model, settings, nodeMetrics),
+        boolean checkSize = config.keyField() == null;
+        KStream<String, byte[]> forecasts = events.process(() -> checkSize
+                        ? new SizeChecked(reader, guard == null, new ForecastProcessor(model, settings, nodeMetrics))
+                        : new ForecastProcessor(model, settings, nodeMetrics),
                 Named.as(namePrefix + "forecast"), stores.toArray(String[]::new));
         Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray())
                 .withName(namePrefix + "forecasts");
@@ -149,6 +156,38 @@ public final class ForecastTopology {
         } else {
             forecasts.to((key, value, record) -> record.headers().lastHeader(LiveScoring.SCORE_HEADER) != null
                     ? scoresTopic : outputTopic, produced);
+        }
+    }
+
+    /**
+     * The size check inside the forecasting node rather than in a node of its own before it: a node costs every
+     * event a forward through Kafka Streams. Kafka Streams hands an event another node refused to its sibling
+     * nodes still, so only the live model's node refuses an oversize event (dead-lettered and counted once, as
+     * by the node before); a challenger's passes it over without counting a failure of its own.
+     */
+    private record SizeChecked(EventReader reader, boolean refuses, ForecastProcessor processor)
+            implements Processor<String, byte[], String, byte[]> {
+        @Override
+        public void init(ProcessorContext<String, byte[]> context) {
+            processor.init(context);
+        }
+
+        @Override
+        public void process(Record<String, byte[]> record) {
+            try {
+                reader.checkSize(record.key(), record.value());
+            } catch (InvalidEventException oversize) {
+                if (refuses) {
+                    throw oversize;
+                }
+                return;
+            }
+            processor.process(record);
+        }
+
+        @Override
+        public void close() {
+            processor.close();
         }
     }
 
