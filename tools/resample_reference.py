@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The reference for carrycast's resampling: a plain Python loop over a PyTorch model, written from the definition.
 
-Resampling (README, "Resampling irregular events"): a card's "resample" block says how each event field's
+Resampling (docs/model-bundle.md, "Resampling irregular events"): a card's "resample" block says how each event field's
 values in one cadence bucket are combined (mean, sum, min, max, first, last, count). Buckets are aligned to
 the cadence in the card's time zone; a bucket's model input is its aggregates, normalised as the card says,
 with calendar features computed for the bucket's start; the forecast of a bucket is stamped with its start.

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The reference for carrycast's rollout: a plain Python loop over PyTorch models, written from the definition.
 
-Rollout (README, "Rollout: forecasting past the horizon"): after a key's real step, whose output is
+Rollout (docs/model-bundle.md, "Rollout: forecasting past the horizon"): after a key's real step, whose output is
 forecast steps 1..H, the model is stepped on a copy of the key's state with one built input per future
 step s: a feature declared {"from_target": T} gets the forecast of target T for step s (de-normalised with
 the target's statistics, normalised with the feature's), a "calendar" feature is computed for the time

@@ -20,11 +20,14 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.DoubleSummaryStatistics;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
-import java.util.TreeSet;
+import java.util.stream.DoubleStream;
+import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 
 /**
@@ -47,6 +50,15 @@ final class DemoReport {
     /** One city's series over the scored period, by target day. */
     private record Series(String key, TreeMap<Long, Double> actual, TreeMap<Long, Double> model,
                           TreeMap<Long, Double> persistence) {
+
+        /**
+         * Every value the panel plots. The y-axis is fitted to these and nothing else, so whatever a panel
+         * draws (an interval band too: its lower and upper bounds) has to come through here to stay in view.
+         */
+        DoubleStream plotted() {
+            return Stream.of(actual, model, persistence).flatMap(line -> line.values().stream())
+                    .mapToDouble(Double::doubleValue);
+        }
     }
 
     private final String target;
@@ -202,24 +214,33 @@ final class DemoReport {
         return image;
     }
 
+    /** The y-axis of a city's panel; empty when the city has nothing to plot. */
+    Optional<ValueAxis> valueAxis(String key) {
+        return series.stream().filter(s -> s.key().equals(key)).findFirst().flatMap(DemoReport::valueAxis);
+    }
+
+    private static Optional<ValueAxis> valueAxis(Series s) {
+        DoubleSummaryStatistics values = s.plotted().summaryStatistics();
+        return values.getCount() == 0 ? Optional.empty()
+                : Optional.of(ValueAxis.covering(values.getMin(), values.getMax()));
+    }
+
     private void drawPanel(Graphics2D g, Series s, int top) {
-        TreeSet<Double> values = new TreeSet<>(s.actual().values());
-        values.addAll(s.model().values());
-        values.addAll(s.persistence().values());
-        if (values.isEmpty() || s.actual().isEmpty()) {
+        Optional<ValueAxis> fitted = valueAxis(s);
+        if (fitted.isEmpty() || s.actual().isEmpty()) {
             return;
         }
-        double low = Math.floor(values.first() / 5) * 5;
-        double high = Math.ceil(values.last() / 5) * 5;
+        ValueAxis values = fitted.get();
         long first = s.actual().firstKey();
         long last = s.actual().lastKey();
         int plotWidth = PANEL_WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
         int plotHeight = PANEL_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM;
-        Axis axis = new Axis(first, last, low, high, MARGIN_LEFT, top + MARGIN_TOP, plotWidth, plotHeight);
+        Axis axis = new Axis(first, last, values.low(), values.high(), MARGIN_LEFT, top + MARGIN_TOP, plotWidth,
+                plotHeight);
 
         g.setColor(new Color(230, 230, 230));
         g.setStroke(new BasicStroke(1f));
-        for (double v = low; v <= high; v += 5) {
+        for (double v : values.ticks()) {
             g.drawLine(MARGIN_LEFT, axis.y(v), MARGIN_LEFT + plotWidth, axis.y(v));
         }
         g.setColor(Color.GRAY);
@@ -227,18 +248,18 @@ final class DemoReport {
         drawLine(g, axis, s.persistence(), PERSISTENCE, 1.2f);
         drawLine(g, axis, s.actual(), ACTUAL, 1.6f);
         drawLine(g, axis, s.model(), MODEL, 1.6f);
-        drawText(g, s, top, axis, low, high);
+        drawText(g, s, top, axis, values);
     }
 
     /** Labels need a font; on a host without any, the chart is still drawn, just unlabelled. */
-    private void drawText(Graphics2D g, Series s, int top, Axis axis, double low, double high) {
+    private void drawText(Graphics2D g, Series s, int top, Axis axis, ValueAxis values) {
         try {
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
             g.setColor(Color.BLACK);
             g.drawString(s.key() + ": next-day " + target + " (°C), 2015", MARGIN_LEFT, top + 25);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-            for (double v = low; v <= high; v += 5) {
-                g.drawString(String.format(Locale.ROOT, "%.0f", v), 20, axis.y(v) + 4);
+            for (double v : values.ticks()) {
+                g.drawString(values.label(v), 20, axis.y(v) + 4);
             }
             for (int month = 1; month <= 12; month++) {
                 long t = Instant.ofEpochMilli(s.actual().firstKey()).atZone(ZoneOffset.UTC).withMonth(month)

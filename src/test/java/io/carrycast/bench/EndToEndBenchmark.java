@@ -253,7 +253,7 @@ public final class EndToEndBenchmark {
         list.add(new Scenario("resampled 100K keys alos lateness 8s", "resampled", 100_000, 3 * EVENTS_PER_BUCKET,
                 StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
                         CarrycastConfig.LATENESS_ALLOWED_MS_CONFIG, 2_000L * EVENTS_PER_BUCKET)));
-        // Both with a record cache that holds every key's records (README "Sizing the state store": about 2.5 KB
+        // Both with a record cache that holds every key's records (docs/operations.md, "Sizing the state store": about 2.5 KB
         // of state record and 0.6 KB of open bucket per key with the lateness above).
         list.add(new Scenario("resampled 100K keys alos 400MB cache", "resampled", 100_000, 3 * EVENTS_PER_BUCKET,
                 StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 400L << 20)));

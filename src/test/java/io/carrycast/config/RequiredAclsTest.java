@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The ACLs carrycast asks for, per guarantee and option, and the README's copy of them. */
+/** The ACLs carrycast asks for, per guarantee and option, and the copy of them in docs/security.md. */
 class RequiredAclsTest {
 
     private static final String PRINCIPAL = "User:carrycast";
@@ -63,11 +63,11 @@ class RequiredAclsTest {
     }
 
     @Test
-    void shouldBeListedInTheReadmeAsPasteableCommands() throws IOException {
-        String readme = Files.readString(Path.of("README.md"));
+    void shouldBeListedInTheSecurityDocAsPasteableCommands() throws IOException {
+        String doc = Files.readString(Path.of("docs/security.md"));
         for (String guarantee : List.of("at_least_once", "exactly_once_v2")) {
             for (String command : RequiredAcls.kafkaAclsCommands(PRINCIPAL, config(guarantee, Map.of()))) {
-                assertTrue(readme.contains(command + "\n"), "README.md lacks: " + command);
+                assertTrue(doc.contains(command + "\n"), "docs/security.md lacks: " + command);
             }
         }
     }

@@ -56,7 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
  * user. Holding only {@link RequiredAcls}, the forecaster forecasts exactly as PyTorch does; each failure a
  * user meets first (a wrong password, a missing ACL, a trust store that does not trust the broker) ends
  * {@code carrycast run} with exit code 2 and one line naming what to fix. Secrets go in as environment
- * variables, as the README says, and come out in no log line, {@code /health} answer or metric.
+ * variables, as docs/security.md says, and come out in no log line, {@code /health} answer or metric.
  */
 @ExtendWith(SecuredKafkaBroker.class)
 class SecuredClusterIT {

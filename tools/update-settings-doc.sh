@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the README's settings table from CarrycastConfig's definitions (ReadmeTest checks it).
+# Regenerates the settings table in docs/configuration.md from CarrycastConfig's definitions (ReadmeTest checks it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
@@ -8,10 +8,10 @@ printf 'public class Gen { public static void main(String[] a) { System.out.prin
 java -cp "target/classes:$(cat target/classpath.txt)" "$gen" > target/settings-table.md
 python3 - <<'PY'
 import re
-readme = open("README.md").read()
+doc = open("docs/configuration.md").read()
 table = open("target/settings-table.md").read()
 begin, end = "<!-- settings:begin -->\n", "<!-- settings:end -->"
-start = readme.index(begin) + len(begin)
-readme = readme[:start] + table + readme[readme.index(end):]
-open("README.md", "w").write(readme)
+start = doc.index(begin) + len(begin)
+doc = doc[:start] + table + doc[doc.index(end):]
+open("docs/configuration.md", "w").write(doc)
 PY
