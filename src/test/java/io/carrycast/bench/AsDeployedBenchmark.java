@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
@@ -18,13 +17,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -154,23 +148,10 @@ public final class AsDeployedBenchmark {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
     }
 
-    /** Every key's events in time order, keys interleaved, 1 s apart, 30 days ago. */
+    /** Every key's events, 30 days ago, with their time as ISO-8601 text. */
     private void produce(int keys, int eventsPerKey) {
-        Random random = new Random(7);
-        long base = (System.currentTimeMillis() - 86_400_000L * 30) / 1000 * 1000;
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.LINGER_MS_CONFIG, 10,
-                ProducerConfig.BATCH_SIZE_CONFIG, 262_144, ProducerConfig.ACKS_CONFIG, "1"),
-                new StringSerializer(), new ByteArraySerializer())) {
-            for (int i = 0; i < eventsPerKey; i++) {
-                for (int k = 0; k < keys; k++) {
-                    long time = base + i * 1000L;
-                    producer.send(new ProducerRecord<>(INPUT, null, time, EndToEndBenchmark.key(k),
-                            EndToEndBenchmark.isoEvent(time, random)));
-                }
-            }
-            producer.flush();
-        }
+        EndToEndBenchmark.produce(bootstrap, INPUT, keys, eventsPerKey,
+                (System.currentTimeMillis() - 86_400_000L * 30) / 1000 * 1000, EndToEndBenchmark::isoEvent);
     }
 
     /** One run of {@code scenario}; null when it failed (said why). */

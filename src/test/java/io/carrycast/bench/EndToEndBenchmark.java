@@ -565,12 +565,21 @@ public final class EndToEndBenchmark {
     }
 
     private void produce(String topic, int keys, int eventsPerKey, long base, long offsetMs) {
+        produce(broker.bootstrapServers(), topic, keys, eventsPerKey, base + offsetMs, EndToEndBenchmark::event);
+    }
+
+    /** Every key's events in time order, keys interleaved, 1 s apart from {@code first}, written by {@code event}. */
+    static void produce(String bootstrapServers, String topic, int keys, int eventsPerKey, long first,
+                        java.util.function.BiFunction<Long, Random, byte[]> event) {
         Random random = new Random(7);
-        try (KafkaProducer<String, byte[]> producer = producer()) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ProducerConfig.LINGER_MS_CONFIG, 10,
+                ProducerConfig.BATCH_SIZE_CONFIG, 262_144, ProducerConfig.ACKS_CONFIG, "1"),
+                new StringSerializer(), new ByteArraySerializer())) {
             for (int i = 0; i < eventsPerKey; i++) {
                 for (int k = 0; k < keys; k++) {
-                    long time = base + offsetMs + i * 1000L;
-                    producer.send(new ProducerRecord<>(topic, null, time, key(k), event(time, random)));
+                    long time = first + i * 1000L;
+                    producer.send(new ProducerRecord<>(topic, null, time, key(k), event.apply(time, random)));
                 }
             }
             producer.flush();
@@ -756,12 +765,6 @@ public final class EndToEndBenchmark {
             json.append("0000", 0, 4 - fraction.length()).append(fraction);
         }
         return json.append('}').toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    private KafkaProducer<String, byte[]> producer() {
-        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                ProducerConfig.LINGER_MS_CONFIG, 10, ProducerConfig.BATCH_SIZE_CONFIG, 262_144,
-                ProducerConfig.ACKS_CONFIG, "1"), new StringSerializer(), new ByteArraySerializer());
     }
 
     private KafkaConsumer<String, byte[]> consumer(String topic) {
