@@ -97,6 +97,19 @@ def duration_ms(text):
     return round(((days * 24 + hours) * 60 + minutes) * 60_000 + seconds * 1000)
 
 
+def epoch_ms(value):
+    """Event time from epoch milliseconds, or from an ISO-8601 text (UTC when it names no offset)."""
+    if not isinstance(value, str):
+        return int(value)
+    parsed = datetime.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return (parsed - EPOCH) // datetime.timedelta(milliseconds=1)
+
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
 def iso(ms):
     return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -138,7 +151,7 @@ def run(args):
                 states[key] = state
                 steps[key] = steps.get(key, 0) + 1
                 y = head(state[0][-1, 0]).tolist()
-                time_ms = int(event[time_field]) if time_field else message.timestamp()[1]
+                time_ms = epoch_ms(event[time_field]) if time_field else message.timestamp()[1]
                 values = {name: y[t] * std + mean for t, (name, mean, std) in enumerate(targets)}
                 forecast = {"key": key.decode(), "event_time": iso(time_ms), "model": model, "mode": "stateful",
                             "steps_seen": steps[key],
@@ -162,7 +175,7 @@ def main():
     parser.add_argument("--input")
     parser.add_argument("--output")
     parser.add_argument("--group", default="python-peer")
-    parser.add_argument("--time-field", default="time", help="event field with epoch milliseconds; empty: record time")
+    parser.add_argument("--time-field", default="time", help="event field with epoch milliseconds or an ISO-8601 time; empty: record time")
     parser.add_argument("--self-check", action="store_true")
     args = parser.parse_args()
     if args.self_check:

@@ -64,14 +64,20 @@ public final class TimestampFormat {
             case EPOCH_SECONDS:
                 return Math.round(Double.parseDouble(text.trim()) * 1000.0);
             case ISO:
-                if (text.indexOf('T') < 0) {
-                    return LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
-                }
-                return toEpochMillis(formatter.parseBest(text, OffsetDateTime::from, LocalDateTime::from));
+                long read = IsoTimestamps.epochMillis(text);
+                return read != IsoTimestamps.UNREAD ? read : parseIso(text);
             default:
                 return toEpochMillis(formatter.parseBest(text, OffsetDateTime::from, LocalDateTime::from,
                         LocalDate::from));
         }
+    }
+
+    /** The ISO forms through java.time: every form {@link IsoTimestamps} does not read, and every refusal. */
+    long parseIso(String text) {
+        if (text.indexOf('T') < 0) {
+            return LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+        }
+        return toEpochMillis(formatter.parseBest(text, OffsetDateTime::from, LocalDateTime::from));
     }
 
     private static long toEpochMillis(TemporalAccessor parsed) {

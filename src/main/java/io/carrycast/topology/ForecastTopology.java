@@ -2,6 +2,7 @@ package io.carrycast.topology;
 
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.EventReader;
+import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
 import java.util.ArrayList;
@@ -17,6 +18,9 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
@@ -87,15 +91,15 @@ public final class ForecastTopology {
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
 
         KStream<String, byte[]> events = builder.stream(config.inputTopic(),
-                        Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"))
-                // Counted here, at the source, so an event refused by size or by its key field counts too.
-                .peek((key, value) -> {
-                    metrics.eventIn();
-                    reader.checkSize(key, value);
-                }, Named.as("size-check"));
+                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"));
         if (config.keyField() != null) {
             EventReader.Fields keyField = reader.fields(List.of(), config.keyField());
-            events = events
+            // Counted and checked before the repartition topic, whose producer would refuse an oversize record, so
+            // that an event refused by its size or by its key field counts as read too.
+            events = events.peek((key, value) -> {
+                        metrics.eventIn();
+                        reader.checkSize(key, value);
+                    }, Named.as("size-check"))
                     .selectKey((key, value) -> EventReader.keyField(reader.read(value, keyField)), Named.as("key-by-field"))
                     .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
         }
@@ -145,7 +149,11 @@ public final class ForecastTopology {
                 config.gapRule(), keepLatest, config.lateness(), config.resampleGrace(), names, config.scoringEnabled() ? metrics.accuracy() : null,
                 scoresTopic != null, guard, config.lightLoadCommitInterval(),
                 CarrycastConfig.LIGHT_LOAD_RECORDS);
-        KStream<String, byte[]> forecasts = events.process(() -> new ForecastProcessor(model, settings, nodeMetrics),
+        boolean checkSize = config.keyField() == null;
+        KStream<String, byte[]> forecasts = events.process(() -> checkSize
+                        ? new SizeChecked(reader, guard == null ? metrics : null,
+                                new ForecastProcessor(model, settings, nodeMetrics))
+                        : new ForecastProcessor(model, settings, nodeMetrics),
                 Named.as(namePrefix + "forecast"), stores.toArray(String[]::new));
         Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray())
                 .withName(namePrefix + "forecasts");
@@ -154,6 +162,42 @@ public final class ForecastTopology {
         } else {
             forecasts.to((key, value, record) -> record.headers().lastHeader(LiveScoring.SCORE_HEADER) != null
                     ? scoresTopic : outputTopic, produced);
+        }
+    }
+
+    /**
+     * The count of events read and the size check inside the forecasting node rather than in a node of its own
+     * before it: a node costs every event a forward through Kafka Streams. Kafka Streams hands an event another
+     * node refused to its sibling nodes still, so only the live model's node ({@code liveMetrics} set) counts an
+     * event and refuses an oversize one (dead-lettered and counted once, as by the node before); a challenger's
+     * passes an oversize event over without counting a failure of its own.
+     */
+    private record SizeChecked(EventReader reader, CarrycastMetrics liveMetrics, ForecastProcessor processor)
+            implements Processor<String, byte[], String, byte[]> {
+        @Override
+        public void init(ProcessorContext<String, byte[]> context) {
+            processor.init(context);
+        }
+
+        @Override
+        public void process(Record<String, byte[]> record) {
+            if (liveMetrics != null) {
+                liveMetrics.eventIn();
+            }
+            try {
+                reader.checkSize(record.key(), record.value());
+            } catch (InvalidEventException oversize) {
+                if (liveMetrics != null) {
+                    throw oversize;
+                }
+                return;
+            }
+            processor.process(record);
+        }
+
+        @Override
+        public void close() {
+            processor.close();
         }
     }
 

@@ -121,6 +121,28 @@ class ChallengerTest {
     }
 
     @Test
+    void shouldDeadLetterAnOversizeEventOnceWithoutChargingItToTheChallenger() {
+        LiveModel live = LiveModel.open(FIXTURE.directory(), RunnerOptions.defaults(), m -> { });
+        try (LiveModel challenger = LiveModel.open(FIXTURE.copyWithCard(dir.resolve("v2"), card -> card.put("version", "2")),
+                RunnerOptions.defaults(), m -> { });
+             ForecastDriver driver = ForecastDriver.open(live, challenger, FIXTURE.directory(), dir.resolve("state"),
+                     Map.of(CarrycastConfig.EVENT_MAX_BYTES_CONFIG, "1000"))) {
+            TestOutputTopic<String, Forecast> challengerTopic = driver.driver().createOutputTopic(CHALLENGER_TOPIC,
+                    new org.apache.kafka.common.serialization.StringDeserializer(), new ForecastSerde().deserializer());
+            driver.sendRaw("k", ("{\"pad\":\"" + "x".repeat(1000) + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    0L);
+
+            assertEquals(1, driver.deadLetters().size());
+            assertEquals(1.0, Meters.count(driver.registry(), "carrycast.events.dead.lettered", "reason", "too_large"),
+                    0.0);
+            assertEquals(0.0, Meters.count(driver.registry(), "carrycast.challenger.failures", "kind", "event_too_large"),
+                    0.0);
+            assertTrue(driver.forecastsWithoutWaiting().isEmpty());
+            assertTrue(challengerTopic.readRecordsToList().isEmpty());
+        }
+    }
+
+    @Test
     void shouldRefuseABrokenChallengerBundleAndCountIt() throws IOException {
         Path broken = FIXTURE.copyTo(dir.resolve("garbage"));
         Files.write(broken.resolve("model.onnx"), new byte[] {1, 2, 3});
