@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (never part of the tests). Quick set: ./tools/bench.sh ; everything: ./tools/bench.sh full
 # Failover with and without standby replicas: ./tools/bench.sh failover [keys] [repeats]
-# As deployed: ./tools/bench.sh deployed [keys=N] [events-per-key=N] [repeats=N] [port=N] [only=REGEX]: the broker
+# As deployed: ./tools/bench.sh deployed [keys=N] [events-per-key=N] [repeats=N] [port=N] [only=REGEX] [profile=DIR]: the broker
 #   (carrycast broker --partitions 4) and each forecaster (carrycast run --config FILE; the stateful passthrough;
 #   the Python peer) in processes of their own, events with an ISO-8601 ts field; then, in the same run, the
 #   in-process passthrough, stateful passthrough and batched scenarios at 100K keys x 12 events.

@@ -34,7 +34,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * <p>Beside carrycast, in the same layout: the stateful passthrough ({@link Passthrough}, carrycast's ceiling
  * with the same store work) and the Python peer ({@code tools/python_peer.py}) when Debian's python3 has torch,
  * onnx and confluent_kafka. Run with {@code tools/bench.sh deployed [keys=N] [events-per-key=N] [repeats=N]
- * [port=N] [only=REGEX]}.
+ * [port=N] [only=REGEX] [profile=DIR]}; profile=DIR records each Java forecaster with JFR into DIR (which must
+ * exist), for profiles only: the recording costs CPU itself.
  */
 public final class AsDeployedBenchmark {
 
@@ -49,7 +50,11 @@ public final class AsDeployedBenchmark {
     private record Scenario(String name, String kind, String guarantee) {
     }
 
-    private record Run(double eventsPerSecond, double forecasterMicros, double brokerMicros) {
+    /**
+     * @param forecasterThreads the forecaster's CPU per event by thread group ({@link ThreadCpu}), largest first
+     */
+    private record Run(double eventsPerSecond, double forecasterMicros, double brokerMicros,
+                       Map<String, Double> forecasterThreads) {
     }
 
     private final String bootstrap;
@@ -57,7 +62,11 @@ public final class AsDeployedBenchmark {
     private final int expected;
     private final long brokerPid;
 
-    private AsDeployedBenchmark(String bootstrap, Path workDir, int expected, long brokerPid) {
+    /** Where each forecaster's JFR recording goes, or null for none. */
+    private final Path profileDir;
+
+    private AsDeployedBenchmark(String bootstrap, Path workDir, int expected, long brokerPid, Path profileDir) {
+        this.profileDir = profileDir;
         this.bootstrap = bootstrap;
         this.workDir = workDir;
         this.expected = expected;
@@ -69,6 +78,8 @@ public final class AsDeployedBenchmark {
         int eventsPerKey = option(args, "events-per-key", 12);
         int repeats = option(args, "repeats", 3);
         int port = option(args, "port", 29292);
+        Path profileDir = Arrays.stream(args).filter(a -> a.startsWith("profile=")).map(a -> Path.of(a.substring(8)))
+                .findFirst().orElse(null);
         Pattern only = Pattern.compile(Arrays.stream(args).filter(a -> a.startsWith("only=")).map(a -> a.substring(5))
                 .findFirst().orElse(""));
         List<Scenario> scenarios = new ArrayList<>();
@@ -92,7 +103,8 @@ public final class AsDeployedBenchmark {
         try {
             String bootstrap = "127.0.0.1:" + port;
             awaitTopic(bootstrap, INPUT, broker, workDir.resolve("broker.log"));
-            AsDeployedBenchmark bench = new AsDeployedBenchmark(bootstrap, workDir, keys * eventsPerKey, broker.pid());
+            AsDeployedBenchmark bench = new AsDeployedBenchmark(bootstrap, workDir, keys * eventsPerKey, broker.pid(),
+                    profileDir);
             long started = System.nanoTime();
             bench.produce(keys, eventsPerKey);
             System.out.printf(Locale.ROOT, "produced %d events (%d keys x %d) in %.1f s%n", keys * eventsPerKey, keys,
@@ -105,6 +117,7 @@ public final class AsDeployedBenchmark {
                         System.out.printf(Locale.ROOT, "run %d %-26s %9.0f events/s  cpu us/event: forecaster %.1f"
                                 + " broker %.1f%n", r, scenario.name(), run.eventsPerSecond(), run.forecasterMicros(),
                                 run.brokerMicros());
+                        System.out.println("      forecaster threads, cpu us/event: " + ThreadCpu.format(run.forecasterThreads()));
                         results.computeIfAbsent(scenario.name(), k -> new ArrayList<>()).add(run);
                     }
                 }
@@ -187,6 +200,17 @@ public final class AsDeployedBenchmark {
         Path log = workDir.resolve(id + ".log");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().remove("CARRYCAST_JAVA_OPTS");
+        if (profileDir != null && !scenario.kind().equals("python")) {
+            // Profiling changes the launcher's JVM by the recording alone; a profiled run's figures are not a result.
+            String recording = "-XX:StartFlightRecording=settings=profile,filename="
+                    + profileDir.toAbsolutePath().resolve(id + ".jfr");
+            if (scenario.kind().equals("carrycast")) {
+                builder.environment().put("CARRYCAST_JAVA_OPTS", recording);
+            } else {
+                command = new ArrayList<>(command);
+                command.add(1, recording);
+            }
+        }
         Process forecaster = builder.start();
         try {
             return measure(forecaster, output, log);
@@ -214,6 +238,7 @@ public final class AsDeployedBenchmark {
             long t30 = 0;
             long c30 = 0;
             long[] cpu30 = null;
+            ThreadCpu threads30 = null;
             while (System.nanoTime() < deadline) {
                 if (!forecaster.isAlive()) {
                     System.out.println("forecaster exited with " + forecaster.exitValue() + ":\n" + tail(log));
@@ -226,11 +251,13 @@ public final class AsDeployedBenchmark {
                     t30 = now;
                     c30 = count;
                     cpu30 = new long[] {cpuTicks(forecaster.pid()), cpuTicks(brokerPid)};
+                    threads30 = ThreadCpu.of(forecaster.pid());
                 } else if (t30 != 0 && (count >= expected * 0.9 || now - t30 >= MAX_STRETCH_NANOS)) {
                     double events = count - c30;
                     double forecasterMicros = (cpuTicks(forecaster.pid()) - cpu30[0]) / TICKS_PER_SECOND * 1e6 / events;
                     double brokerMicros = (cpuTicks(brokerPid) - cpu30[1]) / TICKS_PER_SECOND * 1e6 / events;
-                    return new Run(events / ((now - t30) / 1e9), forecasterMicros, brokerMicros);
+                    Map<String, Double> threads = ThreadCpu.of(forecaster.pid()).microsPerEventSince(threads30, events);
+                    return new Run(events / ((now - t30) / 1e9), forecasterMicros, brokerMicros, threads);
                 }
                 Thread.sleep(50);
             }
