@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks (never part of the tests). Quick set: ./tools/bench.sh ; everything: ./tools/bench.sh full
 # Failover with and without standby replicas: ./tools/bench.sh failover [keys] [repeats]
-# As deployed: ./tools/bench.sh deployed [keys=N] [events-per-key=N] [repeats=N] [port=N] [only=REGEX] [profile=DIR]: the broker
-#   (carrycast broker --partitions 4) and each forecaster (carrycast run --config FILE; the stateful passthrough;
-#   the Python peer) in processes of their own, events with an ISO-8601 ts field; then, in the same run, the
-#   in-process passthrough, stateful passthrough and batched scenarios at 100K keys x 12 events.
+# As deployed: ./tools/bench.sh deployed [keys=N] [events-per-key=N] [repeats=N] [port=N] [only=REGEX]
+#   [profile=DIR] [java-opts=OPTIONS]: the broker (carrycast broker --partitions 4) and each forecaster
+#   (carrycast run --config FILE; the stateful passthrough; the Python peer) in processes of their own, events
+#   with an ISO-8601 ts field; then, in the same run, the in-process passthrough, stateful passthrough and
+#   batched scenarios at 100K keys x the same events per key, in a JVM with the launcher's collector.
 # ISO-8601 timestamps read by hand against java.time's parseBest, ns per parse: ./tools/bench.sh timestamps
 # Resident memory of one instance with and without the RocksDB bound (MiB, 0 = none):
 #   ./tools/bench.sh memory [keys] [events-per-key] [bounds...]     e.g. ./tools/bench.sh memory 1000000 2 256 0
@@ -38,8 +39,9 @@ if [[ $mode == deployed ]]; then
   mvn -B -q -DskipTests package
   java -Xmx2g -cp "$cp" io.carrycast.bench.AsDeployedBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"
   repeats=$(printf '%s\n' "${@:2}" | grep '^repeats=' || echo repeats=3)
-  echo "== In process, same run =="
-  java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick no-latency events-per-key=12 "$repeats" \
+  per_key=$(printf '%s\n' "${@:2}" | grep '^events-per-key=' || echo events-per-key=12)
+  echo "== In process, same run (the launcher's collector, -XX:+UseParallelGC) =="
+  java -Xmx4g -XX:+UseParallelGC -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick no-latency "$per_key" "$repeats" \
     'only=^(passthrough|stateful passthrough|batched) 100K keys (alos|eos)$' 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"
   exit
 fi

@@ -34,8 +34,9 @@ import org.apache.kafka.streams.StreamsConfig;
  * <p>Beside carrycast, in the same layout: the stateful passthrough ({@link Passthrough}, carrycast's ceiling
  * with the same store work) and the Python peer ({@code tools/python_peer.py}) when Debian's python3 has torch,
  * onnx and confluent_kafka. Run with {@code tools/bench.sh deployed [keys=N] [events-per-key=N] [repeats=N]
- * [port=N] [only=REGEX] [profile=DIR]}; profile=DIR records each Java forecaster with JFR into DIR (which must
- * exist), for profiles only: the recording costs CPU itself.
+ * [port=N] [only=REGEX] [profile=DIR] [java-opts=OPTIONS]}; profile=DIR records each Java forecaster with JFR into
+ * DIR (which must exist), for profiles only: the recording costs CPU itself; java-opts= gives the Java forecasters JVM
+ * options (as CARRYCAST_JAVA_OPTS would), to compare against the launcher's defaults.
  */
 public final class AsDeployedBenchmark {
 
@@ -64,9 +65,13 @@ public final class AsDeployedBenchmark {
 
     /** Where each forecaster's JFR recording goes, or null for none. */
     private final Path profileDir;
+    /** JVM options for the Java forecasters, or empty for the launcher's defaults. */
+    private final String javaOptions;
 
-    private AsDeployedBenchmark(String bootstrap, Path workDir, int expected, long brokerPid, Path profileDir) {
+    private AsDeployedBenchmark(String bootstrap, Path workDir, int expected, long brokerPid, Path profileDir,
+                                String javaOptions) {
         this.profileDir = profileDir;
+        this.javaOptions = javaOptions;
         this.bootstrap = bootstrap;
         this.workDir = workDir;
         this.expected = expected;
@@ -80,6 +85,8 @@ public final class AsDeployedBenchmark {
         int port = option(args, "port", 29292);
         Path profileDir = Arrays.stream(args).filter(a -> a.startsWith("profile=")).map(a -> Path.of(a.substring(8)))
                 .findFirst().orElse(null);
+        String javaOptions = Arrays.stream(args).filter(a -> a.startsWith("java-opts=")).map(a -> a.substring(10))
+                .findFirst().orElse("");
         Pattern only = Pattern.compile(Arrays.stream(args).filter(a -> a.startsWith("only=")).map(a -> a.substring(5))
                 .findFirst().orElse(""));
         List<Scenario> scenarios = new ArrayList<>();
@@ -104,7 +111,7 @@ public final class AsDeployedBenchmark {
             String bootstrap = "127.0.0.1:" + port;
             awaitTopic(bootstrap, INPUT, broker, workDir.resolve("broker.log"));
             AsDeployedBenchmark bench = new AsDeployedBenchmark(bootstrap, workDir, keys * eventsPerKey, broker.pid(),
-                    profileDir);
+                    profileDir, javaOptions);
             long started = System.nanoTime();
             bench.produce(keys, eventsPerKey);
             System.out.printf(Locale.ROOT, "produced %d events (%d keys x %d) in %.1f s%n", keys * eventsPerKey, keys,
@@ -191,7 +198,7 @@ public final class AsDeployedBenchmark {
                 "carrycast.http.port=-1", ""));
         List<String> command = switch (scenario.kind()) {
             case "carrycast" -> List.of("./carrycast", "run", "--config", config.toString());
-            // The launcher's JVM: no options, as ./carrycast starts it without CARRYCAST_JAVA_OPTS.
+            // The launcher's JVM as ./carrycast starts it without CARRYCAST_JAVA_OPTS (its collector is added below).
             case "passthrough" -> List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                     System.getProperty("java.class.path"), Passthrough.class.getName(), config.toString());
             default -> List.of("/usr/bin/python3", "tools/python_peer.py", "--bootstrap", bootstrap, "--input", INPUT,
@@ -200,16 +207,22 @@ public final class AsDeployedBenchmark {
         Path log = workDir.resolve(id + ".log");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().remove("CARRYCAST_JAVA_OPTS");
-        if (profileDir != null && !scenario.kind().equals("python")) {
+        List<String> options = new ArrayList<>(javaOptions.isBlank() ? List.of() : List.of(javaOptions.trim().split("\\s+")));
+        if (profileDir != null) {
             // Profiling changes the launcher's JVM by the recording alone; a profiled run's figures are not a result.
-            String recording = "-XX:StartFlightRecording=settings=profile,filename="
-                    + profileDir.toAbsolutePath().resolve(id + ".jfr");
-            if (scenario.kind().equals("carrycast")) {
-                builder.environment().put("CARRYCAST_JAVA_OPTS", recording);
-            } else {
-                command = new ArrayList<>(command);
-                command.add(1, recording);
+            options.add("-XX:StartFlightRecording=settings=profile,filename="
+                    + profileDir.toAbsolutePath().resolve(id + ".jfr"));
+        }
+        if (!options.isEmpty() && scenario.kind().equals("carrycast")) {
+            builder.environment().put("CARRYCAST_JAVA_OPTS", String.join(" ", options));
+        } else if (scenario.kind().equals("passthrough")) {
+            // The launcher's collector, as ./carrycast picks it, unless the options name one.
+            if (options.stream().noneMatch(option -> option.matches("-XX:\\+Use[A-Za-z0-9]*GC"))) {
+                options.add(0, "-XX:+UseParallelGC");
             }
+            List<String> withOptions = new ArrayList<>(command);
+            withOptions.addAll(1, options);
+            builder.command(withOptions);
         }
         Process forecaster = builder.start();
         try {

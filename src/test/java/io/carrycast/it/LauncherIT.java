@@ -119,6 +119,19 @@ class LauncherIT {
         assertFalse(run.output().contains("java.opts"), run.output());
     }
 
+    @Test
+    void shouldRunTheParallelCollectorUnlessTheJavaOptionsNameOne() throws Exception {
+        Launched byDefault = launch(Map.of("CARRYCAST_JAVA_OPTS", "-XX:+PrintCommandLineFlags"), "--version");
+        Launched chosen = launch(Map.of("CARRYCAST_JAVA_OPTS", "-XX:+UseG1GC -XX:+PrintCommandLineFlags"), "--version");
+
+        assertEquals(0, byDefault.exitCode(), byDefault.output());
+        assertTrue(byDefault.lines().get(0).contains("-XX:+UseParallelGC"), byDefault.output());
+        // Two collectors would stop the JVM before it starts ("Multiple garbage collectors selected").
+        assertEquals(0, chosen.exitCode(), chosen.output());
+        assertTrue(chosen.lines().get(0).contains("-XX:+UseG1GC"), chosen.output());
+        assertFalse(chosen.lines().get(0).contains("UseParallelGC"), chosen.output());
+    }
+
     private record Launched(int exitCode, String output) {
         List<String> lines() {
             return output.lines().filter(line -> !line.isBlank()).toList();
