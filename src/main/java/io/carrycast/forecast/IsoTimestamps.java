@@ -17,6 +17,8 @@ final class IsoTimestamps {
     private static final long DAYS_0000_TO_1970 = 719_528L;
     /** java.time's offset limit: an offset beyond 18 hours is refused. */
     private static final int MAX_OFFSET_SECONDS = 18 * 3600;
+    /** What {@link #offsetSeconds} returns for a text that writes no offset it reads. */
+    private static final int NO_OFFSET = Integer.MIN_VALUE;
 
     private IsoTimestamps() {
     }
@@ -72,23 +74,26 @@ final class IsoTimestamps {
                 at = fractionEnd;
             }
         }
-        if (at == length) {
-            return epochSecond * 1000L + millis;
-        }
+        int offsetSeconds = at == length ? 0 : offsetSeconds(text, at);
+        return offsetSeconds == NO_OFFSET ? UNREAD : (epochSecond - offsetSeconds) * 1000L + millis;
+    }
+
+    /** The offset from UTC that the text from {@code at} to its end writes (Z or ±hh:mm), or {@link #NO_OFFSET}. */
+    private static int offsetSeconds(String text, int at) {
         char zone = text.charAt(at);
-        if (zone == 'Z' && at + 1 == length) {
-            return epochSecond * 1000L + millis;
+        if (zone == 'Z' && at + 1 == text.length()) {
+            return 0;
         }
-        if ((zone != '+' && zone != '-') || at + 6 != length || text.charAt(at + 3) != ':') {
-            return UNREAD;
+        if ((zone != '+' && zone != '-') || at + 6 != text.length() || text.charAt(at + 3) != ':') {
+            return NO_OFFSET;
         }
         int offsetHours = digits(text, at + 1, 2);
         int offsetMinutes = digits(text, at + 4, 2);
         int offsetSeconds = offsetHours * 3600 + offsetMinutes * 60;
         if (offsetHours < 0 || offsetMinutes < 0 || offsetMinutes > 59 || offsetSeconds > MAX_OFFSET_SECONDS) {
-            return UNREAD;
+            return NO_OFFSET;
         }
-        return (epochSecond - (zone == '+' ? offsetSeconds : -offsetSeconds)) * 1000L + millis;
+        return zone == '+' ? offsetSeconds : -offsetSeconds;
     }
 
     /** The number written by {@code count} ASCII digits at {@code from}, or -1 when one is not a digit. */
