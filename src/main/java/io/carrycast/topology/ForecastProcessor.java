@@ -59,6 +59,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                     boolean keepLatest, LateEvents.Bound lateness, Duration resampleGrace, StoreNames stores,
                     Scorer.Sink scoring, boolean forwardScores, ChallengerGuard guard,
                     Duration lightLoadCommitInterval, int lightLoadRecords, RouteStates.Origin origin) {
+        Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule, boolean keepLatest,
+                 LateEvents.Bound lateness, Duration resampleGrace, StoreNames stores, Scorer.Sink scoring,
+                 boolean forwardScores, ChallengerGuard guard, Duration lightLoadCommitInterval, int lightLoadRecords) {
+            this(reader, maxBatch, maxWait, gapRule, keepLatest, lateness, resampleGrace, stores, scoring, forwardScores,
+                    guard, lightLoadCommitInterval, lightLoadRecords, null);
+        }
     }
 
     /** How often, in stream time, the open-bucket index is checked for buckets the grace has passed. */
