@@ -303,9 +303,9 @@ public final class CarrycastConfig extends AbstractConfig {
             }
         }
         CarrycastConfig config = new CarrycastConfig(app, kafka);
+        config.checkModelSettings();
         new StreamsConfig(config.streamsProperties()); // fails on a Kafka setting with an invalid value
         config.checkAccuracySettings();
-        config.checkModelSettings();
         return config;
     }
 

@@ -4,9 +4,16 @@ import static io.carrycast.testing.DeadLetters.header;
 import static io.carrycast.testing.DeadLetters.reason;
 import static io.carrycast.testing.ForecastAssertions.assertMatches;
 import static io.carrycast.testing.ForecastAssertions.normalisedValues;
+import static io.carrycast.testing.RoutedFixtures.MINUTELY;
+import static io.carrycast.testing.RoutedFixtures.RIVER;
+import static io.carrycast.testing.RoutedFixtures.assertEachKeyMatchesItsModel;
+import static io.carrycast.testing.RoutedFixtures.assertKeyMatches;
+import static io.carrycast.testing.RoutedFixtures.assertKeysMatch;
+import static io.carrycast.testing.RoutedFixtures.interleavedRoutedEvents;
+import static io.carrycast.testing.RoutedFixtures.renamed;
+import static io.carrycast.testing.RoutedFixtures.threeRoutes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.state.KeyState;
@@ -31,62 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RoutesTest {
 
-    /** Hourly LSTM over load, temperature, humidity and calendar features. */
-    private static final Fixture HOURLY = Fixture.load("lstm_multi");
-    /** Per-minute GRU over level, flow and pressure. */
-    private static final Fixture MINUTELY = Fixture.load("gru");
-    /** Quarter-hourly window-mode BiLSTM over level, flow and pressure, 8 events a window. */
-    private static final Fixture RIVER = Fixture.load("bilstm_window");
-
     @TempDir
     Path stateDir;
-
-    private static Map<String, String> threeRoutes() {
-        Map<String, String> settings = new HashMap<>();
-        settings.put(CarrycastConfig.ROUTES_CONFIG, "hourly,minutely,river");
-        settings.put("carrycast.route.hourly.match", "key-prefix:plant-");
-        settings.put("carrycast.route.hourly.model.dir", HOURLY.directory().toString());
-        settings.put("carrycast.route.minutely.match", "key-regex:pump-sensor-[a-z]");
-        settings.put("carrycast.route.minutely.model.dir", MINUTELY.directory().toString());
-        settings.put("carrycast.route.river.match", "field:segment=river");
-        settings.put("carrycast.route.river.model.dir", RIVER.directory().toString());
-        return settings;
-    }
-
-    /** The fixture's event of {@code key} under another key, with {@code segment} set when not null, shifted in time. */
-    private static Fixture.Event renamed(Fixture.Event event, String key, String segment, Duration shift) {
-        ObjectNode value = event.value().deepCopy();
-        long time = event.timeMs() + shift.toMillis();
-        value.put("time", java.time.Instant.ofEpochMilli(time).toString());
-        if (segment != null) {
-            value.put("segment", segment);
-        }
-        return new Fixture.Event(key, time, value);
-    }
-
-    /** Every key of the three fixtures under its route's name, one event of each in turn. */
-    private static List<Fixture.Event> interleavedRoutedEvents() {
-        List<List<Fixture.Event>> perKey = new ArrayList<>();
-        for (String key : HOURLY.keys()) {
-            perKey.add(HOURLY.events(key).stream().map(e -> renamed(e, "plant-" + key, null, Duration.ZERO)).toList());
-        }
-        for (String key : MINUTELY.keys()) {
-            perKey.add(MINUTELY.events(key).stream().map(e -> renamed(e, "pump-" + key, null, Duration.ZERO)).toList());
-        }
-        for (String key : RIVER.keys()) {
-            perKey.add(RIVER.events(key).stream().map(e -> renamed(e, "gauge-" + key, "river", Duration.ZERO)).toList());
-        }
-        List<Fixture.Event> interleaved = new ArrayList<>();
-        int longest = perKey.stream().mapToInt(List::size).max().orElse(0);
-        for (int i = 0; i < longest; i++) {
-            for (List<Fixture.Event> events : perKey) {
-                if (i < events.size()) {
-                    interleaved.add(events.get(i));
-                }
-            }
-        }
-        return interleaved;
-    }
 
     @Test
     void shouldForecastEachKeyWithItsRoutesModelAsPyTorchDoes() {
@@ -96,36 +49,7 @@ class RoutesTest {
             byKey = Forecasts.byKey(driver.forecasts());
             assertEquals(List.of(), driver.deadLetters());
         }
-        assertKeysMatch(HOURLY, "plant-", byKey);
-        assertKeysMatch(MINUTELY, "pump-", byKey);
-        assertKeysMatch(RIVER, "gauge-", byKey);
-        assertEquals(9, byKey.size(), "every key forecast, none other");
-    }
-
-    /** Each key's forecasts are its fixture's PyTorch outputs, within the fixture's tolerance (1e-5), by its model. */
-    static void assertKeysMatch(Fixture fixture, String prefix, Map<String, List<Forecast>> byKey) {
-        for (String key : fixture.keys()) {
-            assertKeyMatches(fixture, key, byKey.getOrDefault(prefix + key, List.of()), prefix + key);
-        }
-    }
-
-    /** {@code forecasts} are the fixture's PyTorch outputs for its key {@code key}, one per event with a full window. */
-    static void assertKeyMatches(Fixture fixture, String key, List<Forecast> forecasts, String where) {
-        List<float[]> expected = fixture.expectedOutputs(key);
-        assertEquals(expected.stream().filter(java.util.Objects::nonNull).count(), forecasts.size(),
-                where + ": one forecast per event with a full window");
-        int next = 0;
-        for (int i = 0; i < expected.size(); i++) {
-            if (expected.get(i) == null) {
-                continue;
-            }
-            Forecast forecast = forecasts.get(next++);
-            String event = where + " event " + i;
-            assertEquals(fixture.card().name(), forecast.modelName(), event + ": the forecast names its model");
-            assertEquals(fixture.events(key).get(i).timeMs(), forecast.eventTimeMs(), event + ": event time");
-            assertEquals(i + 1, forecast.stepsSeen(), event + ": steps seen");
-            assertMatches(expected.get(i), forecast, fixture.card(), fixture.tolerance(), event);
-        }
+        assertEachKeyMatchesItsModel(byKey);
     }
 
     @Test
