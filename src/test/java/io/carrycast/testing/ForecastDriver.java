@@ -196,6 +196,13 @@ public final class ForecastDriver implements AutoCloseable {
         return output.readRecordsToList();
     }
 
+    /** As {@link #forecasts()}, each as the bytes of its key and value on the output topic. */
+    public List<TestRecord<String, byte[]>> rawForecasts() {
+        driver.advanceWallClockTime(maxWait);
+        return driver.createOutputTopic(OUTPUT, new StringDeserializer(), new ByteArrayDeserializer())
+                .readRecordsToList();
+    }
+
     /** Reads the forecasts written so far without letting the batch wait pass. */
     public List<TestRecord<String, Forecast>> forecastsWithoutWaiting() {
         return output.readRecordsToList();

@@ -13,6 +13,7 @@ import static io.carrycast.testing.RoutedFixtures.interleavedRoutedEvents;
 import static io.carrycast.testing.RoutedFixtures.renamed;
 import static io.carrycast.testing.RoutedFixtures.threeRoutes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
@@ -21,7 +22,10 @@ import io.carrycast.state.StateRecord;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.Forecasts;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -162,5 +166,57 @@ class RoutesTest {
         }
         assertEquals(RIVER.card().name(), routed.get(routed.size() - lake.size() - 1).modelName(),
                 "the river's forecasts end where the lake's begin");
+    }
+    /**
+     * Replacing the per-minute route's bundle swaps that route's model only: the other routes' forecasts are
+     * byte for byte those of a run without the swap, and the swapped route's keys carry on under the new version.
+     */
+    @Test
+    void shouldLeaveTheOtherRoutesForecastsByteIdenticalWhenOneRoutesModelIsSwapped() throws IOException {
+        Map<String, String> settings = threeRoutes();
+        Path minutelyDir = MINUTELY.copyWithCard(stateDir.resolve("minutely"), card -> card.put("version", "1"));
+        settings.put("carrycast.route.minutely.model.dir", minutelyDir.toString());
+        List<Fixture.Event> events = interleavedRoutedEvents();
+        int half = events.size() / 2;
+        List<TestRecord<String, byte[]>> unswapped;
+        try (ForecastDriver driver = ForecastDriver.openRoutes(stateDir.resolve("unswapped"), settings)) {
+            driver.send(events);
+            unswapped = driver.rawForecasts();
+        }
+        List<TestRecord<String, byte[]>> swapped = new ArrayList<>();
+        try (ForecastDriver driver = ForecastDriver.openRoutes(stateDir.resolve("swapped"), settings)) {
+            driver.send(events.subList(0, half));
+            swapped.addAll(driver.rawForecasts());
+            Path card = minutelyDir.resolve("model.json");
+            Files.writeString(card, Files.readString(card).replace("\"version\":\"1\"", "\"version\":\"2\""));
+            Files.setLastModifiedTime(minutelyDir.resolve("model.json"),
+                    FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+            assertTrue(driver.routeModels().get(1).reloadIfChanged(), "the minutely route's model swapped");
+            driver.send(events.subList(half, events.size()));
+            swapped.addAll(driver.rawForecasts());
+        }
+        assertEquals(6, otherRoutesBytes(swapped).size());
+        assertEquals(otherRoutesBytes(unswapped), otherRoutesBytes(swapped));
+        Map<String, List<Forecast>> byKey = new HashMap<>();
+        ForecastSerde serde = new ForecastSerde();
+        swapped.forEach(record -> byKey.computeIfAbsent(record.key(), k -> new ArrayList<>())
+                .add(serde.deserializer().deserialize(ForecastDriver.OUTPUT, record.value())));
+        for (String key : MINUTELY.keys()) {
+            List<Forecast> forecasts = byKey.get("pump-" + key);
+            assertEquals("2", forecasts.get(forecasts.size() - 1).modelVersion(), key + ": served by the new version");
+            assertEquals("1", forecasts.get(0).modelVersion(), key);
+            assertKeyMatches(MINUTELY, key, forecasts, "pump-" + key + " across its route's swap");
+        }
+    }
+
+    /**
+     * Per key of every route but the per-minute one, its forecasts as the output topic holds them, in order (the
+     * routes' micro-batches are stepped at different times, so keys of different routes interleave differently).
+     */
+    private static Map<String, List<String>> otherRoutesBytes(List<TestRecord<String, byte[]>> records) {
+        Map<String, List<String>> byKey = new java.util.TreeMap<>();
+        records.stream().filter(record -> !record.key().startsWith("pump-")).forEach(record -> byKey
+                .computeIfAbsent(record.key(), k -> new ArrayList<>()).add(java.util.HexFormat.of().formatHex(record.value())));
+        return byKey;
     }
 }
