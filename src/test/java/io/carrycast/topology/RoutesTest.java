@@ -22,6 +22,7 @@ import io.carrycast.state.StateRecord;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.Forecasts;
+import io.carrycast.forecast.ForecastJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -218,5 +219,22 @@ class RoutesTest {
         records.stream().filter(record -> !record.key().startsWith("pump-")).forEach(record -> byKey
                 .computeIfAbsent(record.key(), k -> new ArrayList<>()).add(java.util.HexFormat.of().formatHex(record.value())));
         return byKey;
+    }
+    /** The latest-forecast store, which GET /forecasts/{key} reads, holds each key's latest forecast by its route. */
+    @Test
+    void shouldKeepEachKeysLatestForecastFromItsRoutesModel() {
+        Map<String, String> settings = threeRoutes();
+        settings.put(CarrycastConfig.HTTP_PORT_CONFIG, "0"); // keeps the latest-forecast store; no server in a driver
+        try (ForecastDriver driver = ForecastDriver.openRoutes(stateDir, settings)) {
+            driver.send(interleavedRoutedEvents());
+            Map<String, List<Forecast>> byKey = Forecasts.byKey(driver.forecasts());
+            KeyValueStore<String, byte[]> latest = driver.driver().getKeyValueStore(ForecastTopology.LATEST_STORE);
+            for (Map.Entry<String, List<Forecast>> key : byKey.entrySet()) {
+                List<Forecast> forecasts = key.getValue();
+                assertEquals(forecasts.get(forecasts.size() - 1), ForecastJson.read(latest.get(key.getKey())),
+                        key.getKey());
+            }
+            assertEquals(9, byKey.size());
+        }
     }
 }
