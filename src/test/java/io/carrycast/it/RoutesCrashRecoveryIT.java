@@ -37,13 +37,13 @@ class RoutesCrashRecoveryIT {
 
     private static final int KEYS = 200;
     private static final int EVENTS_PER_KEY = 30;
-    private static final Fixture LSTM = Fixture.load("lstm");
-    private static final Fixture GRU = Fixture.load("gru");
+    static final Fixture LSTM = Fixture.load("lstm");
+    static final Fixture GRU = Fixture.load("gru");
 
     @TempDir
     Path tempDir;
 
-    private static Map<String, String> routes() {
+    static Map<String, String> routes() {
         return Map.of(CarrycastConfig.ROUTES_CONFIG, "even",
                 "carrycast.route.even.match", "key-regex:meter-[0-9]{3}[02468]",
                 "carrycast.route.even.model.dir", GRU.directory().toString());
@@ -76,17 +76,21 @@ class RoutesCrashRecoveryIT {
                 reader.readFor(Duration.ofSeconds(3));
                 assertEquals(events.size(), reader.records().size(), "one forecast per event\n" + second.log());
             }
-            assertMatchesUncrashedRoutedRun(events, reader.byKey());
+            assertMatchesRoutedReference(events, reader.byKey(), tempDir.resolve("reference"));
         }
     }
 
-    /** Every key's forecasts are those of the same events through the routed topology in one go, one at a time. */
-    private void assertMatchesUncrashedRoutedRun(List<Fixture.Event> events, Map<String, List<Forecast>> actual) {
+    /**
+     * Every key's forecasts are those of the same events through the routed topology in one go, one at a time
+     * (stores under {@code stateDir}).
+     */
+    static void assertMatchesRoutedReference(List<Fixture.Event> events, Map<String, List<Forecast>> actual,
+                                             Path stateDir) {
         Map<String, String> settings = new HashMap<>(routes());
         settings.put(CarrycastConfig.MODEL_DIR_CONFIG, LSTM.directory().toString());
         settings.put(CarrycastConfig.BATCH_MAX_SIZE_CONFIG, "1");
         Map<String, List<Forecast>> expected;
-        try (ForecastDriver driver = ForecastDriver.openRoutes(tempDir.resolve("reference"), settings)) {
+        try (ForecastDriver driver = ForecastDriver.openRoutes(stateDir, settings)) {
             driver.send(events);
             expected = Forecasts.byKey(driver.forecasts());
         }
