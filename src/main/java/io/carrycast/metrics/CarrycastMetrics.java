@@ -104,6 +104,14 @@ public final class CarrycastMetrics {
         inferenceLatency.record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    private final Map<String, Counter> routed = new ConcurrentHashMap<>();
+
+    /** Counts an event handed to its route's model, by route (a deployment with routes). */
+    public void routed(String route) {
+        routed.computeIfAbsent(route, r -> Counter.builder("carrycast.events.routed")
+                .description("Events handed to each route's model").tag("route", r).register(registry)).increment();
+    }
+
     /** Counts an event sent to the dead-letter topic, by reason label. */
     public void deadLettered(String reason) {
         deadLettered.computeIfAbsent(reason, r -> Counter.builder("carrycast.events.dead.lettered")

@@ -197,7 +197,7 @@ public final class ForecastTopology {
         for (int r = 0; r < settings.size(); r++) {
             routes.add(new ForecastProcessor(node.models().get(r), settings.get(r), nodeMetrics));
         }
-        return new RoutedProcessor(node.router(), reader, routes);
+        return new RoutedProcessor(node.router(), reader, routes, nodeMetrics);
     }
 
     /**

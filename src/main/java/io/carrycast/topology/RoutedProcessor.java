@@ -2,6 +2,7 @@ package io.carrycast.topology;
 
 import io.carrycast.engine.Router;
 import io.carrycast.forecast.EventReader;
+import io.carrycast.metrics.CarrycastMetrics;
 import java.util.List;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -21,10 +22,12 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     /** The fields the rules read, or null when they judge keys only (the event is then not read here). */
     private final EventReader.Fields fields;
     private final List<ForecastProcessor> routes;
+    private final CarrycastMetrics metrics;
 
     /** @param routes one processor per route of {@code router}, in its order */
-    RoutedProcessor(Router router, EventReader reader, List<ForecastProcessor> routes) {
+    RoutedProcessor(Router router, EventReader reader, List<ForecastProcessor> routes, CarrycastMetrics metrics) {
         this.router = router;
+        this.metrics = metrics;
         this.reader = reader;
         this.fields = router.fields().isEmpty() ? null : reader.fields(router.fields(), null);
         this.routes = routes;
@@ -46,6 +49,7 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
                     routes.get(r).stepWaitingOf(record.key());
                 }
             }
+            metrics.routed(router.routes().get(chosen).name());
             routes.get(chosen).process(record);
         } finally {
             for (int r = 0; r < routes.size(); r++) {

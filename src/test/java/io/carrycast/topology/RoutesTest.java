@@ -22,6 +22,7 @@ import io.carrycast.state.StateRecord;
 import io.carrycast.testing.Fixture;
 import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.Forecasts;
+import io.carrycast.testing.Meters;
 import io.carrycast.forecast.ForecastJson;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,6 +54,9 @@ class RoutesTest {
             driver.send(interleavedRoutedEvents());
             byKey = Forecasts.byKey(driver.forecasts());
             assertEquals(List.of(), driver.deadLetters());
+            assertEquals(3 * 24.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", "hourly"));
+            assertEquals(3 * 24.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", "minutely"));
+            assertEquals(3 * 24.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", "river"));
         }
         assertEachKeyMatchesItsModel(byKey);
     }
