@@ -353,10 +353,11 @@ public final class CarrycastApplication implements AutoCloseable {
     private static void createTopics(CarrycastConfig config, Properties properties, boolean withChallenger) {
         Optional<Short> replication = config.topicReplicationFactor() < 0
                 ? Optional.empty() : Optional.of(config.topicReplicationFactor());
-        List<NewTopic> topics = Stream.of(config.inputTopic(), config.outputTopic(), config.deadLetterTopic(),
-                        config.scoringEnabled() ? config.scoresTopic() : null,
-                        withChallenger ? config.challengerOutputTopic() : null)
-                .filter(java.util.Objects::nonNull)
+        List<NewTopic> topics = Stream.concat(Stream.of(config.inputTopic(), config.outputTopic(),
+                                config.deadLetterTopic(), config.scoringEnabled() ? config.scoresTopic() : null,
+                                withChallenger ? config.challengerOutputTopic() : null),
+                        config.routes().stream().map(CarrycastConfig.RouteSetting::outputTopic))
+                .filter(java.util.Objects::nonNull).distinct()
                 .map(name -> new NewTopic(name, Optional.of(config.topicPartitions()), replication)).toList();
         List<String> created = TopicSetup.createMissing(
                 new StreamsConfig(properties).getAdminConfigs("carrycast-topic-setup"), topics);

@@ -90,7 +90,7 @@ public final class Backtest {
         for (int r = 0; r < forecasters.size(); r++) {
             engines.add(new ForecastEngine(new ForecastEngine.Settings(reader, gapRule, lateness), records,
                     new OpenBucketIndex(new MapBucketStore()), null, CarrycastMetrics.detached(), forecasters.get(r),
-                    states == null ? null : states.forRoute(r)));
+                    states == null ? null : states.forRoute(r, router.routes().get(r).name())));
             actuals.add(ActualsReader.forCard(forecasters.get(r).card()));
         }
         this.resampleGraceMs = resampleGrace.toMillis();

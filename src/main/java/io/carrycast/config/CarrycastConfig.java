@@ -108,6 +108,7 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String ROUTE_PREFIX = "carrycast.route.";
     public static final String ROUTE_MATCH_SUFFIX = ".match";
     public static final String ROUTE_MODEL_DIR_SUFFIX = ".model.dir";
+    public static final String ROUTE_OUTPUT_TOPIC_SUFFIX = ".output.topic";
     private static final java.util.regex.Pattern ROUTE_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
     /** The smallest RocksDB memory bound accepted: below it the memtables flush almost every write. */
@@ -128,8 +129,10 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Routes: names (lower-case letters, digits, '-'), tried in this order for every event; the "
                             + "first whose rule takes the event forecasts it with its own model bundle. Each route "
                             + "needs carrycast.route.<name>.match (key-prefix:<prefix>, key-regex:<regular "
-                            + "expression> or field:<field>=<value>) and carrycast.route.<name>.model.dir. Empty: one "
-                            + "model, carrycast.model.dir, for every key. See docs/routes.md.")
+                            + "expression> or field:<field>=<value>) and carrycast.route.<name>.model.dir; "
+                            + "carrycast.route.<name>.output.topic gives it a topic of its own (else "
+                            + "carrycast.output.topic). Empty: one model, carrycast.model.dir, for every key. See "
+                            + "docs/routes.md.")
             .define(KEY_FIELD_CONFIG, Type.STRING, "", Importance.MEDIUM,
                     "Event field holding the series id. Empty: the record key is the series id. When set, events "
                             + "are re-keyed by the field and repartitioned before forecasting.")
@@ -322,11 +325,13 @@ public final class CarrycastConfig extends AbstractConfig {
         routeSettings.forEach((name, value) -> {
             String rest = name.substring(ROUTE_PREFIX.length());
             String suffix = rest.endsWith(ROUTE_MATCH_SUFFIX) ? ROUTE_MATCH_SUFFIX
-                    : rest.endsWith(ROUTE_MODEL_DIR_SUFFIX) ? ROUTE_MODEL_DIR_SUFFIX : null;
+                    : rest.endsWith(ROUTE_MODEL_DIR_SUFFIX) ? ROUTE_MODEL_DIR_SUFFIX
+                    : rest.endsWith(ROUTE_OUTPUT_TOPIC_SUFFIX) ? ROUTE_OUTPUT_TOPIC_SUFFIX : null;
             if (suffix == null) {
                 throw new ConfigException(name, printable(name, value), "unknown route setting; a route has "
-                        + ROUTE_PREFIX + "<name>" + ROUTE_MATCH_SUFFIX + " and " + ROUTE_PREFIX + "<name>"
-                        + ROUTE_MODEL_DIR_SUFFIX);
+                        + ROUTE_PREFIX + "<name>" + ROUTE_MATCH_SUFFIX + ", " + ROUTE_PREFIX + "<name>"
+                        + ROUTE_MODEL_DIR_SUFFIX + " and optionally " + ROUTE_PREFIX + "<name>"
+                        + ROUTE_OUTPUT_TOPIC_SUFFIX);
             }
             String route = rest.substring(0, rest.length() - suffix.length());
             if (!routes.contains(route)) {
@@ -340,9 +345,10 @@ public final class CarrycastConfig extends AbstractConfig {
     /**
      * A declared route.
      *
-     * @param modelDir its model bundle directory
+     * @param modelDir    its model bundle directory
+     * @param outputTopic the topic its forecasts go to: its own when configured, else carrycast.output.topic
      */
-    public record RouteSetting(String name, io.carrycast.engine.RouteRule rule, Path modelDir) {
+    public record RouteSetting(String name, io.carrycast.engine.RouteRule rule, Path modelDir, String outputTopic) {
     }
 
     /** The declared routes, in the order they are tried; empty when one model serves every key. */
@@ -360,9 +366,12 @@ public final class CarrycastConfig extends AbstractConfig {
             if (modelDir == null || String.valueOf(modelDir).isBlank()) {
                 throw new ConfigException(dir, modelDir, "route '" + route + "' needs its model bundle directory");
             }
+            Object topic = routeSettings.get(ROUTE_PREFIX + route + ROUTE_OUTPUT_TOPIC_SUFFIX);
+            String outputTopic = topic == null || String.valueOf(topic).isBlank() ? outputTopic()
+                    : String.valueOf(topic).strip();
             try {
                 routes.add(new RouteSetting(route, io.carrycast.engine.RouteRule.parse(String.valueOf(rule)),
-                        Path.of(String.valueOf(modelDir).strip())));
+                        Path.of(String.valueOf(modelDir).strip()), outputTopic));
             } catch (IllegalArgumentException bad) {
                 throw new ConfigException(match, rule, "the rule " + bad.getMessage());
             }

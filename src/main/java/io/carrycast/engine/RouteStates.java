@@ -22,17 +22,24 @@ public final class RouteStates {
     /** Every model a route served in this process: its route and card, by fingerprint. */
     private final Map<Long, Writer> writers = new ConcurrentHashMap<>();
 
-    /** What the engine of route {@code route} (its index in the {@link Router}) consults. */
-    public Origin forRoute(int route) {
-        return new Origin(route);
+    /** What the engine of route {@code route} (its index in the {@link Router}), named {@code name}, consults. */
+    public Origin forRoute(int route, String name) {
+        return new Origin(route, name);
     }
 
     /** One route's view of the stored states. */
     public final class Origin {
         private final int route;
+        private final String name;
 
-        private Origin(int route) {
+        private Origin(int route, String name) {
             this.route = route;
+            this.name = name;
+        }
+
+        /** The route's name, which its forecasts carry in their {@code carrycast.route} header. */
+        public String name() {
+            return name;
         }
 
         /** Records that this route serves {@code model} from now on: states it writes are this route's. */

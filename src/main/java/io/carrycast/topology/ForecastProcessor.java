@@ -105,8 +105,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                     streamTime -> guarded(() -> stepEndedBuckets(streamTime)));
         }
         StateStoreRecords records = new StateStoreRecords(context.getStateStore(stores.state()));
-        this.output = new ForecastOutput(context, records,
-                settings.keepLatest() ? context.getStateStore(stores.latest()) : null, metrics);
+        this.output = new ForecastOutput(context, records, settings.keepLatest() ? context.getStateStore(stores.latest())
+                : null, metrics, settings.origin() == null ? null : settings.origin().name());
         Scorer.Sink scores = settings.scoring() == null ? null
                 : LiveScoring.sink(settings.scoring(), settings.forwardScores() ? context : null);
         this.engine = new ForecastEngine(new ForecastEngine.Settings(settings.reader(), settings.gapRule(),

@@ -7,7 +7,12 @@ import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Properties;
@@ -93,10 +98,10 @@ public final class ForecastTopology {
         EventReader reader = reader(config);
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
         KStream<String, byte[]> events = events(builder, config, reader, metrics);
-        addNode(builder, events, config, reader, new Node(null, List.of(model), List.of(StoreNames.LIVE)),
+        addNode(builder, events, config, reader, new Node(null, List.of(model), List.of(StoreNames.LIVE), Map.of()),
                 config.outputTopic(), metrics, null, metrics, "");
         if (challenger != null) {
-            addNode(builder, events, config, reader, new Node(null, List.of(challenger), List.of(StoreNames.CHALLENGER)),
+            addNode(builder, events, config, reader, new Node(null, List.of(challenger), List.of(StoreNames.CHALLENGER), Map.of()),
                     config.challengerOutputTopic(), CarrycastMetrics.detached(), new ChallengerGuard(metrics), metrics,
                     "challenger-");
         }
@@ -118,8 +123,10 @@ public final class ForecastTopology {
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
         KStream<String, byte[]> events = events(builder, config, reader, metrics);
         List<StoreNames> stores = router.routes().stream().map(route -> StoreNames.forRoute(route.name())).toList();
-        addNode(builder, events, config, reader, new Node(router, models, stores), config.outputTopic(), metrics,
-                null, metrics, "");
+        Map<String, String> topics = new HashMap<>();
+        config.routes().forEach(route -> topics.put(route.name(), route.outputTopic()));
+        addNode(builder, events, config, reader, new Node(router, models, stores, topics), config.outputTopic(),
+                metrics, null, metrics, "");
         return builder.build();
     }
 
@@ -151,8 +158,9 @@ public final class ForecastTopology {
      *
      * @param router null for one model; else what picks each event's route among {@code models}
      * @param stores per model, its stores
+     * @param topics  per route, the topic its forecasts go to (the node's output topic when not named)
      */
-    private record Node(Router router, List<LiveModel> models, List<StoreNames> stores) {
+    private record Node(Router router, List<LiveModel> models, List<StoreNames> stores, Map<String, String> topics) {
     }
 
     /**
@@ -170,7 +178,7 @@ public final class ForecastTopology {
         List<ForecastProcessor.Settings> settings = new ArrayList<>();
         for (int r = 0; r < node.models().size(); r++) {
             settings.add(addStores(builder, stores, config, reader, node.models().get(r), node.stores().get(r), guard,
-                    metrics, states == null ? null : states.forRoute(r)));
+                    metrics, states == null ? null : states.forRoute(r, node.router().routes().get(r).name())));
         }
         boolean checkSize = config.keyField() == null;
         KStream<String, byte[]> forecasts = events.process(() -> {
@@ -180,12 +188,20 @@ public final class ForecastTopology {
         Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray())
                 .withName(namePrefix + "forecasts");
         String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
-        if (scoresTopic == null) {
+        boolean topicPerRoute = node.topics().values().stream().anyMatch(topic -> !topic.equals(outputTopic));
+        if (scoresTopic == null && !topicPerRoute) {
             forecasts.to(outputTopic, produced);
         } else {
             forecasts.to((key, value, record) -> record.headers().lastHeader(LiveScoring.SCORE_HEADER) != null
-                    ? scoresTopic : outputTopic, produced);
+                    ? scoresTopic : topicOf(record.headers(), node.topics(), outputTopic), produced);
         }
+    }
+
+    /** A forecast's topic: its route's own, named by its {@link ForecastOutput#ROUTE_HEADER}, else the node's. */
+    private static String topicOf(Headers headers, Map<String, String> topics, String outputTopic) {
+        Header route = headers.lastHeader(ForecastOutput.ROUTE_HEADER);
+        return route == null ? outputTopic
+                : topics.getOrDefault(new String(route.value(), StandardCharsets.UTF_8), outputTopic);
     }
 
     private static Processor<String, byte[], String, byte[]> processor(Node node, EventReader reader,

@@ -40,6 +40,16 @@ class RouteSettingsTest {
         assertEquals(2, router.size());
         assertEquals(List.of("segment"), router.fields());
         assertNull(config.modelDir());
+        assertEquals("forecasts", config.routes().get(0).outputTopic(), "carrycast.output.topic unless its own");
+    }
+
+    @Test
+    void shouldGiveARouteItsOwnOutputTopicWhenConfigured() {
+        Map<String, Object> settings = routes();
+        settings.put("carrycast.route.vip.output.topic", "forecasts-vip");
+        CarrycastConfig config = CarrycastConfig.of(settings);
+        assertEquals(List.of("forecasts", "forecasts-vip"),
+                config.routes().stream().map(CarrycastConfig.RouteSetting::outputTopic).toList());
     }
 
     @Test
@@ -94,7 +104,8 @@ class RouteSettingsTest {
         settings = routes();
         settings.put("carrycast.route.vip.cadence", "PT1M");
         assertEquals("Invalid value PT1M for configuration carrycast.route.vip.cadence: unknown route setting; a route "
-                + "has carrycast.route.<name>.match and carrycast.route.<name>.model.dir", refusal(settings));
+                + "has carrycast.route.<name>.match, carrycast.route.<name>.model.dir and optionally "
+                + "carrycast.route.<name>.output.topic", refusal(settings));
     }
 
     @Test

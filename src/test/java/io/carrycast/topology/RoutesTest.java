@@ -4,6 +4,7 @@ import static io.carrycast.testing.DeadLetters.header;
 import static io.carrycast.testing.DeadLetters.reason;
 import static io.carrycast.testing.ForecastAssertions.assertMatches;
 import static io.carrycast.testing.ForecastAssertions.normalisedValues;
+import static io.carrycast.testing.RoutedFixtures.HOURLY;
 import static io.carrycast.testing.RoutedFixtures.MINUTELY;
 import static io.carrycast.testing.RoutedFixtures.RIVER;
 import static io.carrycast.testing.RoutedFixtures.assertEachKeyMatchesItsModel;
@@ -239,6 +240,32 @@ class RoutesTest {
                         key.getKey());
             }
             assertEquals(9, byKey.size());
+        }
+    }
+    /**
+     * With a topic of its own, a route's forecasts go there, each naming its route in a header; the other routes'
+     * stay on the one output topic.
+     */
+    @Test
+    void shouldWriteARoutesForecastsToItsOwnTopicWhenConfigured() {
+        Map<String, String> settings = threeRoutes();
+        settings.put("carrycast.route.river.output.topic", "forecasts-river");
+        try (ForecastDriver driver = ForecastDriver.openRoutes(stateDir, settings)) {
+            driver.send(interleavedRoutedEvents());
+            Map<String, List<Forecast>> shared = Forecasts.byKey(driver.forecasts());
+            List<TestRecord<String, byte[]>> river = driver.driver().createOutputTopic("forecasts-river",
+                    new org.apache.kafka.common.serialization.StringDeserializer(),
+                    new org.apache.kafka.common.serialization.ByteArrayDeserializer()).readRecordsToList();
+            Map<String, List<Forecast>> riverByKey = new HashMap<>();
+            for (TestRecord<String, byte[]> record : river) {
+                assertEquals("river", header(record, "carrycast.route"), record.key());
+                riverByKey.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(ForecastJson.read(record.value()));
+            }
+            assertKeysMatch(RIVER, "gauge-", riverByKey);
+            assertEquals(3, riverByKey.size());
+            assertKeysMatch(HOURLY, "plant-", shared);
+            assertKeysMatch(MINUTELY, "pump-", shared);
+            assertEquals(6, shared.size(), "only the hourly and per-minute keys on the shared topic");
         }
     }
 }
