@@ -1,5 +1,10 @@
 package io.carrycast.app;
 
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.HashMap;
+import java.util.ArrayList;
+import io.carrycast.engine.Router;
 import io.carrycast.CarrycastException;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.cluster.ClusterProbe;
@@ -53,7 +58,8 @@ public final class CarrycastApplication implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CarrycastApplication.class);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
 
-    private final LiveModel model;
+    /** The one model, or with routes one per route in the router's order. */
+    private final List<LiveModel> models;
     private final KafkaStreams streams;
     private final HttpEndpoint endpoint;
     private final ScheduledExecutorService reloads;
@@ -66,12 +72,12 @@ public final class CarrycastApplication implements AutoCloseable {
     /** Null when no challenger runs. */
     private final LiveModel challenger;
 
-    private CarrycastApplication(LiveModel model, KafkaStreams streams, HttpEndpoint endpoint,
+    private CarrycastApplication(List<LiveModel> models, KafkaStreams streams, HttpEndpoint endpoint,
                                  ScheduledExecutorService reloads, PrometheusMeterRegistry registry,
                                  CountDownLatch stopped, RocksDbMemory rocksDbMemory,
                                  AtomicReference<Throwable> fatalError, LiveModel challenger) {
         this.challenger = challenger;
-        this.model = model;
+        this.models = models;
         this.streams = streams;
         this.endpoint = endpoint;
         this.reloads = reloads;
@@ -92,12 +98,13 @@ public final class CarrycastApplication implements AutoCloseable {
                 ? HttpEndpoint.start(config.httpHost(), config.httpPort(), registry, HttpAccess.of(config.httpToken(),
                         config.httpMetricsTokenRequired(), config.httpKeyStore(), config.httpKeyStorePassword(),
                         config.httpTrustStore(), config.httpTrustStorePassword())) : null;
-        LiveModel model = null;
+        List<LiveModel> models = new ArrayList<>();
         LiveModel challenger = null;
         RocksDbMemory rocksDbMemory = null;
         try {
             CarrycastMetrics metrics = new CarrycastMetrics(registry);
-            model = openModel(config, metrics);
+            Router router = config.router();
+            openModels(config, router, metrics, models);
             challenger = ChallengerModel.open(config, metrics);
             Properties properties = ForecastTopology.streamsProperties(config, metrics);
             DeliveredInput.install(properties);
@@ -114,8 +121,9 @@ public final class CarrycastApplication implements AutoCloseable {
             if (config.createTopics()) {
                 createTopics(config, properties, challenger != null);
             }
-            KafkaStreams streams = new KafkaStreams(ForecastTopology.build(config, model, challenger, metrics),
-                    properties);
+            KafkaStreams streams = new KafkaStreams(router == null
+                    ? ForecastTopology.build(config, models.get(0), challenger, metrics)
+                    : ForecastTopology.build(config, router, models, metrics), properties);
             bindMetrics(streams, registry);
             if (endpoint != null) {
                 endpoint.attach(streams, ForecastTopology.LATEST_STORE, self);
@@ -126,21 +134,24 @@ public final class CarrycastApplication implements AutoCloseable {
             CountDownLatch stopped = new CountDownLatch(1);
             AtomicReference<Throwable> fatalError = new AtomicReference<>();
             watch(streams, stopped, fatalError);
-            ScheduledExecutorService reloads = scheduleReloads(model, config.modelReloadInterval());
+            ScheduledExecutorService reloads = scheduleReloads(models.get(0), config.modelReloadInterval());
+            // Each route's bundle is watched on its own: replacing one swaps that route's model only.
+            models.subList(1, models.size()).forEach(route -> scheduleReloads(reloads, route,
+                    config.modelReloadInterval()));
             if (challenger != null) {
                 scheduleReloads(reloads, challenger, config.modelReloadInterval());
             }
             streams.start();
-            return new CarrycastApplication(model, streams, endpoint, reloads, registry, stopped, rocksDbMemory,
+            return new CarrycastApplication(models, streams, endpoint, reloads, registry, stopped, rocksDbMemory,
                     fatalError, challenger);
         } catch (RuntimeException e) {
-            closeAfterFailedStart(endpoint, rocksDbMemory, model, challenger, registry);
+            closeAfterFailedStart(endpoint, rocksDbMemory, models, challenger, registry);
             throw e;
         }
     }
 
     /** Closes what a start that failed had opened; each may be null, not opened yet. */
-    private static void closeAfterFailedStart(HttpEndpoint endpoint, RocksDbMemory rocksDbMemory, LiveModel model,
+    private static void closeAfterFailedStart(HttpEndpoint endpoint, RocksDbMemory rocksDbMemory, List<LiveModel> models,
                                               LiveModel challenger, PrometheusMeterRegistry registry) {
         if (endpoint != null) {
             endpoint.close();
@@ -148,24 +159,38 @@ public final class CarrycastApplication implements AutoCloseable {
         if (rocksDbMemory != null) {
             rocksDbMemory.close();
         }
-        if (model != null) {
-            model.close();
-        }
+        models.forEach(LiveModel::close);
         if (challenger != null) {
             challenger.close();
         }
         registry.close();
     }
 
-    private static LiveModel openModel(CarrycastConfig config, CarrycastMetrics metrics) {
-        return LiveModel.open(config.modelDir(), config.runnerOptions(), served -> {
+    /** Opens the one model, or one per route of {@code router} in its order, into {@code models}. */
+    private static void openModels(CarrycastConfig config, Router router, CarrycastMetrics metrics,
+                                   List<LiveModel> models) {
+        if (router == null) {
+            models.add(openModel(config, config.modelDir(), null, metrics));
+            return;
+        }
+        Map<String, Path> dirs = new HashMap<>();
+        config.routes().forEach(route -> dirs.put(route.name(), route.modelDir()));
+        for (Router.Route route : router.routes()) {
+            Path dir = route.rule() == null ? config.modelDir() : dirs.get(route.name());
+            models.add(openModel(config, dir, route.name(), metrics));
+        }
+    }
+
+    /** @param route the route it serves, or null for the one model of a deployment without routes */
+    private static LiveModel openModel(CarrycastConfig config, Path dir, String route, CarrycastMetrics metrics) {
+        return LiveModel.open(dir, config.runnerOptions(), served -> {
             ModelCard card = served.card();
-            metrics.modelServed(card.name(), card.version(), served.runner().bundle().fingerprintHex(),
+            metrics.modelServed(route, card.name(), card.version(), served.runner().bundle().fingerprintHex(),
                     served.runner().provider());
-            LOG.info("Serving model {} version {} ({}, {} x{} hidden {}, fingerprint {}) from {} on {}", card.name(),
+            LOG.info("Serving model {} version {} ({}, {} x{} hidden {}, fingerprint {}) from {} on {}{}", card.name(),
                     card.version(), card.mode().cardName(), card.network().cell().cardName(), card.network().layers(),
-                    card.network().hidden(), served.runner().bundle().fingerprintHex(), config.modelDir(),
-                    served.runner().provider());
+                    card.network().hidden(), served.runner().bundle().fingerprintHex(), dir,
+                    served.runner().provider(), route == null ? "" : " for route " + route);
         });
     }
 
@@ -312,7 +337,7 @@ public final class CarrycastApplication implements AutoCloseable {
             if (endpoint != null) {
                 endpoint.close();
             }
-            model.close();
+            models.forEach(LiveModel::close);
             if (challenger != null) {
                 challenger.close();
             }
@@ -328,10 +353,11 @@ public final class CarrycastApplication implements AutoCloseable {
     private static void createTopics(CarrycastConfig config, Properties properties, boolean withChallenger) {
         Optional<Short> replication = config.topicReplicationFactor() < 0
                 ? Optional.empty() : Optional.of(config.topicReplicationFactor());
-        List<NewTopic> topics = Stream.of(config.inputTopic(), config.outputTopic(), config.deadLetterTopic(),
-                        config.scoringEnabled() ? config.scoresTopic() : null,
-                        withChallenger ? config.challengerOutputTopic() : null)
-                .filter(java.util.Objects::nonNull)
+        List<NewTopic> topics = Stream.concat(Stream.of(config.inputTopic(), config.outputTopic(),
+                                config.deadLetterTopic(), config.scoringEnabled() ? config.scoresTopic() : null,
+                                withChallenger ? config.challengerOutputTopic() : null),
+                        config.routes().stream().map(CarrycastConfig.RouteSetting::outputTopic))
+                .filter(java.util.Objects::nonNull).distinct()
                 .map(name -> new NewTopic(name, Optional.of(config.topicPartitions()), replication)).toList();
         List<String> created = TopicSetup.createMissing(
                 new StreamsConfig(properties).getAdminConfigs("carrycast-topic-setup"), topics);

@@ -6,6 +6,8 @@ import io.carrycast.accuracy.ActualsReader;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
 import io.carrycast.engine.ForecastEngine;
+import io.carrycast.engine.RouteStates;
+import io.carrycast.engine.Router;
 import io.carrycast.engine.MapBucketStore;
 import io.carrycast.engine.MapKeyRecords;
 import io.carrycast.engine.OpenBucketIndex;
@@ -48,9 +50,12 @@ public final class Backtest {
     public static final int REFUSALS_KEPT = 10;
 
     private final String keyField;
-    private final ForecastEngine engine;
+    /** Null for one model; else what picks each event's route, as the stream's does. */
+    private final Router router;
+    /** One per route, in the router's order, over the same key records; one without routes. */
+    private final List<ForecastEngine> engines = new ArrayList<>();
     private final MapKeyRecords records = new MapKeyRecords();
-    private final ActualsReader actuals;
+    private final List<ActualsReader> actuals = new ArrayList<>();
     private final long resampleGraceMs;
     private long streamTimeMs = Long.MIN_VALUE;
 
@@ -66,10 +71,28 @@ public final class Backtest {
      */
     public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
                     LateEvents.Bound lateness, Duration resampleGrace) {
+        this(null, List.of(forecaster), reader, keyField, gapRule, lateness, resampleGrace);
+    }
+
+    /**
+     * A backtest of a deployment with routes: each event goes to the route {@code router} picks, as in the stream,
+     * and is forecast by that route's model; the routes share each key's records, so a key that moves between
+     * routes starts over on its new one as in the stream ({@link RouteStates}).
+     *
+     * @param router      null for one model
+     * @param forecasters one per route of {@code router}, in its order
+     */
+    public Backtest(Router router, List<Forecaster> forecasters, EventReader reader, String keyField,
+                    Admission.GapRule gapRule, LateEvents.Bound lateness, Duration resampleGrace) {
         this.keyField = keyField;
-        this.engine = new ForecastEngine(new ForecastEngine.Settings(reader, gapRule, lateness), records,
-                new OpenBucketIndex(new MapBucketStore()), null, CarrycastMetrics.detached(), forecaster);
-        this.actuals = ActualsReader.forCard(forecaster.card());
+        this.router = router;
+        RouteStates states = router == null ? null : new RouteStates();
+        for (int r = 0; r < forecasters.size(); r++) {
+            engines.add(new ForecastEngine(new ForecastEngine.Settings(reader, gapRule, lateness), records,
+                    new OpenBucketIndex(new MapBucketStore()), null, CarrycastMetrics.detached(), forecasters.get(r),
+                    states == null ? null : states.forRoute(r, router.routes().get(r).name())));
+            actuals.add(ActualsReader.forCard(forecasters.get(r).card()));
+        }
         this.resampleGraceMs = resampleGrace.toMillis();
     }
 
@@ -141,16 +164,17 @@ public final class Backtest {
             String key = null;
             try {
                 key = EventReader.keyField(event, keyField);
-                if (engine.resamples()) {
-                    addToBucket(run, key, event);
+                int route = router == null ? 0 : router.choose(key, event);
+                if (engines.get(route).resamples()) {
+                    addToBucket(run, route, key, event);
                 } else {
-                    step(run, key, event);
+                    step(run, route, key, event);
                 }
             } catch (InvalidEventException e) {
                 run.refused(i + 1, key, e);
             }
         }
-        if (engine.resamples()) {
+        if (engines.stream().anyMatch(ForecastEngine::resamples)) {
             streamTimeMs = Long.MAX_VALUE;
             stepEndedBuckets(run);
         }
@@ -158,7 +182,9 @@ public final class Backtest {
     }
 
     /** Steps one event, or corrects it when it is behind its key's latest one, as the stream does. */
-    private void step(Run run, String key, ObjectNode event) {
+    private void step(Run run, int route, String key, ObjectNode event) {
+        ForecastEngine engine = engines.get(route);
+        ActualsReader actuals = this.actuals.get(route);
         ForecastEngine.Admitted admitted = engine.accept(key, event, 0L);
         if (admitted == null) {
             run.redeliveries++;
@@ -171,7 +197,7 @@ public final class Backtest {
                 return;
             }
             run.evaluation.addActual(key, admitted.event().eventTimeMs(), actuals.read(event).observed());
-            apply(run, corrected);
+            apply(run, route, corrected);
             return;
         }
         run.evaluation.addActual(key, admitted.event().eventTimeMs(), actuals.read(event).observed());
@@ -179,31 +205,42 @@ public final class Backtest {
     }
 
     /** Adds one event to its key's open bucket and steps what it closed, then what stream time has passed. */
-    private void addToBucket(Run run, String key, ObjectNode event) {
+    private void addToBucket(Run run, int route, String key, ObjectNode event) {
+        ForecastEngine engine = engines.get(route);
         ForecastEngine.BucketArrival arrival = engine.addToBucket(key, event, 0L);
         if (arrival == null) {
             run.redeliveries++;
             return;
         }
         if (arrival.added().revision() != null) {
-            apply(run, engine.revise(arrival));
+            apply(run, route, engine.revise(arrival));
         }
-        stepBuckets(run, key, arrival.added().steps());
+        stepBuckets(run, route, key, arrival.added().steps());
         engine.keepBucket(arrival);
         streamTimeMs = Math.max(streamTimeMs, arrival.eventTimeMs());
         stepEndedBuckets(run);
     }
 
-    /** Steps the open buckets stream time has passed by the grace, in the order they end, then by key. */
+    /**
+     * Steps the open buckets stream time has passed by the grace, route by route, in the order they end, then by
+     * key.
+     */
     private void stepEndedBuckets(Run run) {
         long endedBy = streamTimeMs == Long.MAX_VALUE ? Long.MAX_VALUE : streamTimeMs - resampleGraceMs;
-        for (Map.Entry<String, List<Resampler.Step>> closed : engine.closeEndedBy(endedBy).entrySet()) {
-            stepBuckets(run, closed.getKey(), closed.getValue());
+        for (int route = 0; route < engines.size(); route++) {
+            if (!engines.get(route).resamples()) {
+                continue;
+            }
+            for (Map.Entry<String, List<Resampler.Step>> closed
+                    : engines.get(route).closeEndedBy(endedBy).entrySet()) {
+                stepBuckets(run, route, closed.getKey(), closed.getValue());
+            }
         }
     }
 
     /** Steps one key's closed bucket (fills first) as the stream does. */
-    private void stepBuckets(Run run, String key, List<Resampler.Step> steps) {
+    private void stepBuckets(Run run, int route, String key, List<Resampler.Step> steps) {
+        ForecastEngine engine = engines.get(route);
         for (Resampler.Step step : steps) {
             ForecastEngine.Admitted admitted = engine.admitBucket(key, step, null, 0);
             if (admitted == null) {
@@ -211,7 +248,8 @@ public final class Backtest {
             }
             ForecastEngine.Stepped stepped = engine.step(List.of(admitted));
             if (!stepped.forecasts().isEmpty()) {
-                run.evaluation.addActual(key, step.startMs(), actuals.read(engine.resampler(), step).observed());
+                run.evaluation.addActual(key, step.startMs(),
+                        actuals.get(route).read(engine.resampler(), step).observed());
             }
             keep(run, stepped);
         }
@@ -227,14 +265,15 @@ public final class Backtest {
      * Keeps a correction's replayed records and publishes its forecasts, as the stream does; a revised bucket's
      * aggregates become its actuals.
      */
-    private void apply(Run run, ForecastEngine.Corrected corrected) {
+    private void apply(Run run, int route, ForecastEngine.Corrected corrected) {
+        ForecastEngine engine = engines.get(route);
         records.put(corrected.key(), corrected.record());
         LateEvents.Correction correction = corrected.correction();
         for (int i = 0; i < correction.forecasts().size(); i++) {
             Forecast forecast = correction.forecasts().get(i);
             if (!correction.buckets().isEmpty()) {
                 run.evaluation.addActual(corrected.key(), forecast.eventTimeMs(),
-                        actuals.read(engine.resampler(), correction.buckets().get(i)).observed());
+                        actuals.get(route).read(engine.resampler(), correction.buckets().get(i)).observed());
             }
             run.publish(forecast);
         }

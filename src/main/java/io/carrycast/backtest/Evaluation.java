@@ -19,14 +19,23 @@ import java.util.function.LongPredicate;
  */
 public final class Evaluation {
 
-    private final ModelCard card;
+    /** The target fields scored: the card's, or with routes every route's card's. */
+    private final List<String> targets;
     private final LongPredicate targetTimeFilter;
     private final Map<String, Map<Long, Map<String, Double>>> actuals = new HashMap<>();
     /** Per key and event time, the latest revision of its forecast. */
     private final Map<List<Object>, Forecast> forecasts = new java.util.LinkedHashMap<>();
 
     public Evaluation(ModelCard card, LongPredicate targetTimeFilter) {
-        this.card = card;
+        this(card.targets().stream().map(TargetSpec::field).toList(), targetTimeFilter);
+    }
+
+    /**
+     * An evaluation of forecasts of several models (routes): each forecast is scored on the targets of
+     * {@code targets} it holds.
+     */
+    public Evaluation(List<String> targets, LongPredicate targetTimeFilter) {
+        this.targets = List.copyOf(targets);
         this.targetTimeFilter = targetTimeFilter;
     }
 
@@ -54,15 +63,16 @@ public final class Evaluation {
                 if (atTarget == null || atForecastTime == null || !targetTimeFilter.test(point.targetTimeMs())) {
                     continue;
                 }
-                for (TargetSpec target : card.targets()) {
-                    Double actual = atTarget.get(target.field());
-                    Double persistence = atForecastTime.get(target.field());
-                    if (actual == null || persistence == null) {
+                for (String target : targets) {
+                    Double actual = atTarget.get(target);
+                    Double persistence = atForecastTime.get(target);
+                    Double forecastValue = point.values().get(target);
+                    if (actual == null || persistence == null || forecastValue == null) {
                         continue;
                     }
-                    double error = point.values().get(target.field()) - actual;
+                    double error = forecastValue - actual;
                     double persistenceError = persistence - actual;
-                    byKeyTargetAndStep.compute(new Cell(forecast.key(), target.field(), point.step()),
+                    byKeyTargetAndStep.compute(new Cell(forecast.key(), target, point.step()),
                             (cell, tally) -> (tally == null ? ErrorTally.EMPTY : tally).add(error, persistenceError));
                 }
             }

@@ -6,6 +6,7 @@ import io.carrycast.backtest.EventFile;
 import io.carrycast.backtest.Evaluation;
 import io.carrycast.bundle.ModelBundle;
 import io.carrycast.config.CarrycastConfig;
+import io.carrycast.engine.Router;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.ForecastJson;
@@ -24,7 +25,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -49,7 +53,9 @@ final class BacktestCommand implements Callable<Integer> {
     static final int EXIT_REFUSED = 3;
     static final int EXIT_NO_SCORES = 4;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model bundle directory.")
+    @Option(names = "--model", paramLabel = "DIR", description = "Model bundle directory; required unless --config "
+            + "declares routes (carrycast.routes), whose bundles are then the models, each event forecast by its "
+            + "route's, as the stream does.")
     Path model;
 
     @Option(names = "--input", required = true, paramLabel = "FILE", description = "Events: .csv (with header) or JSON lines.")
@@ -107,23 +113,36 @@ final class BacktestCommand implements Callable<Integer> {
         long until = scoreUntil == null ? Long.MAX_VALUE : scoreUntil.atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
         EventReader reader = new EventReader(timestampField, TimestampFormat.of(timestampFormat), Integer.MAX_VALUE);
         List<ObjectNode> events = EventFile.read(input);
+        CarrycastConfig settings = config == null ? null : CarrycastConfig.load(config, System.getenv());
+        Router router = settings == null ? null : settings.router();
+        List<Path> modelDirs = modelDirs(settings, router);
         Backtest.Result result;
-        List<String> missingTargets;
-        try (RecurrentModelRunner runner = RecurrentModelRunner.open(ModelBundle.load(model), RunnerOptions.defaults());
-             OutputStream out = new BufferedOutputStream(Files.newOutputStream(output))) {
-            Forecaster forecaster = new Forecaster(runner);
-            missingTargets = Backtest.targetsMissingFrom(forecaster.card(), events);
-            Evaluation evaluation = new Evaluation(forecaster.card(), t -> t >= from && t < until);
-            Duration grace = config == null ? Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT)
-                    : CarrycastConfig.load(config, System.getenv()).resampleGrace();
-            result = new Backtest(forecaster, reader, keyField, gapRule, lateness(), grace).run(events, evaluation, forecast -> {
-                try {
-                    out.write(ForecastJson.write(forecast));
-                    out.write('\n');
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+        List<String> missingTargets = new ArrayList<>();
+        List<RecurrentModelRunner> runners = new ArrayList<>();
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(output))) {
+            List<Forecaster> forecasters = new ArrayList<>();
+            List<String> targets = new ArrayList<>();
+            for (Path dir : modelDirs) {
+                RecurrentModelRunner runner = RecurrentModelRunner.open(ModelBundle.load(dir), RunnerOptions.defaults());
+                runners.add(runner);
+                forecasters.add(new Forecaster(runner));
+                runner.bundle().card().targets().forEach(target -> addOnce(targets, target.field()));
+                Backtest.targetsMissingFrom(runner.bundle().card(), events).forEach(field -> addOnce(missingTargets, field));
+            }
+            Evaluation evaluation = new Evaluation(targets, t -> t >= from && t < until);
+            Duration grace = settings == null ? Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT)
+                    : settings.resampleGrace();
+            result = new Backtest(router, forecasters, reader, keyField, gapRule, lateness(), grace).run(events,
+                    evaluation, forecast -> {
+                        try {
+                            out.write(ForecastJson.write(forecast));
+                            out.write('\n');
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+        } finally {
+            runners.forEach(RecurrentModelRunner::close);
         }
         console.printf("%d forecasts written to %s%n", result.forecasts(), output);
         if (result.redeliveries() > 0) {
@@ -143,6 +162,32 @@ final class BacktestCommand implements Callable<Integer> {
             return EXIT_REFUSED;
         }
         return scored ? 0 : EXIT_NO_SCORES;
+    }
+
+    /** The model of {@code --model}, or with routes in {@code --config} each route's, in the router's order. */
+    private List<Path> modelDirs(CarrycastConfig settings, Router router) {
+        if (router == null) {
+            if (model == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--model is required unless --config declares routes (carrycast.routes)");
+            }
+            return List.of(model);
+        }
+        if (model != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--model and routes in --config "
+                    + "(carrycast.routes): the routes' bundles, and carrycast.model.dir as the default route, are the "
+                    + "models; leave --model out");
+        }
+        Map<String, Path> dirs = new HashMap<>();
+        settings.routes().forEach(route -> dirs.put(route.name(), route.modelDir()));
+        return router.routes().stream()
+                .map(route -> route.rule() == null ? settings.modelDir() : dirs.get(route.name())).toList();
+    }
+
+    private static void addOnce(List<String> fields, String field) {
+        if (!fields.contains(field)) {
+            fields.add(field);
+        }
     }
 
     /** The lateness bound from the option, else from the configuration file, else none. */

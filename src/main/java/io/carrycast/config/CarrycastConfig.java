@@ -103,6 +103,13 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String SCORING_TOPIC_CONFIG = "carrycast.scoring.topic";
     public static final String CHALLENGER_MODEL_DIR_CONFIG = "carrycast.challenger.model.dir";
     public static final String CHALLENGER_OUTPUT_TOPIC_CONFIG = "carrycast.challenger.output.topic";
+    public static final String ROUTES_CONFIG = "carrycast.routes";
+    /** Prefix of each declared route's own settings: {@code carrycast.route.<name>.match} and {@code .model.dir}. */
+    public static final String ROUTE_PREFIX = "carrycast.route.";
+    public static final String ROUTE_MATCH_SUFFIX = ".match";
+    public static final String ROUTE_MODEL_DIR_SUFFIX = ".model.dir";
+    public static final String ROUTE_OUTPUT_TOPIC_SUFFIX = ".output.topic";
+    private static final java.util.regex.Pattern ROUTE_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
     /** The smallest RocksDB memory bound accepted: below it the memtables flush almost every write. */
     static final long ROCKSDB_MEMORY_MIN_BYTES = 16L << 20;
@@ -114,8 +121,18 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Topic the forecasts are written to, keyed by series id.")
             .define(DEAD_LETTER_TOPIC_CONFIG, Type.STRING, "carrycast-dead-letter", new ConfigDef.NonEmptyString(),
                     Importance.HIGH, "Topic that receives every event that cannot be used, with headers saying why.")
-            .define(MODEL_DIR_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
-                    Importance.HIGH, "Model bundle directory holding model.onnx and model.json.")
+            .define(MODEL_DIR_CONFIG, Type.STRING, null, new ConfigDef.NonEmptyString(),
+                    Importance.HIGH, "Model bundle directory holding model.onnx and model.json. Required unless "
+                            + "carrycast.routes declares routes; with routes, the default route: it forecasts the keys "
+                            + "no route takes (unset: those events are dead-lettered as no_route).")
+            .define(ROUTES_CONFIG, Type.LIST, "", routesValidator(), Importance.MEDIUM,
+                    "Routes: names (lower-case letters, digits, '-'), tried in this order for every event; the "
+                            + "first whose rule takes the event forecasts it with its own model bundle. Each route "
+                            + "needs carrycast.route.<name>.match (key-prefix:<prefix>, key-regex:<regular "
+                            + "expression> or field:<field>=<value>) and carrycast.route.<name>.model.dir; "
+                            + "carrycast.route.<name>.output.topic gives it a topic of its own (else "
+                            + "carrycast.output.topic). Empty: one model, carrycast.model.dir, for every key. See "
+                            + "docs/routes.md.")
             .define(KEY_FIELD_CONFIG, Type.STRING, "", Importance.MEDIUM,
                     "Event field holding the series id. Empty: the record key is the series id. When set, events "
                             + "are re-keyed by the field and repartitioned before forecasting.")
@@ -243,6 +260,9 @@ public final class CarrycastConfig extends AbstractConfig {
 
     private final Map<String, String> cudaOptions;
 
+    /** The declared routes' own settings, by name ({@code carrycast.route.<name>.*}). */
+    private final Map<String, Object> routeSettings;
+
     private CarrycastConfig(Map<String, Object> appSettings, Map<String, Object> kafkaSettings) {
         super(DEFINITION, appSettings, false);
         this.kafkaSettings = kafkaSettings;
@@ -253,6 +273,13 @@ public final class CarrycastConfig extends AbstractConfig {
             }
         });
         this.cudaOptions = cuda;
+        Map<String, Object> routes = new TreeMap<>();
+        appSettings.forEach((name, value) -> {
+            if (name.startsWith(ROUTE_PREFIX)) {
+                routes.put(name, value);
+            }
+        });
+        this.routeSettings = routes;
     }
 
     /** Checks every setting and splits them into carrycast's own and Kafka's. */
@@ -261,7 +288,8 @@ public final class CarrycastConfig extends AbstractConfig {
         Map<String, Object> kafka = new TreeMap<>();
         for (Map.Entry<String, ?> setting : settings.entrySet()) {
             String name = setting.getKey();
-            if (name.startsWith(INFERENCE_CUDA_PREFIX) && name.length() > INFERENCE_CUDA_PREFIX.length()) {
+            if (name.startsWith(INFERENCE_CUDA_PREFIX) && name.length() > INFERENCE_CUDA_PREFIX.length()
+                    || name.startsWith(ROUTE_PREFIX)) {
                 app.put(name, setting.getValue());
             } else if (name.startsWith(PREFIX)) {
                 if (!DEFINITION.names().contains(name)) {
@@ -278,9 +306,109 @@ public final class CarrycastConfig extends AbstractConfig {
             }
         }
         CarrycastConfig config = new CarrycastConfig(app, kafka);
+        config.checkModelSettings();
         new StreamsConfig(config.streamsProperties()); // fails on a Kafka setting with an invalid value
         config.checkAccuracySettings();
         return config;
+    }
+
+    private void checkModelSettings() {
+        List<String> routes = getList(ROUTES_CONFIG);
+        if (routes.isEmpty() && getString(MODEL_DIR_CONFIG) == null) {
+            throw new ConfigException("Missing required configuration \"" + MODEL_DIR_CONFIG
+                    + "\" which has no default value.");
+        }
+        if (!routes.isEmpty() && challengerModelDir() != null) {
+            throw new ConfigException(CHALLENGER_MODEL_DIR_CONFIG, challengerModelDir().toString(), "a challenger is "
+                    + "not supported beside routes (" + ROUTES_CONFIG + "=" + String.join(",", routes) + ")");
+        }
+        routeSettings.forEach((name, value) -> {
+            String rest = name.substring(ROUTE_PREFIX.length());
+            String suffix = rest.endsWith(ROUTE_MATCH_SUFFIX) ? ROUTE_MATCH_SUFFIX
+                    : rest.endsWith(ROUTE_MODEL_DIR_SUFFIX) ? ROUTE_MODEL_DIR_SUFFIX
+                    : rest.endsWith(ROUTE_OUTPUT_TOPIC_SUFFIX) ? ROUTE_OUTPUT_TOPIC_SUFFIX : null;
+            if (suffix == null) {
+                throw new ConfigException(name, printable(name, value), "unknown route setting; a route has "
+                        + ROUTE_PREFIX + "<name>" + ROUTE_MATCH_SUFFIX + ", " + ROUTE_PREFIX + "<name>"
+                        + ROUTE_MODEL_DIR_SUFFIX + " and optionally " + ROUTE_PREFIX + "<name>"
+                        + ROUTE_OUTPUT_TOPIC_SUFFIX);
+            }
+            String route = rest.substring(0, rest.length() - suffix.length());
+            if (!routes.contains(route)) {
+                throw new ConfigException(name, printable(name, value), "route '" + route + "' is not declared in "
+                        + ROUTES_CONFIG + " (declared: " + routes + ")");
+            }
+        });
+        routes(); // fails at start rather than at the first event: a route without its rule or model, a bad rule
+    }
+
+    /**
+     * A declared route.
+     *
+     * @param modelDir    its model bundle directory
+     * @param outputTopic the topic its forecasts go to: its own when configured, else carrycast.output.topic
+     */
+    public record RouteSetting(String name, io.carrycast.engine.RouteRule rule, Path modelDir, String outputTopic) {
+    }
+
+    /** The declared routes, in the order they are tried; empty when one model serves every key. */
+    public List<RouteSetting> routes() {
+        List<RouteSetting> routes = new java.util.ArrayList<>();
+        for (String route : getList(ROUTES_CONFIG)) {
+            String match = ROUTE_PREFIX + route + ROUTE_MATCH_SUFFIX;
+            String dir = ROUTE_PREFIX + route + ROUTE_MODEL_DIR_SUFFIX;
+            Object rule = routeSettings.get(match);
+            Object modelDir = routeSettings.get(dir);
+            if (rule == null || String.valueOf(rule).isBlank()) {
+                throw new ConfigException(match, rule, "route '" + route + "' needs a rule: "
+                        + io.carrycast.engine.RouteRule.FORMS);
+            }
+            if (modelDir == null || String.valueOf(modelDir).isBlank()) {
+                throw new ConfigException(dir, modelDir, "route '" + route + "' needs its model bundle directory");
+            }
+            Object topic = routeSettings.get(ROUTE_PREFIX + route + ROUTE_OUTPUT_TOPIC_SUFFIX);
+            String outputTopic = topic == null || String.valueOf(topic).isBlank() ? outputTopic()
+                    : String.valueOf(topic).strip();
+            try {
+                routes.add(new RouteSetting(route, io.carrycast.engine.RouteRule.parse(String.valueOf(rule)),
+                        Path.of(String.valueOf(modelDir).strip()), outputTopic));
+            } catch (IllegalArgumentException bad) {
+                throw new ConfigException(match, rule, "the rule " + bad.getMessage());
+            }
+        }
+        return routes;
+    }
+
+    /** What picks each event's route; null when the deployment declares no routes. */
+    public io.carrycast.engine.Router router() {
+        List<RouteSetting> routes = routes();
+        if (routes.isEmpty()) {
+            return null;
+        }
+        return new io.carrycast.engine.Router(routes.stream()
+                .map(route -> new io.carrycast.engine.Router.Route(route.name(), route.rule())).toList(),
+                getString(MODEL_DIR_CONFIG) != null);
+    }
+
+    private static ConfigDef.Validator routesValidator() {
+        return (name, value) -> {
+            @SuppressWarnings("unchecked")
+            List<String> routes = (List<String>) value;
+            Set<String> seen = new HashSet<>();
+            for (String route : routes) {
+                if (!ROUTE_NAME.matcher(route).matches()) {
+                    throw new ConfigException(name, value, "route name '" + route + "' must be 1 to 63 lower-case "
+                            + "letters, digits or '-', starting with a letter or digit");
+                }
+                if (route.equals(io.carrycast.engine.Router.DEFAULT_ROUTE)) {
+                    throw new ConfigException(name, value, "'" + route + "' is the name of the route serving "
+                            + MODEL_DIR_CONFIG + "; name the route otherwise");
+                }
+                if (!seen.add(route)) {
+                    throw new ConfigException(name, value, "route '" + route + "' is declared twice");
+                }
+            }
+        };
     }
 
     private void checkAccuracySettings() {
@@ -331,7 +459,8 @@ public final class CarrycastConfig extends AbstractConfig {
             if (variable.startsWith(ENV_PREFIX) && variable.length() > ENV_PREFIX.length()
                     && !LAUNCHER_VARIABLES.contains(variable)) {
                 String name = variable.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
-                settings.put(DEFINITION.names().contains(PREFIX + name) ? PREFIX + name : name, value);
+                boolean ours = DEFINITION.names().contains(PREFIX + name) || (PREFIX + name).startsWith(ROUTE_PREFIX);
+                settings.put(ours ? PREFIX + name : name, value);
             }
         });
         return settings;
@@ -469,8 +598,10 @@ public final class CarrycastConfig extends AbstractConfig {
         return getString(DEAD_LETTER_TOPIC_CONFIG);
     }
 
+    /** The model bundle directory: the one model, or with routes the default route's; null when routes have none. */
     public Path modelDir() {
-        return Path.of(getString(MODEL_DIR_CONFIG));
+        String dir = getString(MODEL_DIR_CONFIG);
+        return dir == null ? null : Path.of(dir);
     }
 
     /** The key field, or null when the record key is the series id. */

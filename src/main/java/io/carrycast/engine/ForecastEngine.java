@@ -92,6 +92,8 @@ public final class ForecastEngine {
     /** Null when forecasts are not scored. */
     private final Scorer.Sink scores;
     private final CarrycastMetrics metrics;
+    /** Null when the deployment has no routes: every stored state is this engine's model's or a swap's. */
+    private final RouteStates.Origin origin;
 
     private Forecaster model;
     private FeatureExtractor extractor;
@@ -114,11 +116,22 @@ public final class ForecastEngine {
      */
     public ForecastEngine(Settings settings, KeyRecords records, OpenBucketIndex buckets, Scorer.Sink scores,
                           CarrycastMetrics metrics, Forecaster model) {
+        this(settings, records, buckets, scores, metrics, model, null);
+    }
+
+    /**
+     * An engine serving one route of several over the same key records.
+     *
+     * @param origin which route wrote a key's stored state; null for a deployment without routes
+     */
+    public ForecastEngine(Settings settings, KeyRecords records, OpenBucketIndex buckets, Scorer.Sink scores,
+                          CarrycastMetrics metrics, Forecaster model, RouteStates.Origin origin) {
         this.settings = settings;
         this.records = records;
         this.buckets = buckets;
         this.scores = scores;
         this.metrics = metrics;
+        this.origin = origin;
         serve(model);
     }
 
@@ -144,6 +157,9 @@ public final class ForecastEngine {
     /** Serves {@code next} from now on; the events admitted for the model before must be stepped first. */
     public void serve(Forecaster next) {
         model = next;
+        if (origin != null) {
+            origin.serving(next);
+        }
         extractor = new FeatureExtractor(next.card());
         List<String> fields = new ArrayList<>(extractor.fieldNames());
         if (scores != null) {
@@ -205,8 +221,7 @@ public final class ForecastEngine {
             return new Admitted(new PendingEvent(sequence, key, eventTime, features, StatePreparation.CONTINUE,
                     previousTime), null, null, true);
         }
-        Admission.Decision decision = keyStep.admit(key, eventTime, features, waiting, state,
-                () -> storedWindow(key));
+        Admission.Decision decision = decide(key, eventTime, features, waiting, state);
         if (decision.redelivery()) {
             metrics.duplicate();
             return null;
@@ -292,8 +307,7 @@ public final class ForecastEngine {
      */
     public Admitted admitBucket(String key, Resampler.Step bucket, PendingEvent waiting, long sequence) {
         KeyState state = waiting == null ? storedState(key) : null;
-        Admission.Decision decision = keyStep.admit(key, bucket.startMs(), bucket.features(), waiting, state,
-                () -> storedWindow(key));
+        Admission.Decision decision = decide(key, bucket.startMs(), bucket.features(), waiting, state);
         if (decision.redelivery()) {
             metrics.duplicate();
             return null;
@@ -341,8 +355,28 @@ public final class ForecastEngine {
         return scores == null || bucket.isFill() ? null : actualsReader.read(resampler, bucket);
     }
 
+    /**
+     * The admission rules' decision; for a key whose stored state another route's model wrote, its start on this
+     * route ({@link RouteStates.Origin#arriving}) once the event is known to follow the key's last one.
+     */
+    private Admission.Decision decide(String key, long eventTime, float[] features, PendingEvent waiting,
+                                      KeyState state) {
+        StatePreparation arriving = origin == null || state == null ? null : origin.arriving(state, model);
+        if (arriving == null) {
+            return keyStep.admit(key, eventTime, features, waiting, state, () -> storedWindow(key));
+        }
+        if (eventTime <= state.lastEventTimeMs()) {
+            if (eventTime == state.lastEventTimeMs() && KeyState.digest(eventTime, features) == state.lastEventDigest()) {
+                return Admission.Decision.REDELIVERY;
+            }
+            throw new InvalidEventException(Reason.LATE, "event time " + Instant.ofEpochMilli(eventTime) + " of key '"
+                    + key + "' is not after its last accepted event " + Instant.ofEpochMilli(state.lastEventTimeMs()));
+        }
+        return Admission.Decision.step(arriving);
+    }
+
     /** An event's record key is its series id. */
-    private static void requireKey(String key) {
+    static void requireKey(String key) {
         if (key == null || key.isEmpty()) {
             throw new InvalidEventException(Reason.NO_KEY, "event has " + (key == null ? "no" : "an empty")
                     + " record key; the record key is the series id");
@@ -381,9 +415,15 @@ public final class ForecastEngine {
                 continue;
             }
             events.add(admitted);
+            boolean reset = event.preparation() == StatePreparation.RESET_FOR_ROUTE;
+            if (reset) {
+                // Nothing the former route's model left is this model's: its history and window are not carried over.
+                stored = new StateRecord(null, null, null, stored.waiting());
+                state = null;
+            }
             before.add(stored);
             boolean needsWindow = model.card().keepsWindow() || event.preparation() != StatePreparation.CONTINUE;
-            FeatureWindow window = !needsWindow ? null
+            FeatureWindow window = !needsWindow || reset ? null
                     : model.card().keepsWindow() ? stored.window() : storedWindow(event.key());
             requests.add(new Forecaster.Request(event.key(), event.eventTimeMs(), event.features(), state, window,
                     event.preparation()));

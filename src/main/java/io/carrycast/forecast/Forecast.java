@@ -9,7 +9,8 @@ import java.util.Map;
  * @param eventTimeMs  time of the event the forecast was made at
  * @param stepsSeen    events this key's state has been stepped with, this one included
  * @param stateNote    null, or what happened to the key's state before this step: {@link #RESET_AFTER_GAP},
- *                     {@link #REPRIMED_AFTER_GAP}, {@link #REBUILT_FOR_MODEL}
+ *                     {@link #REPRIMED_AFTER_GAP}, {@link #REBUILT_FOR_MODEL},
+ *                     {@link #RESET_FOR_ROUTE}
  * @param points       one per forecast step, nearest first: the horizon's, then the rollout's (if the card
  *                     has a rollout block)
  * @param revision     0 for the first forecast at this key and event time; n for its n-th correction after a
@@ -25,6 +26,11 @@ public record Forecast(String key, long eventTimeMs, String modelName, String mo
     public static final String REPRIMED_AFTER_GAP = "reprimed_after_gap";
     /** A new model with another state layout took over; the key's state was rebuilt from its window. */
     public static final String REBUILT_FOR_MODEL = "rebuilt_for_model";
+    /**
+     * The key moved from another route whose model's features this route's model does not read; its state and
+     * window restarted empty.
+     */
+    public static final String RESET_FOR_ROUTE = "reset_for_route";
 
     public Forecast {
         points = List.copyOf(points);

@@ -129,7 +129,7 @@ public final class Forecaster {
     private float[][] startingTensors(Request request) {
         return switch (request.preparation()) {
             case CONTINUE -> request.state() == null ? null : request.state().tensors();
-            case RESET_AFTER_GAP -> null;
+            case RESET_AFTER_GAP, RESET_FOR_ROUTE -> null;
             case REPRIME_AFTER_GAP, REBUILD_FOR_MODEL -> prime(request.window());
         };
     }
@@ -219,6 +219,7 @@ public final class Forecaster {
             case RESET_AFTER_GAP -> Forecast.RESET_AFTER_GAP;
             case REPRIME_AFTER_GAP -> Forecast.REPRIMED_AFTER_GAP;
             case REBUILD_FOR_MODEL -> Forecast.REBUILT_FOR_MODEL;
+            case RESET_FOR_ROUTE -> Forecast.RESET_FOR_ROUTE;
         };
     }
 }

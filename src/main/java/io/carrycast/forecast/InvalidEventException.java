@@ -10,7 +10,7 @@ public class InvalidEventException extends CarrycastException {
     /** Why an event was refused; the lower-case name is what the dead-letter header and metrics say. */
     public enum Reason {
         NOT_JSON, NOT_OBJECT, MISSING_FEATURE, NOT_A_NUMBER, NOT_FINITE, BAD_TIMESTAMP, NO_KEY, TOO_LARGE,
-        INCOMPATIBLE_STATE, LATE;
+        INCOMPATIBLE_STATE, LATE, NO_ROUTE;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);

@@ -104,6 +104,14 @@ public final class CarrycastMetrics {
         inferenceLatency.record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    private final Map<String, Counter> routed = new ConcurrentHashMap<>();
+
+    /** Counts an event handed to its route's model, by route (a deployment with routes). */
+    public void routed(String route) {
+        routed.computeIfAbsent(route, r -> Counter.builder("carrycast.events.routed")
+                .description("Events handed to each route's model").tag("route", r).register(registry)).increment();
+    }
+
     /** Counts an event sent to the dead-letter topic, by reason label. */
     public void deadLettered(String reason) {
         deadLettered.computeIfAbsent(reason, r -> Counter.builder("carrycast.events.dead.lettered")
@@ -128,15 +136,30 @@ public final class CarrycastMetrics {
                 .description("Key states reset or rebuilt before a step").tag("kind", k).register(registry)).increment();
     }
 
-    private io.micrometer.core.instrument.Gauge modelInfo;
+    /** Per route ("" for a deployment without routes), the gauge naming the model it serves. */
+    private final Map<String, io.micrometer.core.instrument.Gauge> modelInfo = new java.util.HashMap<>();
 
     /** Names the model being served: {@code carrycast.model.info{name,version,fingerprint,provider} = 1}. */
-    public synchronized void modelServed(String name, String version, String fingerprint, String provider) {
-        if (modelInfo != null) {
-            registry.remove(modelInfo);
+    public void modelServed(String name, String version, String fingerprint, String provider) {
+        modelServed(null, name, version, fingerprint, provider);
+    }
+
+    /**
+     * Names the model a route serves, with a {@code route} tag; for {@code route} null (no routes), as
+     * {@link #modelServed(String, String, String, String)}.
+     */
+    public synchronized void modelServed(String route, String name, String version, String fingerprint,
+                                         String provider) {
+        io.micrometer.core.instrument.Gauge before = modelInfo.remove(route == null ? "" : route);
+        if (before != null) {
+            registry.remove(before);
         }
-        modelInfo = io.micrometer.core.instrument.Gauge.builder("carrycast.model.info", () -> 1)
-                .description("The model being served").tag("name", name).tag("version", version)
-                .tag("fingerprint", fingerprint).tag("provider", provider).register(registry);
+        io.micrometer.core.instrument.Gauge.Builder<?> gauge = io.micrometer.core.instrument.Gauge
+                .builder("carrycast.model.info", () -> 1).description("The model being served").tag("name", name)
+                .tag("version", version).tag("fingerprint", fingerprint).tag("provider", provider);
+        if (route != null) {
+            gauge.tag("route", route);
+        }
+        modelInfo.put(route == null ? "" : route, gauge.register(registry));
     }
 }

@@ -12,5 +12,10 @@ public enum StatePreparation {
     /** Step from the state the model reaches over the key's stored window (after a gap). */
     REPRIME_AFTER_GAP,
     /** Step from the state the current model reaches over the stored window (the state layout changed). */
-    REBUILD_FOR_MODEL
+    REBUILD_FOR_MODEL,
+    /**
+     * Step from a zero state with no window: the key moved here from another route whose stored state and
+     * window this route's model cannot use (other features).
+     */
+    RESET_FOR_ROUTE
 }

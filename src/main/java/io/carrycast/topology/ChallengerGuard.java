@@ -24,6 +24,15 @@ final class ChallengerGuard {
         this.metrics = metrics;
     }
 
+    /** Runs the work inside {@code guard}, or as it is when there is none (the live model's). */
+    static void containedBy(ChallengerGuard guard, Runnable work) {
+        if (guard == null) {
+            work.run();
+        } else {
+            guard.contain(work);
+        }
+    }
+
     /** Runs the challenger's work; a failure is counted and logged once per kind, never thrown. */
     void contain(Runnable work) {
         try {

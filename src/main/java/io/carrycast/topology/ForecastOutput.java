@@ -1,5 +1,8 @@
 package io.carrycast.topology;
 
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import io.carrycast.engine.ForecastEngine;
 import io.carrycast.engine.KeyRecords;
 import io.carrycast.forecast.Forecast;
@@ -26,13 +29,21 @@ final class ForecastOutput {
     /** Null when no latest forecast is kept. */
     private final KeyValueStore<String, byte[]> latestStore;
     private final CarrycastMetrics metrics;
+    /** The {@link #ROUTE_HEADER} every forecast carries, or null without routes (no header). */
+    private final Headers routeHeaders;
 
+    /** The header naming a forecast's route, which routes it to the route's own topic when one is configured. */
+    static final String ROUTE_HEADER = "carrycast.route";
+
+    /** @param route the route whose forecasts these are, or null for a deployment without routes */
     ForecastOutput(ProcessorContext<String, byte[]> context, KeyRecords records,
-                   KeyValueStore<String, byte[]> latestStore, CarrycastMetrics metrics) {
+                   KeyValueStore<String, byte[]> latestStore, CarrycastMetrics metrics, String route) {
         this.context = context;
         this.records = records;
         this.latestStore = latestStore;
         this.metrics = metrics;
+        this.routeHeaders = route == null ? null
+                : new RecordHeaders().add(ROUTE_HEADER, route.getBytes(StandardCharsets.UTF_8));
     }
 
     /** One model call's forecasts and records. */
@@ -69,7 +80,8 @@ final class ForecastOutput {
     }
 
     private void forward(Forecast forecast, byte[] json) {
-        context.forward(new Record<>(forecast.key(), json, forecast.eventTimeMs()));
+        context.forward(routeHeaders == null ? new Record<>(forecast.key(), json, forecast.eventTimeMs())
+                : new Record<>(forecast.key(), json, forecast.eventTimeMs(), routeHeaders));
         metrics.forecastOut(forecast.eventTimeMs());
     }
 }

@@ -4,6 +4,7 @@ import io.carrycast.accuracy.Scorer;
 import io.carrycast.engine.ForecastEngine;
 import io.carrycast.engine.ForecastEngine.Admitted;
 import io.carrycast.engine.OpenBucketIndex;
+import io.carrycast.engine.RouteStates;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.Forecaster;
@@ -43,8 +44,6 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  */
 final class ForecastProcessor implements Processor<String, byte[], String, byte[]> {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ForecastProcessor.class);
-
     /**
      * Settings the processor needs beyond the model.
      *
@@ -54,11 +53,18 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      * @param guard        null for the live model; for the challenger, what keeps its failures to itself
      * @param lightLoadCommitInterval how often a task at a light load requests a commit; zero: never
      * @param lightLoadRecords        most records a task may process in that interval and still be at a light load
+     * @param origin       for one route of several ({@link RoutedProcessor}), which route wrote a key's state; else null
      */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule,
                     boolean keepLatest, LateEvents.Bound lateness, Duration resampleGrace, StoreNames stores,
                     Scorer.Sink scoring, boolean forwardScores, ChallengerGuard guard,
-                    Duration lightLoadCommitInterval, int lightLoadRecords) {
+                    Duration lightLoadCommitInterval, int lightLoadRecords, RouteStates.Origin origin) {
+        Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule, boolean keepLatest,
+                 LateEvents.Bound lateness, Duration resampleGrace, StoreNames stores, Scorer.Sink scoring,
+                 boolean forwardScores, ChallengerGuard guard, Duration lightLoadCommitInterval, int lightLoadRecords) {
+            this(reader, maxBatch, maxWait, gapRule, keepLatest, lateness, resampleGrace, stores, scoring, forwardScores,
+                    guard, lightLoadCommitInterval, lightLoadRecords, null);
+        }
     }
 
     /** How often, in stream time, the open-bucket index is checked for buckets the grace has passed. */
@@ -68,9 +74,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     private final Settings settings;
     private final CarrycastMetrics metrics;
 
+    private final ModelSwaps swaps;
     private ForecastEngine engine;
-    /** A resampling model this instance cannot serve (no bucket stores), once its refusal is logged. */
-    private Forecaster refusedSwap;
     private ProcessorContext<String, byte[]> context;
     private ForecastOutput output;
     /** Null when each event is stepped as it arrives. */
@@ -83,6 +88,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         this.live = live;
         this.settings = settings;
         this.metrics = metrics;
+        this.swaps = new ModelSwaps(live);
     }
 
     @Override
@@ -99,12 +105,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                     streamTime -> guarded(() -> stepEndedBuckets(streamTime)));
         }
         StateStoreRecords records = new StateStoreRecords(context.getStateStore(stores.state()));
-        this.output = new ForecastOutput(context, records,
-                settings.keepLatest() ? context.getStateStore(stores.latest()) : null, metrics);
+        this.output = new ForecastOutput(context, records, settings.keepLatest() ? context.getStateStore(stores.latest())
+                : null, metrics, settings.origin() == null ? null : settings.origin().name());
         Scorer.Sink scores = settings.scoring() == null ? null
                 : LiveScoring.sink(settings.scoring(), settings.forwardScores() ? context : null);
         this.engine = new ForecastEngine(new ForecastEngine.Settings(settings.reader(), settings.gapRule(),
-                settings.lateness()), records, buckets, scores, metrics, first);
+                settings.lateness()), records, buckets, scores, metrics, first, settings.origin());
         if (settings.maxBatch() > 1) {
             this.pending = PendingRing.reload(context.getStateStore(stores.pending()), settings.maxBatch());
             pending.letGoOfEventsAheadOfState(engine::steppedUpTo);
@@ -139,11 +145,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     /** The challenger's work runs inside its guard; the live model's as it is. */
     private void guarded(Runnable work) {
-        if (settings.guard() == null) {
-            work.run();
-        } else {
-            settings.guard().contain(work);
-        }
+        ChallengerGuard.containedBy(settings.guard(), work);
     }
 
     private void handle(Record<String, byte[]> record) {
@@ -192,6 +194,20 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         }
     }
 
+    /** Steps the waiting events when one is {@code key}'s: the key's next event goes to another route's engine. */
+    void stepWaitingOf(String key) {
+        if (pending != null && pending.lastOf(key) != null) {
+            guarded(this::flush);
+        }
+    }
+
+    /** After another route's processor took the record: the waiting events are stepped when no more input waits. */
+    void recordTakenElsewhere() {
+        if (pending != null && isLastDeliveredInput()) {
+            guarded(this::flush);
+        }
+    }
+
     /**
      * Whether the current record is the last one the consumer has delivered to this task: no more input
      * waits, so the batch is stepped now rather than when it is full or the maximum wait has passed.
@@ -203,24 +219,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
 
     /** Events admitted under the old model are stepped by it before the new one takes over. */
     private void followModelSwap() {
-        if (live.current() == engine.model()) {
-            return;
-        }
-        Forecaster latest = live.acquire();
-        if (!engine.canServe(latest)) {
-            live.release(latest);
-            if (refusedSwap != latest) {
-                refusedSwap = latest;
-                LOG.error("Model card '{}' resamples, but this instance started with a card that does not and has no "
-                        + "bucket stores; it keeps serving '{}' until restarted", latest.card().name(),
-                        engine.model().card().name());
-            }
-            return;
-        }
-        flush();
-        Forecaster previous = engine.model();
-        engine.serve(latest);
-        live.release(previous);
+        swaps.follow(engine, this::flush);
     }
 
     /**

@@ -1,13 +1,22 @@
 package io.carrycast.topology;
 
 import io.carrycast.config.CarrycastConfig;
+import io.carrycast.engine.RouteStates;
+import io.carrycast.engine.Router;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.LiveModel;
 import io.carrycast.metrics.CarrycastMetrics;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -86,30 +95,72 @@ public final class ForecastTopology {
      */
     public static Topology build(CarrycastConfig config, LiveModel model, LiveModel challenger,
                                  CarrycastMetrics metrics) {
-        EventReader reader = new EventReader(config.timestampField(), config.timestampFormat(),
-                config.eventMaxBytes());
+        EventReader reader = reader(config);
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
-
-        KStream<String, byte[]> events = builder.stream(config.inputTopic(),
-                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"));
-        if (config.keyField() != null) {
-            EventReader.Fields keyField = reader.fields(List.of(), config.keyField());
-            // Counted and checked before the repartition topic, whose producer would refuse an oversize record, so
-            // that an event refused by its size or by its key field counts as read too.
-            events = events.peek((key, value) -> {
-                        metrics.eventIn();
-                        reader.checkSize(key, value);
-                    }, Named.as("size-check"))
-                    .selectKey((key, value) -> EventReader.keyField(reader.read(value, keyField)), Named.as("key-by-field"))
-                    .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
-        }
-        addNode(builder, events, config, reader, model, StoreNames.LIVE, config.outputTopic(), metrics, null, metrics,
-                "");
+        KStream<String, byte[]> events = events(builder, config, reader, metrics);
+        addNode(builder, events, config, reader, new Node(null, List.of(model), List.of(StoreNames.LIVE), Map.of()),
+                config.outputTopic(), metrics, null, metrics, "");
         if (challenger != null) {
-            addNode(builder, events, config, reader, challenger, StoreNames.CHALLENGER, config.challengerOutputTopic(),
-                    CarrycastMetrics.detached(), new ChallengerGuard(metrics), metrics, "challenger-");
+            addNode(builder, events, config, reader, new Node(null, List.of(challenger), List.of(StoreNames.CHALLENGER), Map.of()),
+                    config.challengerOutputTopic(), CarrycastMetrics.detached(), new ChallengerGuard(metrics), metrics,
+                    "challenger-");
         }
         return builder.build();
+    }
+
+    /**
+     * The topology of a deployment with routes ({@code carrycast.routes}): one forecasting node whose
+     * {@link RoutedProcessor} hands each event to its route's model. The routes share the key-state and
+     * latest-forecast stores; each declared route has a micro-batch ring of its own,
+     * {@code carrycast-pending-<route>}, and, when its card resamples, bucket stores of its own; the default route
+     * keeps the stores of a deployment without routes, so its waiting events and open buckets carry over.
+     *
+     * @param models one live model per route of {@code router}, in its order
+     */
+    public static Topology build(CarrycastConfig config, Router router, List<LiveModel> models,
+                                 CarrycastMetrics metrics) {
+        EventReader reader = reader(config);
+        StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
+        KStream<String, byte[]> events = events(builder, config, reader, metrics);
+        List<StoreNames> stores = router.routes().stream().map(route -> StoreNames.forRoute(route.name())).toList();
+        Map<String, String> topics = new HashMap<>();
+        config.routes().forEach(route -> topics.put(route.name(), route.outputTopic()));
+        addNode(builder, events, config, reader, new Node(router, models, stores, topics), config.outputTopic(),
+                metrics, null, metrics, "");
+        return builder.build();
+    }
+
+    private static EventReader reader(CarrycastConfig config) {
+        return new EventReader(config.timestampField(), config.timestampFormat(), config.eventMaxBytes());
+    }
+
+    /** The input events, re-keyed by the key field when one is configured. */
+    private static KStream<String, byte[]> events(StreamsBuilder builder, CarrycastConfig config, EventReader reader,
+                                                  CarrycastMetrics metrics) {
+        KStream<String, byte[]> events = builder.stream(config.inputTopic(),
+                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events"));
+        if (config.keyField() == null) {
+            return events;
+        }
+        EventReader.Fields keyField = reader.fields(List.of(), config.keyField());
+        // Counted and checked before the repartition topic, whose producer would refuse an oversize record, so
+        // that an event refused by its size or by its key field counts as read too.
+        return events.peek((key, value) -> {
+                    metrics.eventIn();
+                    reader.checkSize(key, value);
+                }, Named.as("size-check"))
+                .selectKey((key, value) -> EventReader.keyField(reader.read(value, keyField)), Named.as("key-by-field"))
+                .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-series"));
+    }
+
+    /**
+     * A forecasting node's models and stores.
+     *
+     * @param router null for one model; else what picks each event's route among {@code models}
+     * @param stores per model, its stores
+     * @param topics  per route, the topic its forecasts go to (the node's output topic when not named)
+     */
+    private record Node(Router router, List<LiveModel> models, List<StoreNames> stores, Map<String, String> topics) {
     }
 
     /**
@@ -120,49 +171,84 @@ public final class ForecastTopology {
      * @param metrics     the application's, where the node's scores are tallied
      */
     private static void addNode(StreamsBuilder builder, KStream<String, byte[]> events, CarrycastConfig config,
-                                EventReader reader, LiveModel model, StoreNames names, String outputTopic,
-                                CarrycastMetrics nodeMetrics, ChallengerGuard guard, CarrycastMetrics metrics,
-                                String namePrefix) {
-        List<String> stores = new ArrayList<>(List.of(names.state()));
-        builder.addStateStore(persistentStore(names.state()));
+                                EventReader reader, Node node, String outputTopic, CarrycastMetrics nodeMetrics,
+                                ChallengerGuard guard, CarrycastMetrics metrics, String namePrefix) {
+        Set<String> stores = new LinkedHashSet<>();
+        RouteStates states = node.router() == null ? null : new RouteStates();
+        List<ForecastProcessor.Settings> settings = new ArrayList<>();
+        for (int r = 0; r < node.models().size(); r++) {
+            settings.add(addStores(builder, stores, config, reader, node.models().get(r), node.stores().get(r), guard,
+                    metrics, states == null ? null : states.forRoute(r, node.router().routes().get(r).name())));
+        }
+        boolean checkSize = config.keyField() == null;
+        KStream<String, byte[]> forecasts = events.process(() -> {
+            Processor<String, byte[], String, byte[]> processor = processor(node, reader, settings, nodeMetrics);
+            return checkSize ? new SizeChecked(reader, guard == null ? metrics : null, processor) : processor;
+        }, Named.as(namePrefix + "forecast"), stores.toArray(String[]::new));
+        Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray())
+                .withName(namePrefix + "forecasts");
+        String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
+        boolean topicPerRoute = node.topics().values().stream().anyMatch(topic -> !topic.equals(outputTopic));
+        if (scoresTopic == null && !topicPerRoute) {
+            forecasts.to(outputTopic, produced);
+        } else {
+            forecasts.to((key, value, record) -> record.headers().lastHeader(LiveScoring.SCORE_HEADER) != null
+                    ? scoresTopic : topicOf(record.headers(), node.topics(), outputTopic), produced);
+        }
+    }
+
+    /** A forecast's topic: its route's own, named by its {@link ForecastOutput#ROUTE_HEADER}, else the node's. */
+    private static String topicOf(Headers headers, Map<String, String> topics, String outputTopic) {
+        Header route = headers.lastHeader(ForecastOutput.ROUTE_HEADER);
+        return route == null ? outputTopic
+                : topics.getOrDefault(new String(route.value(), StandardCharsets.UTF_8), outputTopic);
+    }
+
+    private static Processor<String, byte[], String, byte[]> processor(Node node, EventReader reader,
+            List<ForecastProcessor.Settings> settings, CarrycastMetrics nodeMetrics) {
+        if (node.router() == null) {
+            return new ForecastProcessor(node.models().get(0), settings.get(0), nodeMetrics);
+        }
+        List<ForecastProcessor> routes = new ArrayList<>(settings.size());
+        for (int r = 0; r < settings.size(); r++) {
+            routes.add(new ForecastProcessor(node.models().get(r), settings.get(r), nodeMetrics));
+        }
+        return new RoutedProcessor(node.router(), reader, routes, nodeMetrics);
+    }
+
+    /**
+     * Adds the stores one model needs that are not added yet ({@code added}) and returns its processor's settings.
+     *
+     * @param origin for one route of several, which route wrote a key's state; else null
+     */
+    private static ForecastProcessor.Settings addStores(StreamsBuilder builder, Set<String> added,
+            CarrycastConfig config, EventReader reader, LiveModel model, StoreNames names, ChallengerGuard guard,
+            CarrycastMetrics metrics, RouteStates.Origin origin) {
+        if (added.add(names.state())) {
+            builder.addStateStore(persistentStore(names.state()));
+        }
         int maxBatch = config.batchMaxSize(model.current().runner().provider());
-        if (maxBatch > 1) {
+        if (maxBatch > 1 && added.add(names.pending())) {
             // Persistent, not in memory: with standby replicas, an in-memory pending store on a promoted task
             // was seen to hold events its state store had already stepped (ScaleOutIT).
             builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(names.pending()),
                     Serdes.Long(), Serdes.ByteArray()).withCachingEnabled());
-            stores.add(names.pending());
         }
         boolean keepLatest = config.httpEnabled() && guard == null;
-        if (keepLatest) {
+        if (keepLatest && added.add(names.latest())) {
             builder.addStateStore(persistentStore(names.latest()));
-            stores.add(names.latest());
         }
-        if (model.current().card().resamples()) {
+        if (model.current().card().resamples() && added.add(names.bucket())) {
             builder.addStateStore(persistentStore(names.bucket()));
             builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(names.bucketDue()),
                     Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled());
-            stores.addAll(List.of(names.bucket(), names.bucketDue()));
+            added.add(names.bucketDue());
         }
         String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
-        ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
-                config.gapRule(), keepLatest, config.lateness(), config.resampleGrace(), names, config.scoringEnabled() ? metrics.accuracy() : null,
-                scoresTopic != null, guard, config.lightLoadCommitInterval(),
-                CarrycastConfig.LIGHT_LOAD_RECORDS);
-        boolean checkSize = config.keyField() == null;
-        KStream<String, byte[]> forecasts = events.process(() -> checkSize
-                        ? new SizeChecked(reader, guard == null ? metrics : null,
-                                new ForecastProcessor(model, settings, nodeMetrics))
-                        : new ForecastProcessor(model, settings, nodeMetrics),
-                Named.as(namePrefix + "forecast"), stores.toArray(String[]::new));
-        Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray())
-                .withName(namePrefix + "forecasts");
-        if (scoresTopic == null) {
-            forecasts.to(outputTopic, produced);
-        } else {
-            forecasts.to((key, value, record) -> record.headers().lastHeader(LiveScoring.SCORE_HEADER) != null
-                    ? scoresTopic : outputTopic, produced);
-        }
+        return new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(), config.gapRule(), keepLatest,
+                config.lateness(), config.resampleGrace(), names, config.scoringEnabled() ? metrics.accuracy() : null,
+                scoresTopic != null, guard, config.lightLoadCommitInterval(), CarrycastConfig.LIGHT_LOAD_RECORDS,
+                origin);
     }
 
     /**
@@ -172,7 +258,8 @@ public final class ForecastTopology {
      * event and refuses an oversize one (dead-lettered and counted once, as by the node before); a challenger's
      * passes an oversize event over without counting a failure of its own.
      */
-    private record SizeChecked(EventReader reader, CarrycastMetrics liveMetrics, ForecastProcessor processor)
+    private record SizeChecked(EventReader reader, CarrycastMetrics liveMetrics,
+                               Processor<String, byte[], String, byte[]> processor)
             implements Processor<String, byte[], String, byte[]> {
         @Override
         public void init(ProcessorContext<String, byte[]> context) {

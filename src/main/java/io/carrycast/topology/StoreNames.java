@@ -13,4 +13,17 @@ record StoreNames(String state, String pending, String latest, String bucket, St
 
     static final StoreNames CHALLENGER = new StoreNames("carrycast-challenger-state", "carrycast-challenger-pending",
             "carrycast-challenger-latest", "carrycast-challenger-bucket", "carrycast-challenger-bucket-due");
+
+    /**
+     * The stores of one route: the key-state and latest-forecast stores every route shares, and a micro-batch ring
+     * and bucket stores of its own; the default route's are those of a deployment without routes.
+     */
+    static StoreNames forRoute(String route) {
+        if (route.equals(io.carrycast.engine.Router.DEFAULT_ROUTE)) {
+            return LIVE;
+        }
+        return new StoreNames(ForecastTopology.STATE_STORE, ForecastTopology.PENDING_STORE + "-" + route,
+                ForecastTopology.LATEST_STORE, ForecastTopology.BUCKET_STORE + "-" + route,
+                ForecastTopology.BUCKET_DUE_STORE + "-" + route);
+    }
 }

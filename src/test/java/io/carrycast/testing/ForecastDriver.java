@@ -1,5 +1,9 @@
 package io.carrycast.testing;
 
+import org.apache.kafka.streams.Topology;
+import java.util.function.Function;
+import java.util.ArrayList;
+import io.carrycast.engine.Router;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.forecast.Forecast;
 import io.carrycast.forecast.LiveModel;
@@ -39,7 +43,7 @@ public final class ForecastDriver implements AutoCloseable {
     public static final String OUTPUT = "forecasts";
     public static final String DEAD_LETTER = "dead-letter";
 
-    private final LiveModel live;
+    private final List<LiveModel> models;
     private final TopologyTestDriver driver;
     private final TestInputTopic<String, byte[]> input;
     private final TestOutputTopic<String, Forecast> output;
@@ -52,7 +56,7 @@ public final class ForecastDriver implements AutoCloseable {
     /** The offset the driver gives the next input record: it numbers each partition's records from 0. */
     private long nextInputOffset;
 
-    private ForecastDriver(LiveModel live, TopologyTestDriver driver, Duration maxWait, MeterRegistry registry,
+    private ForecastDriver(List<LiveModel> models, TopologyTestDriver driver, Duration maxWait, MeterRegistry registry,
                            CarrycastMetrics metrics, DeliveredInput deliveredInput, RocksDbMemory rocksDbMemory) {
         this.rocksDbMemory = rocksDbMemory;
         this.registry = registry;
@@ -60,7 +64,7 @@ public final class ForecastDriver implements AutoCloseable {
         this.deliveredInput = deliveredInput;
         this.metrics = metrics;
         this.deadLetters = driver.createOutputTopic(DEAD_LETTER, new StringDeserializer(), new ByteArrayDeserializer());
-        this.live = live;
+        this.models = models;
         this.driver = driver;
         this.input = driver.createInputTopic(INPUT, new StringSerializer(), new ByteArraySerializer());
         this.output = driver.createOutputTopic(OUTPUT, new StringDeserializer(), new ForecastSerde().deserializer());
@@ -88,8 +92,37 @@ public final class ForecastDriver implements AutoCloseable {
      */
     public static ForecastDriver open(LiveModel live, LiveModel challenger, Path modelDir, Path stateDir,
                                       Map<String, String> extraSettings) {
+        Map<String, String> settings = new HashMap<>(extraSettings);
+        settings.putIfAbsent(CarrycastConfig.MODEL_DIR_CONFIG, modelDir.toString());
+        CarrycastConfig config = config(stateDir, settings);
+        return start(config, List.of(live), metrics -> ForecastTopology.build(config, live, challenger, metrics));
+    }
+
+    /**
+     * A driver for a deployment with routes, declared in {@code settings} ({@code carrycast.routes},
+     * {@code carrycast.route.*} and, for a default route, {@code carrycast.model.dir}): one live model per route,
+     * in the router's order ({@link #routeModels()}), closed with the driver.
+     */
+    public static ForecastDriver openRoutes(Path stateDir, Map<String, String> settings) {
+        CarrycastConfig config = config(stateDir, settings);
+        Router router = config.router();
+        Map<String, Path> dirs = new HashMap<>();
+        config.routes().forEach(route -> dirs.put(route.name(), route.modelDir()));
+        List<LiveModel> models = new ArrayList<>();
+        try {
+            for (Router.Route route : router.routes()) {
+                Path dir = route.rule() == null ? config.modelDir() : dirs.get(route.name());
+                models.add(LiveModel.open(dir, RunnerOptions.defaults(), served -> { }));
+            }
+            return start(config, models, metrics -> ForecastTopology.build(config, router, models, metrics));
+        } catch (RuntimeException e) {
+            models.forEach(LiveModel::close);
+            throw e;
+        }
+    }
+
+    private static CarrycastConfig config(Path stateDir, Map<String, String> extraSettings) {
         Map<String, Object> settings = new HashMap<>();
-        settings.put(CarrycastConfig.MODEL_DIR_CONFIG, modelDir.toString());
         settings.put(CarrycastConfig.INPUT_TOPIC_CONFIG, INPUT);
         settings.put(CarrycastConfig.OUTPUT_TOPIC_CONFIG, OUTPUT);
         settings.put(CarrycastConfig.DEAD_LETTER_TOPIC_CONFIG, DEAD_LETTER);
@@ -99,7 +132,12 @@ public final class ForecastDriver implements AutoCloseable {
         settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         settings.put(CarrycastConfig.HTTP_PORT_CONFIG, "-1");
         settings.putAll(extraSettings);
-        CarrycastConfig config = CarrycastConfig.of(settings);
+        return CarrycastConfig.of(settings);
+    }
+
+    /** @param models closed with the driver (on a failed start, left to the caller) */
+    private static ForecastDriver start(CarrycastConfig config, List<LiveModel> models,
+                                        Function<CarrycastMetrics, Topology> topology) {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         CarrycastMetrics metrics = new CarrycastMetrics(registry);
         Properties properties = ForecastTopology.streamsProperties(config, metrics);
@@ -111,14 +149,19 @@ public final class ForecastDriver implements AutoCloseable {
             properties.put(RocksDbMemory.CONFIG_KEY, rocksDbMemory);
         }
         try {
-            return new ForecastDriver(live, new TopologyTestDriver(ForecastTopology.build(config, live, challenger, metrics),
-                    properties), config.batchMaxWait(), registry, metrics, deliveredInput, rocksDbMemory);
+            return new ForecastDriver(models, new TopologyTestDriver(topology.apply(metrics), properties),
+                    config.batchMaxWait(), registry, metrics, deliveredInput, rocksDbMemory);
         } catch (RuntimeException e) {
             if (rocksDbMemory != null) {
                 rocksDbMemory.close();
             }
             throw e;
         }
+    }
+
+    /** The live models, one per route in the router's order (one for a deployment without routes). */
+    public List<LiveModel> routeModels() {
+        return models;
     }
 
     public static ForecastDriver open(Fixture fixture, Path stateDir) {
@@ -153,6 +196,13 @@ public final class ForecastDriver implements AutoCloseable {
         return output.readRecordsToList();
     }
 
+    /** As {@link #forecasts()}, each as the bytes of its key and value on the output topic. */
+    public List<TestRecord<String, byte[]>> rawForecasts() {
+        driver.advanceWallClockTime(maxWait);
+        return driver.createOutputTopic(OUTPUT, new StringDeserializer(), new ByteArrayDeserializer())
+                .readRecordsToList();
+    }
+
     /** Reads the forecasts written so far without letting the batch wait pass. */
     public List<TestRecord<String, Forecast>> forecastsWithoutWaiting() {
         return output.readRecordsToList();
@@ -181,7 +231,7 @@ public final class ForecastDriver implements AutoCloseable {
         try {
             driver.close();
         } finally {
-            live.close();
+            models.forEach(LiveModel::close);
             if (rocksDbMemory != null) {
                 rocksDbMemory.close();
             }

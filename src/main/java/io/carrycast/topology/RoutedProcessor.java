@@ -1,0 +1,67 @@
+package io.carrycast.topology;
+
+import io.carrycast.engine.Router;
+import io.carrycast.forecast.EventReader;
+import io.carrycast.metrics.CarrycastMetrics;
+import java.util.List;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+
+/**
+ * Forecasts each event with its route's model: the {@link Router} picks the route per event, and that route's
+ * {@link ForecastProcessor} takes it. The routes' processors share the node's key-state and latest-forecast
+ * stores, and each has its own micro-batch and open buckets, so each route's waiting events are stepped by its
+ * own model calls. A key whose event goes to another route than its waiting events first has those stepped, so
+ * its state is always written in event order. An event no route takes is refused before any route sees it.
+ */
+final class RoutedProcessor implements Processor<String, byte[], String, byte[]> {
+
+    private final Router router;
+    private final EventReader reader;
+    /** The fields the rules read, or null when they judge keys only (the event is then not read here). */
+    private final EventReader.Fields fields;
+    private final List<ForecastProcessor> routes;
+    private final CarrycastMetrics metrics;
+
+    /** @param routes one processor per route of {@code router}, in its order */
+    RoutedProcessor(Router router, EventReader reader, List<ForecastProcessor> routes, CarrycastMetrics metrics) {
+        this.router = router;
+        this.metrics = metrics;
+        this.reader = reader;
+        this.fields = router.fields().isEmpty() ? null : reader.fields(router.fields(), null);
+        this.routes = routes;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        routes.forEach(route -> route.init(context));
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        int chosen = -1;
+        try {
+            chosen = fields == null ? router.choose(record.key(), (EventReader.Values) null)
+                    : router.choose(record.key(), reader.read(record.value(), fields));
+            for (int r = 0; r < routes.size(); r++) {
+                if (r != chosen) {
+                    routes.get(r).stepWaitingOf(record.key());
+                }
+            }
+            metrics.routed(router.routes().get(chosen).name());
+            routes.get(chosen).process(record);
+        } finally {
+            for (int r = 0; r < routes.size(); r++) {
+                if (r != chosen) {
+                    routes.get(r).recordTakenElsewhere();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        routes.forEach(ForecastProcessor::close);
+    }
+}
