@@ -240,6 +240,12 @@ public final class EndToEndBenchmark {
             list.add(new Scenario("stateful passthrough 100K keys " + g, "stateful-passthrough", 100_000, perKey,
                     guarantee, bigCache));
         }
+        // Routes: the same LSTM-64 bundle loaded once per route, the keys split evenly among them by their number
+        // (a key-regex rule on the number's last two digits per declared route, the rest to the default route).
+        for (int routes : new int[] {2, 20}) {
+            list.add(new Scenario("routed x" + routes + " 100K keys alos", "batched-routes-" + routes, 100_000, perKey,
+                    StreamsConfig.AT_LEAST_ONCE, bigCache));
+        }
         // The same in-order events with late events allowed: every event also writes its key's history.
         list.add(new Scenario("batched 100K keys alos lateness 60s", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE,
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
@@ -487,6 +493,10 @@ public final class EndToEndBenchmark {
             settings.put(CarrycastConfig.CHALLENGER_MODEL_DIR_CONFIG, bundleFor("batched").toString());
             settings.put(CarrycastConfig.CHALLENGER_OUTPUT_TOPIC_CONFIG, id + "-challenger");
         }
+        if (scenario.design().startsWith("batched-routes-")) {
+            settings.putAll(routes(Integer.parseInt(scenario.design().substring("batched-routes-".length())),
+                    bundleFor("batched")));
+        }
         settings.putAll(commonSettings);
         settings.putAll(scenario.extra());
         CarrycastConfig config = CarrycastConfig.of(settings);
@@ -494,6 +504,31 @@ public final class EndToEndBenchmark {
             return new App(Passthrough.start(config, scenario.design().startsWith("stateful")), null);
         }
         return new App(CarrycastApplication.start(config), null);
+    }
+
+    /**
+     * {@code count} routes of one bundle: route r (1 to count - 1) takes the keys whose number is r modulo
+     * {@code count}, by the number's last two digits (count divides 100); the default route the rest.
+     */
+    private static Map<String, Object> routes(int count, Path bundle) {
+        if (100 % count != 0) {
+            throw new IllegalArgumentException(count + " routes do not divide the keys by their last two digits");
+        }
+        Map<String, Object> settings = new HashMap<>();
+        List<String> names = new ArrayList<>();
+        for (int r = 1; r < count; r++) {
+            List<String> endings = new ArrayList<>();
+            for (int ending = r; ending < 100; ending += count) {
+                endings.add(String.format(Locale.ROOT, "%02d", ending));
+            }
+            String name = "r" + r;
+            names.add(name);
+            settings.put(CarrycastConfig.ROUTE_PREFIX + name + CarrycastConfig.ROUTE_MATCH_SUFFIX,
+                    "key-regex:key-[0-9]*(" + String.join("|", endings) + ")");
+            settings.put(CarrycastConfig.ROUTE_PREFIX + name + CarrycastConfig.ROUTE_MODEL_DIR_SUFFIX, bundle.toString());
+        }
+        settings.put(CarrycastConfig.ROUTES_CONFIG, String.join(",", names));
+        return settings;
     }
 
     /**
