@@ -3,6 +3,8 @@ package io.carrycast.backtest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.accuracy.ActualsReader;
+import io.carrycast.accuracy.Intervals;
+import io.carrycast.accuracy.Scorer;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
 import io.carrycast.engine.ForecastEngine;
@@ -47,6 +49,16 @@ public final class Backtest {
     /** How many refusals a result keeps in full; all of them are counted. */
     public static final int REFUSALS_KEPT = 10;
 
+    private static final Scorer.Sink DISCARDED_SCORES = new Scorer.Sink() {
+        @Override
+        public void scored(io.carrycast.accuracy.Score score) {
+        }
+
+        @Override
+        public void skipped(String modelName, String modelVersion, String target, int step, Scorer.Skip why) {
+        }
+    };
+
     private final String keyField;
     private final ForecastEngine engine;
     private final MapKeyRecords records = new MapKeyRecords();
@@ -66,9 +78,20 @@ public final class Backtest {
      */
     public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
                     LateEvents.Bound lateness, Duration resampleGrace) {
+        this(forecaster, reader, keyField, gapRule, lateness, resampleGrace, Intervals.NONE);
+    }
+
+    /**
+     * @param intervals the intervals each forecast carries, computed from the key's scored errors as the stream
+     *                  computes them; the backtest's table then adds their coverage, width and interval score
+     */
+    public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
+                    LateEvents.Bound lateness, Duration resampleGrace, Intervals intervals) {
         this.keyField = keyField;
-        this.engine = new ForecastEngine(new ForecastEngine.Settings(reader, gapRule, lateness), records,
-                new OpenBucketIndex(new MapBucketStore()), null, CarrycastMetrics.detached(), forecaster);
+        // The engine scores only to keep the errors the intervals come from; the table scores on its own.
+        this.engine = new ForecastEngine(new ForecastEngine.Settings(reader, gapRule, lateness, intervals), records,
+                new OpenBucketIndex(new MapBucketStore()), intervals.enabled() ? DISCARDED_SCORES : null,
+                CarrycastMetrics.detached(), forecaster);
         this.actuals = ActualsReader.forCard(forecaster.card());
         this.resampleGraceMs = resampleGrace.toMillis();
     }

@@ -57,8 +57,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule,
                     boolean keepLatest, LateEvents.Bound lateness, Duration resampleGrace, StoreNames stores,
-                    Scorer.Sink scoring, boolean forwardScores, ChallengerGuard guard,
-                    Duration lightLoadCommitInterval, int lightLoadRecords) {
+                    Scorer.Sink scoring, io.carrycast.accuracy.Intervals intervals, boolean forwardScores,
+                    ChallengerGuard guard, Duration lightLoadCommitInterval, int lightLoadRecords) {
     }
 
     /** How often, in stream time, the open-bucket index is checked for buckets the grace has passed. */
@@ -104,7 +104,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         Scorer.Sink scores = settings.scoring() == null ? null
                 : LiveScoring.sink(settings.scoring(), settings.forwardScores() ? context : null);
         this.engine = new ForecastEngine(new ForecastEngine.Settings(settings.reader(), settings.gapRule(),
-                settings.lateness()), records, buckets, scores, metrics, first);
+                settings.lateness(), settings.intervals()), records, buckets, scores, metrics, first);
         if (settings.maxBatch() > 1) {
             this.pending = PendingRing.reload(context.getStateStore(stores.pending()), settings.maxBatch());
             pending.letGoOfEventsAheadOfState(engine::steppedUpTo);

@@ -147,7 +147,7 @@ public final class ForecastTopology {
         String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
         ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
                 config.gapRule(), keepLatest, config.lateness(), config.resampleGrace(), names, config.scoringEnabled() ? metrics.accuracy() : null,
-                scoresTopic != null, guard, config.lightLoadCommitInterval(),
+                config.intervals(), scoresTopic != null, guard, config.lightLoadCommitInterval(),
                 CarrycastConfig.LIGHT_LOAD_RECORDS);
         boolean checkSize = config.keyField() == null;
         KStream<String, byte[]> forecasts = events.process(() -> checkSize
