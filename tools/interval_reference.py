@@ -128,7 +128,7 @@ def expected(events_path, forecasts_path, out, window, levels):
         rows.append({"key": key, "event_time": forecast["event_time"], "revision": forecast.get("revision", 0),
                      "values": values, "intervals": bounds})
     with open(out, "w") as f:
-        json.dump({"window": window, "levels": levels, "forecasts": rows}, f, indent=1)
+        json.dump({"window": window, "levels": levels, "forecasts": rows}, f, separators=(",", ":"))
 
 
 if __name__ == "__main__":
