@@ -329,7 +329,7 @@ public final class CarrycastApplication implements AutoCloseable {
         Optional<Short> replication = config.topicReplicationFactor() < 0
                 ? Optional.empty() : Optional.of(config.topicReplicationFactor());
         List<NewTopic> topics = Stream.of(config.inputTopic(), config.outputTopic(), config.deadLetterTopic(),
-                        config.scoringEnabled() ? config.scoresTopic() : null,
+                        config.scoringEnabled() ? config.scoresTopic() : null, config.anomalyTopic(),
                         withChallenger ? config.challengerOutputTopic() : null)
                 .filter(java.util.Objects::nonNull)
                 .map(name -> new NewTopic(name, Optional.of(config.topicPartitions()), replication)).toList();

@@ -104,6 +104,8 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String SCORING_TOPIC_CONFIG = "carrycast.scoring.topic";
     public static final String INTERVALS_LEVELS_CONFIG = "carrycast.intervals.levels";
     public static final String INTERVALS_WINDOW_CONFIG = "carrycast.intervals.window";
+    public static final String INTERVALS_ANOMALY_LEVEL_CONFIG = "carrycast.intervals.anomaly.level";
+    public static final String INTERVALS_ANOMALY_TOPIC_CONFIG = "carrycast.intervals.anomaly.topic";
     public static final String CHALLENGER_MODEL_DIR_CONFIG = "carrycast.challenger.model.dir";
     public static final String CHALLENGER_OUTPUT_TOPIC_CONFIG = "carrycast.challenger.output.topic";
 
@@ -238,6 +240,14 @@ public final class CarrycastConfig extends AbstractConfig {
                     Importance.LOW, "Most scored errors kept per key, target and step for its intervals (4 bytes "
                             + "each in the key's state record). Longer: steadier intervals; shorter: quicker to "
                             + "follow a drift.")
+            .define(INTERVALS_ANOMALY_LEVEL_CONFIG, Type.DOUBLE, 0.0, Importance.LOW,
+                    "The interval level outside which an actual is an anomaly: counted in carrycast_anomalies_total "
+                            + "and, with carrycast.intervals.anomaly.topic, written there. One of "
+                            + "carrycast.intervals.levels; 0: the highest of them.")
+            .define(INTERVALS_ANOMALY_TOPIC_CONFIG, Type.STRING, "", Importance.LOW,
+                    "Topic that receives one JSON record per actual outside its forecast's interval at the anomaly "
+                            + "level (key, time, actual, forecast, bounds, how far outside in half-widths). Empty: "
+                            + "none. Needs carrycast.intervals.levels.")
             .define(CHALLENGER_MODEL_DIR_CONFIG, Type.STRING, "", Importance.MEDIUM,
                     "Model bundle directory of a challenger: a second model run on the same events with state "
                             + "stores of its own, writing to carrycast.challenger.output.topic and scored like the "
@@ -303,6 +313,15 @@ public final class CarrycastConfig extends AbstractConfig {
         if (intervals().enabled() && !scoringEnabled()) {
             throw new ConfigException(INTERVALS_LEVELS_CONFIG, getList(INTERVALS_LEVELS_CONFIG), "needs "
                     + SCORING_ENABLED_CONFIG + "=true: intervals are computed from the scored errors");
+        }
+        if (anomalyTopic() != null && !intervals().enabled()) {
+            throw new ConfigException(INTERVALS_ANOMALY_TOPIC_CONFIG, anomalyTopic(), "needs "
+                    + INTERVALS_LEVELS_CONFIG + ": an anomaly is an actual outside an interval");
+        }
+        double anomalyLevel = getDouble(INTERVALS_ANOMALY_LEVEL_CONFIG);
+        if (anomalyLevel != 0 && java.util.Arrays.stream(intervals().levels()).noneMatch(l -> l == anomalyLevel)) {
+            throw new ConfigException(INTERVALS_ANOMALY_LEVEL_CONFIG, anomalyLevel, "must be one of "
+                    + INTERVALS_LEVELS_CONFIG + " " + getList(INTERVALS_LEVELS_CONFIG) + ", or 0 for the highest");
         }
         if (challengerModelDir() != null && challengerOutputTopic().equals(outputTopic())) {
             throw new ConfigException(CHALLENGER_OUTPUT_TOPIC_CONFIG, challengerOutputTopic(), "must differ from "
@@ -659,6 +678,19 @@ public final class CarrycastConfig extends AbstractConfig {
     public Intervals intervals() {
         return new Intervals(getList(INTERVALS_LEVELS_CONFIG).stream().mapToDouble(level -> Double.parseDouble(level.trim())).toArray(),
                 getInt(INTERVALS_WINDOW_CONFIG));
+    }
+
+    /** The anomaly topic, or null when anomaly records are not written. */
+    public String anomalyTopic() {
+        String topic = getString(INTERVALS_ANOMALY_TOPIC_CONFIG);
+        return topic.isEmpty() ? null : topic;
+    }
+
+    /** The interval level outside which an actual is an anomaly; NaN when intervals are off. */
+    public double anomalyLevel() {
+        double[] levels = intervals().levels();
+        double level = getDouble(INTERVALS_ANOMALY_LEVEL_CONFIG);
+        return levels.length == 0 ? Double.NaN : level == 0 ? levels[levels.length - 1] : level;
     }
 
     private static ConfigDef.Validator intervalLevelsValidator() {

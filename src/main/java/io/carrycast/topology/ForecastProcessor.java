@@ -1,6 +1,6 @@
 package io.carrycast.topology;
 
-import io.carrycast.accuracy.Scorer;
+import io.carrycast.accuracy.AccuracyBoard;
 import io.carrycast.engine.ForecastEngine;
 import io.carrycast.engine.ForecastEngine.Admitted;
 import io.carrycast.engine.OpenBucketIndex;
@@ -50,14 +50,14 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      *
      * @param stores       the node's store names
      * @param scoring      where scores are tallied, or null when forecasts are not scored
-     * @param forwardScores whether score records are forwarded (to the scores topic)
+     * @param forwards     what is forwarded beside forecasts: score and anomaly records
      * @param guard        null for the live model; for the challenger, what keeps its failures to itself
      * @param lightLoadCommitInterval how often a task at a light load requests a commit; zero: never
      * @param lightLoadRecords        most records a task may process in that interval and still be at a light load
      */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule,
                     boolean keepLatest, LateEvents.Bound lateness, Duration resampleGrace, StoreNames stores,
-                    Scorer.Sink scoring, io.carrycast.accuracy.Intervals intervals, boolean forwardScores,
+                    AccuracyBoard scoring, io.carrycast.accuracy.Intervals intervals, LiveScoring.Forwards forwards,
                     ChallengerGuard guard, Duration lightLoadCommitInterval, int lightLoadRecords) {
     }
 
@@ -101,8 +101,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         StateStoreRecords records = new StateStoreRecords(context.getStateStore(stores.state()));
         this.output = new ForecastOutput(context, records,
                 settings.keepLatest() ? context.getStateStore(stores.latest()) : null, metrics);
-        Scorer.Sink scores = settings.scoring() == null ? null
-                : LiveScoring.sink(settings.scoring(), settings.forwardScores() ? context : null);
+        io.carrycast.accuracy.Scorer.Sink scores = settings.scoring() == null ? null
+                : LiveScoring.sink(settings.scoring(), settings.forwards(), context);
         this.engine = new ForecastEngine(new ForecastEngine.Settings(settings.reader(), settings.gapRule(),
                 settings.lateness(), settings.intervals()), records, buckets, scores, metrics, first);
         if (settings.maxBatch() > 1) {

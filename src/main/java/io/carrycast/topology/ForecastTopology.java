@@ -145,9 +145,13 @@ public final class ForecastTopology {
             stores.addAll(List.of(names.bucket(), names.bucketDue()));
         }
         String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
+        // Anomaly records are the live model's only; a challenger's anomalies are counted, not forwarded.
+        String anomalyTopic = guard == null ? config.anomalyTopic() : null;
+        LiveScoring.Forwards forwards = new LiveScoring.Forwards(scoresTopic != null, config.anomalyLevel(),
+                anomalyTopic != null);
         ForecastProcessor.Settings settings = new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(),
                 config.gapRule(), keepLatest, config.lateness(), config.resampleGrace(), names, config.scoringEnabled() ? metrics.accuracy() : null,
-                config.intervals(), scoresTopic != null, guard, config.lightLoadCommitInterval(),
+                config.intervals(), forwards, guard, config.lightLoadCommitInterval(),
                 CarrycastConfig.LIGHT_LOAD_RECORDS);
         boolean checkSize = config.keyField() == null;
         KStream<String, byte[]> forecasts = events.process(() -> checkSize
@@ -157,11 +161,12 @@ public final class ForecastTopology {
                 Named.as(namePrefix + "forecast"), stores.toArray(String[]::new));
         Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray())
                 .withName(namePrefix + "forecasts");
-        if (scoresTopic == null) {
+        if (scoresTopic == null && anomalyTopic == null) {
             forecasts.to(outputTopic, produced);
         } else {
             forecasts.to((key, value, record) -> record.headers().lastHeader(LiveScoring.SCORE_HEADER) != null
-                    ? scoresTopic : outputTopic, produced);
+                    ? scoresTopic : record.headers().lastHeader(LiveScoring.ANOMALY_HEADER) != null ? anomalyTopic
+                    : outputTopic, produced);
         }
     }
 
