@@ -20,6 +20,11 @@ Two uses:
         reads the events and the forecasts published for them, in the order published (the point values
         only; any bounds in them are ignored), and writes per forecast its key, event time, revision, values and
         the reference's bounds.
+
+    /usr/bin/python3 tools/interval_reference.py buckets FIXTURE/expected.json FORECASTS.jsonl OUT.json W LEVEL...
+        the same for a resampling fixture (tools/resample_reference.py): the actual of a step is the aggregate
+        of the bucket starting at its target time, as PyTorch's reference computed it; a filled empty bucket
+        publishes no forecast and is no actual.
 """
 import json
 import math
@@ -86,11 +91,23 @@ def half_width(errors, level):
     return sorted(errors)[k - 1]
 
 
-def expected(events_path, forecasts_path, out, window, levels):
+def event_actuals(events_path):
     actuals = {}
     for line in open(events_path):
         event = json.loads(line)
         actuals.setdefault(event[KEY_FIELD], {})[parse(event["time"])] = {t: event[t] for t in TARGETS}
+    return actuals
+
+
+def bucket_actuals(fixture_path):
+    actuals = {}
+    for key, rows in json.load(open(fixture_path))["keys"].items():
+        for bucket in rows["buckets"]:
+            actuals.setdefault(key, {})[parse(bucket["start"])] = bucket["values"]
+    return actuals
+
+
+def expected(actuals, forecasts_path, out, window, levels):
     errors = {}    # (key, target, step) -> kept errors, oldest first
     waiting = {}   # key -> [(made_at, persistence, values per step)]
     latest = {}    # key -> time of its latest event stepped in order
@@ -98,28 +115,30 @@ def expected(events_path, forecasts_path, out, window, levels):
     for line in open(forecasts_path):
         forecast = json.loads(line)
         key, made_at = forecast["key"], parse(forecast["event_time"])
-        values = [{t: p["values"][t] for t in TARGETS} for p in forecast["forecast"]]
+        targets = list(forecast["forecast"][0]["values"])
+        values = [{t: p["values"][t] for t in targets} for p in forecast["forecast"]]
+        target_times = [parse(p["target_time"]) for p in forecast["forecast"]]
         if made_at > latest.get(key, -1):
             latest[key] = made_at
             actual = actuals[key][made_at]
             still = []
-            for (w_made, w_values) in waiting.get(key, []):
+            for (w_times, w_values) in waiting.get(key, []):
                 for step, step_values in enumerate(w_values, start=1):
-                    if w_made + step * CADENCE_MS != made_at:
+                    if w_times[step - 1] != made_at:
                         continue
-                    for t in TARGETS:
+                    for t in targets:
                         kept = errors.setdefault((key, t, step), [])
                         kept.append(f32(abs(step_values[t] - actual[t])))
                         del kept[:-window]
-                if w_made + len(w_values) * CADENCE_MS > made_at:
-                    still.append((w_made, w_values))
-            waiting[key] = still + [(made_at, values)]
+                if w_times[-1] > made_at:
+                    still.append((w_times, w_values))
+            waiting[key] = still + [(target_times, values)]
         bounds = []
         for step, step_values in enumerate(values, start=1):
             per_level = []
             for level in levels:
                 lower, upper = {}, {}
-                for t in TARGETS:
+                for t in targets:
                     q = half_width(errors.get((key, t, step), []), level)
                     lower[t] = None if q is None else step_values[t] - q
                     upper[t] = None if q is None else step_values[t] + q
@@ -135,4 +154,5 @@ if __name__ == "__main__":
     if sys.argv[1] == "events":
         make_events(sys.argv[2])
     else:
-        expected(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), [float(a) for a in sys.argv[6:]])
+        actuals = event_actuals(sys.argv[2]) if sys.argv[1] == "expected" else bucket_actuals(sys.argv[2])
+        expected(actuals, sys.argv[3], sys.argv[4], int(sys.argv[5]), [float(a) for a in sys.argv[6:]])

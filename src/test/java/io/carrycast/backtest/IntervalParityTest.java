@@ -63,6 +63,26 @@ class IntervalParityTest {
         assertEquals(BOUNDS, reference.assertSameIntervals(backtested));
     }
 
+    /**
+     * A resampling card: each step's actual is its target bucket's aggregate (a sum for {@code sales}); 43
+     * buckets with events publish forecasts of 2 steps and 2 targets at levels 0.5 and 0.8.
+     */
+    @Test
+    void shouldTakeEachBucketsAggregateAsTheActualWhenResampling() {
+        IntervalReference reference = IntervalReference.resampled();
+        Fixture fixture = Fixture.load("resample_carry");
+        List<Forecast> backtested = new ArrayList<>();
+        try (RecurrentModelRunner runner = RecurrentModelRunner.open(fixture.bundle(), RunnerOptions.defaults())) {
+            new Backtest(new Forecaster(runner), new EventReader("time", TimestampFormat.of("iso"), Integer.MAX_VALUE),
+                    IntervalReference.KEY_FIELD, Admission.GapRule.NONE, LateEvents.Bound.NONE, Duration.ofMinutes(5),
+                    new Intervals(new double[] {0.5, 0.8}, 5))
+                    .run(reference.events().stream().map(Fixture.Event::value).toList(),
+                            new Evaluation(fixture.card(), t -> true), backtested::add);
+        }
+
+        assertEquals(43 * 2 * 2 * 2 * 2, reference.assertSameIntervals(backtested));
+    }
+
     @Test
     void shouldNarrowTheIntervalsOfACalmKeyBelowANoisyOnes() {
         List<Forecast> backtested = backtest(IntervalReference.load());
