@@ -96,6 +96,65 @@ class IntervalScoringTest {
                 outside.add(value);
             }
         }
+        assertBoardEquals(expected, board);
+        long rangesOnTopic = scores.stream().mapToLong(score -> score.ranges().size()).sum();
+        assertEquals(due.size(), rangesOnTopic, "the scores topic carries every scored value's intervals");
+        assertTrue(outside.size() > 10, "the noisy key's actuals leave the 0.95 interval: " + outside.size());
+        assertEquals(outside.size(), anomalies.size(), "one anomaly record per actual outside");
+        assertEquals(outside.size(), anomalyCount, 0.0, "counted");
+        assertAnomaly(outside.get(0), anomalies);
+    }
+
+    /**
+     * With late events, an anomaly is judged against the forecast as first published, the one kept waiting: the
+     * revised forecasts a correction publishes are not scored, and a late event is no actual.
+     */
+    @Test
+    void shouldJudgeAnomaliesAgainstTheForecastsAsFirstPublishedWhenLateEventsReviseThem() {
+        List<Fixture.Event> events = IntervalReference.load().events();
+        Map<String, String> settings = new HashMap<>(IntervalReference.SETTINGS);
+        settings.put("carrycast.intervals.anomaly.topic", ANOMALIES);
+        List<Forecast> forecasts;
+        List<String> anomalies = new ArrayList<>();
+        try (ForecastDriver driver = ForecastDriver.open(Fixture.load(IntervalReference.MODEL).directory(), stateDir,
+                settings)) {
+            TestOutputTopic<String, byte[]> anomalyTopic = driver.driver().createOutputTopic(ANOMALIES,
+                    new StringDeserializer(), new ByteArrayDeserializer());
+            driver.send(events);
+            forecasts = Forecasts.values(driver.forecasts());
+            anomalyTopic.readRecordsToList().forEach(record -> anomalies.add(record.key() + "@" + record.timestamp()));
+        }
+
+        Map<String, Long> latest = new HashMap<>();
+        List<Fixture.Event> inOrder = new ArrayList<>();
+        for (Fixture.Event event : events) {
+            if (event.timeMs() > latest.getOrDefault(event.key(), Long.MIN_VALUE)) {
+                latest.put(event.key(), event.timeMs());
+                inOrder.add(event);
+            }
+        }
+        assertEquals(2, events.size() - inOrder.size(), "two late events");
+        java.util.Set<String> steppedInOrder = new java.util.HashSet<>();
+        inOrder.forEach(event -> steppedInOrder.add(event.key() + "@" + event.timeMs()));
+        List<Forecast> firstPublished = forecasts.stream().filter(forecast -> forecast.revision() == 0
+                && steppedInOrder.contains(forecast.key() + "@" + forecast.eventTimeMs())).toList();
+        assertEquals(360 - 2, firstPublished.size());
+        List<String> expected = new ArrayList<>();
+        for (Due value : due(inOrder, firstPublished)) {
+            if (value.interval().level() == LEVEL
+                    && (value.actual() < value.lower() || value.actual() > value.upper())) {
+                expected.add(value.forecast().key() + "@"
+                        + value.forecast().points().get(value.step() - 1).targetTimeMs());
+            }
+        }
+        java.util.Collections.sort(expected);
+        java.util.Collections.sort(anomalies);
+        assertTrue(expected.size() > 10, String.valueOf(expected.size()));
+        assertEquals(expected, anomalies);
+    }
+
+    /** The board's interval tallies per target, step and level equal those computed from the published bounds. */
+    private static void assertBoardEquals(Map<String, IntervalTally> expected, AccuracyBoard board) {
         for (String target : IntervalReference.TARGETS) {
             for (int step = 1; step <= 3; step++) {
                 Map<Double, IntervalTally> live = board.row(MODEL, "1", target, step).intervals();
@@ -112,12 +171,6 @@ class IntervalScoringTest {
                 }
             }
         }
-        long rangesOnTopic = scores.stream().mapToLong(score -> score.ranges().size()).sum();
-        assertEquals(due.size(), rangesOnTopic, "the scores topic carries every scored value's intervals");
-        assertTrue(outside.size() > 10, "the noisy key's actuals leave the 0.95 interval: " + outside.size());
-        assertEquals(outside.size(), anomalies.size(), "one anomaly record per actual outside");
-        assertEquals(outside.size(), anomalyCount, 0.0, "counted");
-        assertAnomaly(outside.get(0), anomalies);
     }
 
     /** The anomaly record of one actual outside: its bounds and how far outside, in half-widths. */
