@@ -33,8 +33,11 @@ public final class AccuracyBoard implements Scorer.Sink {
     public record Cell(String modelName, String modelVersion, String target, int step) {
     }
 
-    /** One row: since start and over the recent window. */
-    public record Row(Cell cell, ErrorTally sinceStart, ErrorTally recent) {
+    /**
+     * One row: since start and over the recent window, and since start per interval level (ascending; empty when
+     * the forecasts had no intervals).
+     */
+    public record Row(Cell cell, ErrorTally sinceStart, ErrorTally recent, Map<Double, IntervalTally> intervals) {
     }
 
     private final MeterRegistry registry;
@@ -42,6 +45,7 @@ public final class AccuracyBoard implements Scorer.Sink {
     private final LongSupplier clockMs;
     private final Map<Cell, Tallies> tallies = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> skipped = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> anomalies = new ConcurrentHashMap<>();
 
     /**
      * @param window  the recent window reported beside the totals since start
@@ -64,7 +68,22 @@ public final class AccuracyBoard implements Scorer.Sink {
     @Override
     public void scored(Score score) {
         Cell cell = new Cell(score.modelName(), score.modelVersion(), score.target(), score.step());
-        tallies.computeIfAbsent(cell, Tallies::new).add(score.error(), score.persistenceError(), clockMs.getAsLong());
+        Tallies tally = tallies.computeIfAbsent(cell, Tallies::new);
+        tally.add(score.error(), score.persistenceError(), clockMs.getAsLong());
+        for (Score.Range range : score.ranges()) {
+            tally.add(range, score.actual());
+        }
+    }
+
+    /** Counts an actual outside its forecast's interval at the anomaly level. */
+    public void anomaly(Score score, Score.Range range) {
+        anomalies.computeIfAbsent(List.of(score.modelName(), score.modelVersion(), score.target(),
+                Integer.toString(score.step()), Double.toString(range.level())),
+                tags -> Counter.builder("carrycast.anomalies")
+                        .description("Actuals outside the interval their forecast was published with at the anomaly "
+                                + "level (carrycast.intervals.anomaly.level)")
+                        .tag("model", tags.get(0)).tag("version", tags.get(1)).tag("target", tags.get(2))
+                        .tag("step", tags.get(3)).tag("level", tags.get(4)).register(registry)).increment();
     }
 
     @Override
@@ -104,6 +123,8 @@ public final class AccuracyBoard implements Scorer.Sink {
         private ErrorTally sinceStart = ErrorTally.EMPTY;
         private final long[] bucketStarts = new long[WINDOW_BUCKETS];
         private final ErrorTally[] buckets = new ErrorTally[WINDOW_BUCKETS];
+        private final Map<Double, IntervalTally> intervals = new java.util.TreeMap<>();
+        private final Map<Double, Counter[]> intervalCounters = new java.util.HashMap<>();
 
         Tallies(Cell cell) {
             this.cell = cell;
@@ -142,6 +163,29 @@ public final class AccuracyBoard implements Scorer.Sink {
             persistenceSquaredError.increment(one.persistenceSquaredSum());
         }
 
+        synchronized void add(Score.Range range, double actual) {
+            intervals.merge(range.level(), IntervalTally.EMPTY.add(range, actual), (sum, one) -> sum.add(range, actual));
+            Counter[] counters = intervalCounters.computeIfAbsent(range.level(), level -> new Counter[] {
+                    intervalCounter("carrycast.accuracy.interval.scored", "Scored values with an interval", level),
+                    intervalCounter("carrycast.accuracy.interval.covered", "Scored values whose actual lay inside "
+                            + "their interval", level),
+                    intervalCounter("carrycast.accuracy.interval.width", "Sum of interval widths (upper - lower)",
+                            level),
+                    intervalCounter("carrycast.accuracy.interval.winkler", "Sum of interval (Winkler) scores: width "
+                            + "plus 2 / (1 - level) times how far the actual lay outside", level)});
+            counters[0].increment();
+            counters[1].increment(range.covers(actual) ? 1 : 0);
+            counters[2].increment(range.width());
+            counters[3].increment(range.winkler(actual));
+        }
+
+        private Counter intervalCounter(String name, String description, double level) {
+            return Counter.builder(name).description(description).tag("model", cell.modelName())
+                    .tag("version", cell.modelVersion()).tag("target", cell.target())
+                    .tag("step", Integer.toString(cell.step())).tag("level", Double.toString(level))
+                    .register(registry);
+        }
+
         synchronized Row row(long nowMs) {
             long oldest = Math.floorDiv(nowMs, bucketMs) * bucketMs - (WINDOW_BUCKETS - 1) * bucketMs;
             ErrorTally recent = ErrorTally.EMPTY;
@@ -150,7 +194,8 @@ public final class AccuracyBoard implements Scorer.Sink {
                     recent = recent.plus(buckets[slot]);
                 }
             }
-            return new Row(cell, sinceStart, recent);
+            return new Row(cell, sinceStart, recent,
+                    java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(intervals)));
         }
     }
 
@@ -169,6 +214,15 @@ public final class AccuracyBoard implements Scorer.Sink {
                     .put("step", row.cell().step());
             tallyJson(json.putObject("since_start"), row.sinceStart());
             tallyJson(json.putObject("recent"), row.recent());
+            if (!row.intervals().isEmpty()) {
+                ArrayNode intervals = json.putArray("intervals");
+                row.intervals().forEach((level, tally) -> {
+                    ObjectNode interval = intervals.addObject().put("level", level).put("n", tally.count());
+                    number(interval, "coverage", tally.coverage());
+                    number(interval, "mean_width", tally.meanWidth());
+                    number(interval, "winkler", tally.meanWinkler());
+                });
+            }
         }
         return root.toString();
     }

@@ -1,5 +1,7 @@
 package io.carrycast.accuracy;
 
+import java.util.List;
+
 /**
  * One forecast value scored against its actual.
  *
@@ -9,9 +11,21 @@ package io.carrycast.accuracy;
  * @param forecast     the model's value
  * @param actual       the target field's value in the event at the target time
  * @param persistence  the persistence baseline: the target's value in the event the forecast was made at
+ * @param ranges       the forecast's intervals for this value, one per level it had one at; empty when none
  */
 public record Score(String key, long madeAtMs, long targetTimeMs, int step, String target, double forecast,
-                    double actual, double persistence, String modelName, String modelVersion) {
+                    double actual, double persistence, String modelName, String modelVersion, List<Range> ranges) {
+
+    public Score {
+        ranges = List.copyOf(ranges);
+    }
+
+    /** A score of a forecast without intervals. */
+    public Score(String key, long madeAtMs, long targetTimeMs, int step, String target, double forecast,
+                 double actual, double persistence, String modelName, String modelVersion) {
+        this(key, madeAtMs, targetTimeMs, step, target, forecast, actual, persistence, modelName, modelVersion,
+                List.of());
+    }
 
     /** Forecast minus actual. */
     public double error() {
@@ -21,5 +35,35 @@ public record Score(String key, long madeAtMs, long targetTimeMs, int step, Stri
     /** Persistence minus actual. */
     public double persistenceError() {
         return persistence - actual;
+    }
+
+    /**
+     * The interval a forecast value had at one level, as published: forecast ± halfWidth.
+     */
+    public record Range(double level, double lower, double upper) {
+
+        public boolean covers(double actual) {
+            return actual >= lower && actual <= upper;
+        }
+
+        public double width() {
+            return upper - lower;
+        }
+
+        /**
+         * The interval (Winkler) score: the width, plus 2 / (1 - level) times how far the actual lies outside.
+         * Lower is better; it rewards narrow intervals and punishes misses in proportion to their size.
+         */
+        public double winkler(double actual) {
+            double penalty = 2 / (1 - level);
+            return width() + (actual < lower ? penalty * (lower - actual) : actual > upper ? penalty * (actual - upper) : 0);
+        }
+
+        /** How far outside the actual lies, in half-widths: 0 inside, e.g. 0.5 half a half-width beyond a bound. */
+        public double outside(double actual) {
+            double half = (upper - lower) / 2;
+            double beyond = actual < lower ? lower - actual : actual > upper ? actual - upper : 0;
+            return beyond == 0 ? 0 : half == 0 ? Double.POSITIVE_INFINITY : beyond / half;
+        }
     }
 }

@@ -2,11 +2,14 @@ package io.carrycast.accuracy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.CarrycastException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A score record's JSON form, one per scored forecast value on the scores topic, keyed by series id:
@@ -17,7 +20,8 @@ import java.time.Instant;
  *  "persistence_error":-1.7,"model":{"name":"weather-lstm","version":"1"}}
  * }</pre>
  * {@code error} is forecast minus actual; {@code persistence_error} is persistence (the target's value at
- * {@code made_at}) minus actual.
+ * {@code made_at}) minus actual. A value published with intervals adds, per level it had one at,
+ * {@code "intervals":[{"level":0.8,"lower":7.9,"upper":11.8,"covered":true,"winkler":3.9}]}.
  */
 public final class ScoreJson {
 
@@ -34,7 +38,24 @@ public final class ScoreJson {
                 .put("actual", score.actual()).put("error", score.error()).put("persistence", score.persistence())
                 .put("persistence_error", score.persistenceError());
         json.putObject("model").put("name", score.modelName()).put("version", score.modelVersion());
+        if (!score.ranges().isEmpty()) {
+            ArrayNode intervals = json.putArray("intervals");
+            for (Score.Range range : score.ranges()) {
+                intervals.addObject().put("level", range.level()).put("lower", range.lower())
+                        .put("upper", range.upper()).put("covered", range.covers(score.actual()))
+                        .put("winkler", range.winkler(score.actual()));
+            }
+        }
         return json.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static List<Score.Range> ranges(JsonNode intervals) {
+        List<Score.Range> ranges = new ArrayList<>();
+        for (JsonNode interval : intervals) {
+            ranges.add(new Score.Range(interval.get("level").doubleValue(), interval.get("lower").doubleValue(),
+                    interval.get("upper").doubleValue()));
+        }
+        return ranges;
     }
 
     public static Score read(byte[] bytes) {
@@ -44,7 +65,8 @@ public final class ScoreJson {
                     Instant.parse(json.get("target_time").textValue()).toEpochMilli(), json.get("step").intValue(),
                     json.get("target").textValue(), json.get("forecast").doubleValue(),
                     json.get("actual").doubleValue(), json.get("persistence").doubleValue(),
-                    json.get("model").get("name").textValue(), json.get("model").get("version").textValue());
+                    json.get("model").get("name").textValue(), json.get("model").get("version").textValue(),
+                    ranges(json.path("intervals")));
         } catch (IOException | RuntimeException e) {
             throw new CarrycastException("not a carrycast score: " + new String(bytes, StandardCharsets.UTF_8), e);
         }

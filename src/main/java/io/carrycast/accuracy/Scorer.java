@@ -118,7 +118,7 @@ public final class Scorer {
                     } else {
                         sink.scored(new Score(key, forecast.madeAtMs(), eventTimeMs, step, target,
                                 forecast.value(step, t), actual, persistence, forecast.modelName(),
-                                forecast.modelVersion()));
+                                forecast.modelVersion(), ranges(forecast, step, t)));
                     }
                 }
             }
@@ -129,12 +129,38 @@ public final class Scorer {
         return new WaitingForecasts(still);
     }
 
+    /** The intervals one waiting value was published with, computed as they were published. */
+    private static List<Score.Range> ranges(WaitingForecasts.Waiting forecast, int step, int target) {
+        if (forecast.levels().length == 0) {
+            return List.of();
+        }
+        double value = forecast.value(step, target);
+        List<Score.Range> ranges = new ArrayList<>(forecast.levels().length);
+        for (int l = 0; l < forecast.levels().length; l++) {
+            float halfWidth = forecast.halfWidth(step, target, l);
+            if (!Float.isNaN(halfWidth)) {
+                ranges.add(new Score.Range(forecast.levels()[l], value - halfWidth, value + halfWidth));
+            }
+        }
+        return ranges;
+    }
+
     /**
      * The forecast as it waits for its actuals, with the persistence baseline taken from the values of the event
      * it was made at.
      */
     public static WaitingForecasts.Waiting waitingFor(Forecast forecast, long cadenceMs, List<String> targets,
                                                       Actuals actualsAtForecast) {
+        return waitingFor(forecast, cadenceMs, targets, actualsAtForecast, new double[0], new float[0]);
+    }
+
+    /**
+     * As {@link #waitingFor(Forecast, long, List, Actuals)}, with the half-widths of the intervals it was
+     * published with ({@code steps * targets * levels}: step, target, level; NaN where it had none).
+     */
+    public static WaitingForecasts.Waiting waitingFor(Forecast forecast, long cadenceMs, List<String> targets,
+                                                      Actuals actualsAtForecast, double[] levels,
+                                                      float[] halfWidths) {
         double[] persistence = new double[targets.size()];
         for (int t = 0; t < targets.size(); t++) {
             persistence[t] = actualsAtForecast.of(targets.get(t));
@@ -149,6 +175,6 @@ public final class Scorer {
             }
         }
         return new WaitingForecasts.Waiting(forecast.eventTimeMs(), cadenceMs, forecast.modelName(),
-                forecast.modelVersion(), targets, persistence, 1, values);
+                forecast.modelVersion(), targets, persistence, 1, values, levels, halfWidths);
     }
 }

@@ -17,6 +17,9 @@ import java.util.Objects;
  * {@code long madeAtMs, long cadenceMs, string modelName, string modelVersion, byte targetCount,
  * string[targetCount] targets, short nextStep, short steps, double[targetCount] persistence,
  * double[steps * targetCount] values} (step-major); a string is {@code short byteCount, byte[] UTF-8}.
+ * Version 2 (written when a forecast carries intervals) adds to each forecast, after its values,
+ * {@code byte levelCount, double[levelCount] levels, float[steps * targetCount * levelCount] halfWidths}
+ * (step, then target, then level; NaN where the forecast had no interval); version 1 reads as no intervals.
  * Values are kept as the forecast's JSON carries them (doubles), so live scores equal scores computed from
  * the forecast topic.
  */
@@ -26,6 +29,7 @@ public final class WaitingForecasts {
     public static final WaitingForecasts NONE = new WaitingForecasts(List.of());
 
     private static final byte VERSION = 1;
+    private static final byte VERSION_WITH_INTERVALS = 2;
 
     /**
      * One forecast still waiting for some of its target times.
@@ -35,12 +39,28 @@ public final class WaitingForecasts {
      * @param persistence the persistence baseline: each target's actual value at madeAtMs (NaN when unknown)
      * @param nextStep    the first step (1-based) whose target time has not arrived yet
      * @param values      the forecast values, {@code steps * targets}, step by step
+     * @param levels      the levels of the forecast's intervals; empty when it had none
+     * @param halfWidths  the intervals' half-widths, {@code steps * targets * levels} (step, target, level);
+     *                    NaN where the forecast had no interval
      */
     public record Waiting(long madeAtMs, long cadenceMs, String modelName, String modelVersion, List<String> targets,
-                          double[] persistence, int nextStep, double[] values) {
+                          double[] persistence, int nextStep, double[] values, double[] levels,
+                          float[] halfWidths) {
+
+        /** A forecast without intervals. */
+        public Waiting(long madeAtMs, long cadenceMs, String modelName, String modelVersion, List<String> targets,
+                       double[] persistence, int nextStep, double[] values) {
+            this(madeAtMs, cadenceMs, modelName, modelVersion, targets, persistence, nextStep, values,
+                    new double[0], new float[0]);
+        }
 
         public Waiting {
             targets = List.copyOf(targets);
+            if (halfWidths.length != values.length * levels.length) {
+                throw new IllegalArgumentException("a waiting forecast needs one half-width per value and level: "
+                        + values.length + " values, " + levels.length + " levels, " + halfWidths.length
+                        + " half-widths");
+            }
             if (cadenceMs <= 0) {
                 throw new IllegalArgumentException("cadence must be > 0 ms, found " + cadenceMs);
             }
@@ -59,8 +79,14 @@ public final class WaitingForecasts {
             return values[(step - 1) * targets.size() + target];
         }
 
+        /** The half-width of the interval at level index {@code level}, NaN when the forecast had none. */
+        public float halfWidth(int step, int target, int level) {
+            return halfWidths[((step - 1) * targets.size() + target) * levels.length + level];
+        }
+
         Waiting from(int step) {
-            return new Waiting(madeAtMs, cadenceMs, modelName, modelVersion, targets, persistence, step, values);
+            return new Waiting(madeAtMs, cadenceMs, modelName, modelVersion, targets, persistence, step, values,
+                    levels, halfWidths);
         }
 
         @Override
@@ -68,13 +94,15 @@ public final class WaitingForecasts {
             return other instanceof Waiting w && madeAtMs == w.madeAtMs && cadenceMs == w.cadenceMs
                     && nextStep == w.nextStep && modelName.equals(w.modelName) && modelVersion.equals(w.modelVersion)
                     && targets.equals(w.targets) && Arrays.equals(persistence, w.persistence)
-                    && Arrays.equals(values, w.values);
+                    && Arrays.equals(values, w.values) && Arrays.equals(levels, w.levels)
+                    && Arrays.equals(halfWidths, w.halfWidths);
         }
 
         @Override
         public int hashCode() {
             return Objects.hash(madeAtMs, cadenceMs, nextStep, modelName, modelVersion, targets,
-                    Arrays.hashCode(persistence), Arrays.hashCode(values));
+                    Arrays.hashCode(persistence), Arrays.hashCode(values), Arrays.hashCode(levels),
+                    Arrays.hashCode(halfWidths));
         }
     }
 
@@ -102,6 +130,7 @@ public final class WaitingForecasts {
 
     public byte[] encode() {
         List<byte[][]> strings = new ArrayList<>(forecasts.size());
+        boolean intervals = forecasts.stream().anyMatch(forecast -> forecast.levels().length > 0);
         int size = 1 + Integer.BYTES;
         for (Waiting forecast : forecasts) {
             byte[][] encoded = new byte[2 + forecast.targets().size()][];
@@ -113,12 +142,15 @@ public final class WaitingForecasts {
             strings.add(encoded);
             size += Long.BYTES * 2 + 1 + Short.BYTES * 2
                     + Double.BYTES * (forecast.persistence().length + forecast.values().length);
+            if (intervals) {
+                size += 1 + Double.BYTES * forecast.levels().length + Float.BYTES * forecast.halfWidths().length;
+            }
             for (byte[] string : encoded) {
                 size += Short.BYTES + string.length;
             }
         }
         ByteBuffer buffer = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-        buffer.put(VERSION).putInt(forecasts.size());
+        buffer.put(intervals ? VERSION_WITH_INTERVALS : VERSION).putInt(forecasts.size());
         for (int f = 0; f < forecasts.size(); f++) {
             Waiting forecast = forecasts.get(f);
             byte[][] encoded = strings.get(f);
@@ -136,15 +168,26 @@ public final class WaitingForecasts {
             for (double value : forecast.values()) {
                 buffer.putDouble(value);
             }
+            if (intervals) {
+                buffer.put((byte) forecast.levels().length);
+                for (double level : forecast.levels()) {
+                    buffer.putDouble(level);
+                }
+                for (float halfWidth : forecast.halfWidths()) {
+                    buffer.putFloat(halfWidth);
+                }
+            }
         }
         return buffer.array();
     }
 
     public static WaitingForecasts decode(byte[] bytes) {
-        if (bytes.length < 1 + Integer.BYTES || bytes[0] != VERSION) {
+        if (bytes.length < 1 + Integer.BYTES || bytes[0] != VERSION && bytes[0] != VERSION_WITH_INTERVALS) {
             throw new StateFormatException("stored waiting forecasts have " + bytes.length + " bytes and version "
-                    + (bytes.length == 0 ? "none" : bytes[0]) + "; this build reads version " + VERSION);
+                    + (bytes.length == 0 ? "none" : bytes[0]) + "; this build reads versions " + VERSION + " and "
+                    + VERSION_WITH_INTERVALS);
         }
+        boolean intervals = bytes[0] == VERSION_WITH_INTERVALS;
         try {
             ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
             buffer.get();
@@ -170,7 +213,16 @@ public final class WaitingForecasts {
                 for (int v = 0; v < values.length; v++) {
                     values[v] = buffer.getDouble();
                 }
-                forecasts.add(new Waiting(madeAt, cadence, name, version, targets, persistence, nextStep, values));
+                double[] levels = new double[intervals ? buffer.get() : 0];
+                for (int l = 0; l < levels.length; l++) {
+                    levels[l] = buffer.getDouble();
+                }
+                float[] halfWidths = new float[values.length * levels.length];
+                for (int h = 0; h < halfWidths.length; h++) {
+                    halfWidths[h] = buffer.getFloat();
+                }
+                forecasts.add(new Waiting(madeAt, cadence, name, version, targets, persistence, nextStep, values,
+                        levels, halfWidths));
             }
             if (buffer.hasRemaining()) {
                 throw new StateFormatException("stored waiting forecasts hold " + buffer.remaining()

@@ -355,7 +355,7 @@ public final class CarrycastApplication implements AutoCloseable {
                 ? Optional.empty() : Optional.of(config.topicReplicationFactor());
         List<NewTopic> topics = Stream.concat(Stream.of(config.inputTopic(), config.outputTopic(),
                                 config.deadLetterTopic(), config.scoringEnabled() ? config.scoresTopic() : null,
-                                withChallenger ? config.challengerOutputTopic() : null),
+                                config.anomalyTopic(), withChallenger ? config.challengerOutputTopic() : null),
                         config.routes().stream().map(CarrycastConfig.RouteSetting::outputTopic))
                 .filter(java.util.Objects::nonNull).distinct()
                 .map(name -> new NewTopic(name, Optional.of(config.topicPartitions()), replication)).toList();

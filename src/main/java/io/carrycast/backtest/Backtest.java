@@ -3,6 +3,8 @@ package io.carrycast.backtest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.accuracy.ActualsReader;
+import io.carrycast.accuracy.Intervals;
+import io.carrycast.accuracy.Scorer;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
 import io.carrycast.engine.ForecastEngine;
@@ -49,6 +51,16 @@ public final class Backtest {
     /** How many refusals a result keeps in full; all of them are counted. */
     public static final int REFUSALS_KEPT = 10;
 
+    private static final Scorer.Sink DISCARDED_SCORES = new Scorer.Sink() {
+        @Override
+        public void scored(io.carrycast.accuracy.Score score) {
+        }
+
+        @Override
+        public void skipped(String modelName, String modelVersion, String target, int step, Scorer.Skip why) {
+        }
+    };
+
     private final String keyField;
     /** Null for one model; else what picks each event's route, as the stream's does. */
     private final Router router;
@@ -71,7 +83,16 @@ public final class Backtest {
      */
     public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
                     LateEvents.Bound lateness, Duration resampleGrace) {
-        this(null, List.of(forecaster), reader, keyField, gapRule, lateness, resampleGrace);
+        this(null, List.of(forecaster), reader, keyField, gapRule, lateness, resampleGrace, Intervals.NONE);
+    }
+
+    /**
+     * @param intervals the intervals each forecast carries, computed from the key's scored errors as the stream
+     *                  computes them; the backtest's table then adds their coverage, width and interval score
+     */
+    public Backtest(Forecaster forecaster, EventReader reader, String keyField, Admission.GapRule gapRule,
+                    LateEvents.Bound lateness, Duration resampleGrace, Intervals intervals) {
+        this(null, List.of(forecaster), reader, keyField, gapRule, lateness, resampleGrace, intervals);
     }
 
     /**
@@ -81,15 +102,18 @@ public final class Backtest {
      *
      * @param router      null for one model
      * @param forecasters one per route of {@code router}, in its order
+     * @param intervals   as for the backtest of one model, for every route
      */
     public Backtest(Router router, List<Forecaster> forecasters, EventReader reader, String keyField,
-                    Admission.GapRule gapRule, LateEvents.Bound lateness, Duration resampleGrace) {
+                    Admission.GapRule gapRule, LateEvents.Bound lateness, Duration resampleGrace, Intervals intervals) {
         this.keyField = keyField;
         this.router = router;
         RouteStates states = router == null ? null : new RouteStates();
         for (int r = 0; r < forecasters.size(); r++) {
-            engines.add(new ForecastEngine(new ForecastEngine.Settings(reader, gapRule, lateness), records,
-                    new OpenBucketIndex(new MapBucketStore()), null, CarrycastMetrics.detached(), forecasters.get(r),
+            // The engine scores only to keep the errors the intervals come from; the table scores on its own.
+            engines.add(new ForecastEngine(new ForecastEngine.Settings(reader, gapRule, lateness, intervals), records,
+                    new OpenBucketIndex(new MapBucketStore()), intervals.enabled() ? DISCARDED_SCORES : null,
+                    CarrycastMetrics.detached(), forecasters.get(r),
                     states == null ? null : states.forRoute(r, router.routes().get(r).name())));
             actuals.add(ActualsReader.forCard(forecasters.get(r).card()));
         }

@@ -1,6 +1,7 @@
 package io.carrycast.backtest;
 
 import io.carrycast.accuracy.ErrorTally;
+import io.carrycast.accuracy.IntervalTally;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
 import io.carrycast.forecast.Forecast;
@@ -9,12 +10,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.LongPredicate;
 
 /**
  * Scores forecasts against what happened: for every forecast point whose target time has an observed
  * value, the model's error and the persistence baseline's (the value at the forecast's event time carried
- * forward to the point's step). Each step is scored on its own, so the scores show how the error grows
+ * forward to the point's step), and, per level the point has an interval at, the interval's coverage, width
+ * and interval (Winkler) score. Each step is scored on its own, so the scores show how the error grows
  * with the distance ahead. Only points whose target time passes the filter count.
  */
 public final class Evaluation {
@@ -55,6 +58,7 @@ public final class Evaluation {
      */
     public List<Score> scores() {
         Map<Cell, ErrorTally> byKeyTargetAndStep = new HashMap<>();
+        Map<Cell, Map<Double, IntervalTally>> intervals = new HashMap<>();
         for (Forecast forecast : forecasts.values()) {
             Map<Long, Map<String, Double>> observed = actuals.getOrDefault(forecast.key(), Map.of());
             Map<String, Double> atForecastTime = observed.get(forecast.eventTimeMs());
@@ -72,25 +76,61 @@ public final class Evaluation {
                     }
                     double error = forecastValue - actual;
                     double persistenceError = persistence - actual;
-                    byKeyTargetAndStep.compute(new Cell(forecast.key(), target, point.step()),
-                            (cell, tally) -> (tally == null ? ErrorTally.EMPTY : tally).add(error, persistenceError));
+                    Cell cell = new Cell(forecast.key(), target, point.step());
+                    byKeyTargetAndStep.compute(cell,
+                            (c, tally) -> (tally == null ? ErrorTally.EMPTY : tally).add(error, persistenceError));
+                    addIntervals(intervals.computeIfAbsent(cell, c -> new TreeMap<>()), point, target, actual);
                 }
             }
         }
         return byKeyTargetAndStep.entrySet().stream()
-                .map(e -> Score.of(e.getKey().key(), e.getKey().target(), e.getKey().step(), e.getValue()))
+                .map(e -> Score.of(e.getKey().key(), e.getKey().target(), e.getKey().step(), e.getValue(),
+                        intervals.getOrDefault(e.getKey(), Map.of())))
                 .sorted(Comparator.comparing(Score::key).thenComparing(Score::target).thenComparingInt(Score::step))
                 .toList();
     }
 
-    /** A text table of the scores, one row per key, target and step. */
+    /** Adds the point's intervals of one target whose bounds are known, per level. */
+    private static void addIntervals(Map<Double, IntervalTally> tallies, Forecast.Point point, String target,
+                                     double actual) {
+        double value = point.values().get(target);
+        for (Forecast.Interval interval : point.intervals()) {
+            Double lower = interval.lower().get(target);
+            Double upper = interval.upper().get(target);
+            if (lower != null && upper != null) {
+                tallies.merge(interval.level(), IntervalTally.EMPTY.add(
+                        new io.carrycast.accuracy.Score.Range(interval.level(), lower, upper), actual),
+                        (sum, one) -> sum.add(new io.carrycast.accuracy.Score.Range(interval.level(), lower, upper),
+                                actual));
+            }
+        }
+    }
+
+    /**
+     * A text table of the scores, one row per key, target and step; with intervals, per level the values with an
+     * interval, its coverage in percent, mean width and mean interval (Winkler) score.
+     */
     public static String table(List<Score> scores) {
-        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-16s %-12s %4s %6s %10s %10s %10s %10s%n",
+        List<Double> levels = scores.stream().flatMap(s -> s.intervals().keySet().stream()).distinct().sorted()
+                .toList();
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-16s %-12s %4s %6s %10s %10s %10s %10s",
                 "key", "target", "step", "n", "MAE model", "MAE pers.", "RMSE model", "RMSE pers."));
+        for (double level : levels) {
+            String at = String.format(Locale.ROOT, "@%.3g", level);
+            out.append(String.format(Locale.ROOT, " %8s %8s %10s %10s", "n" + at, "cov%" + at, "width" + at,
+                    "winkler" + at));
+        }
+        out.append(System.lineSeparator());
         for (Score s : scores) {
-            out.append(String.format(Locale.ROOT, "%-16s %-12s %4d %6d %10.3f %10.3f %10.3f %10.3f%n", s.key(),
+            out.append(String.format(Locale.ROOT, "%-16s %-12s %4d %6d %10.3f %10.3f %10.3f %10.3f", s.key(),
                     s.target(), s.step(), s.count(), s.maeModel(), s.maePersistence(), s.rmseModel(),
                     s.rmsePersistence()));
+            for (double level : levels) {
+                IntervalTally tally = s.intervals().getOrDefault(level, IntervalTally.EMPTY);
+                out.append(String.format(Locale.ROOT, " %8d %8.1f %10.3f %10.3f", tally.count(),
+                        100 * tally.coverage(), tally.meanWidth(), tally.meanWinkler()));
+            }
+            out.append(System.lineSeparator());
         }
         return out.toString();
     }
@@ -100,14 +140,27 @@ public final class Evaluation {
         return scores.stream().filter(score -> score.step() == step).toList();
     }
 
-    /** One key's, target's and step's errors, model against persistence, over {@code count} points. */
+    /**
+     * One key's, target's and step's errors, model against persistence, over {@code count} points, and its
+     * intervals' tallies per level (empty without intervals).
+     */
     public record Score(String key, String target, int step, int count, double maeModel, double rmseModel,
-                        double maePersistence, double rmsePersistence) {
+                        double maePersistence, double rmsePersistence, Map<Double, IntervalTally> intervals) {
+
+        public Score {
+            intervals = java.util.Collections.unmodifiableMap(new TreeMap<>(intervals));
+        }
 
         /** The scores of one key's, target's and step's tally. */
         public static Score of(String key, String target, int step, ErrorTally tally) {
+            return of(key, target, step, tally, Map.of());
+        }
+
+        /** The scores of one key's, target's and step's tallies, errors and intervals. */
+        public static Score of(String key, String target, int step, ErrorTally tally,
+                               Map<Double, IntervalTally> intervals) {
             return new Score(key, target, step, Math.toIntExact(tally.count()), tally.mae(), tally.rmse(),
-                    tally.persistenceMae(), tally.persistenceRmse());
+                    tally.persistenceMae(), tally.persistenceRmse(), intervals);
         }
 
         public boolean modelBeatsPersistence() {

@@ -1,6 +1,7 @@
 package io.carrycast.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.carrycast.accuracy.Intervals;
 import io.carrycast.backtest.Backtest;
 import io.carrycast.backtest.EventFile;
 import io.carrycast.backtest.Evaluation;
@@ -83,7 +84,8 @@ final class BacktestCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "The forecaster's configuration (as for run; "
             + "CARRYCAST_* variables apply): its carrycast.state.max.gap.ms and carrycast.state.gap.policy are "
-            + "the backtest's gap rule, its carrycast.lateness.* settings its rules for late events.")
+            + "the backtest's gap rule, its carrycast.lateness.* settings its rules for late events, its "
+            + "carrycast.intervals.* settings the intervals each forecast carries.")
     Path config;
 
     @Option(names = "--max-gap-ms", paramLabel = "MS", description = "Longest silence of a key, in event time, "
@@ -132,7 +134,8 @@ final class BacktestCommand implements Callable<Integer> {
             Evaluation evaluation = new Evaluation(targets, t -> t >= from && t < until);
             Duration grace = settings == null ? Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT)
                     : settings.resampleGrace();
-            result = new Backtest(router, forecasters, reader, keyField, gapRule, lateness(), grace).run(events,
+            Intervals intervals = settings == null ? Intervals.NONE : settings.intervals();
+            result = new Backtest(router, forecasters, reader, keyField, gapRule, lateness(), grace, intervals).run(events,
                     evaluation, forecast -> {
                         try {
                             out.write(ForecastJson.write(forecast));

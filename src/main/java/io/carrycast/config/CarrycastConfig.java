@@ -1,5 +1,6 @@
 package io.carrycast.config;
 
+import io.carrycast.accuracy.Intervals;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.Resampler;
 import io.carrycast.forecast.TimestampFormat;
@@ -101,6 +102,10 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final String ROCKSDB_MEMORY_BYTES_CONFIG = "carrycast.rocksdb.memory.bytes";
     public static final String SCORING_ENABLED_CONFIG = "carrycast.scoring.enabled";
     public static final String SCORING_TOPIC_CONFIG = "carrycast.scoring.topic";
+    public static final String INTERVALS_LEVELS_CONFIG = "carrycast.intervals.levels";
+    public static final String INTERVALS_WINDOW_CONFIG = "carrycast.intervals.window";
+    public static final String INTERVALS_ANOMALY_LEVEL_CONFIG = "carrycast.intervals.anomaly.level";
+    public static final String INTERVALS_ANOMALY_TOPIC_CONFIG = "carrycast.intervals.anomaly.topic";
     public static final String CHALLENGER_MODEL_DIR_CONFIG = "carrycast.challenger.model.dir";
     public static final String CHALLENGER_OUTPUT_TOPIC_CONFIG = "carrycast.challenger.output.topic";
     public static final String ROUTES_CONFIG = "carrycast.routes";
@@ -243,6 +248,23 @@ public final class CarrycastConfig extends AbstractConfig {
             .define(SCORING_TOPIC_CONFIG, Type.STRING, "", Importance.LOW,
                     "Topic that receives one JSON record per scored forecast value (key, target time, step, target, "
                             + "forecast, actual, errors, model). Empty: none. Needs carrycast.scoring.enabled.")
+            .define(INTERVALS_LEVELS_CONFIG, Type.LIST, "", intervalLevelsValidator(), Importance.MEDIUM,
+                    "Coverage levels of the prediction intervals each forecast carries, comma-separated, each "
+                            + "strictly between 0 and 1, ascending (e.g. 0.8,0.95). Computed per key, target and step "
+                            + "from the key's last scored errors (docs/intervals.md). Empty: none. Needs "
+                            + "carrycast.scoring.enabled.")
+            .define(INTERVALS_WINDOW_CONFIG, Type.INT, Intervals.DEFAULT_WINDOW, ConfigDef.Range.between(1, 32767),
+                    Importance.LOW, "Most scored errors kept per key, target and step for its intervals (4 bytes "
+                            + "each in the key's state record). Longer: steadier intervals; shorter: quicker to "
+                            + "follow a drift.")
+            .define(INTERVALS_ANOMALY_LEVEL_CONFIG, Type.DOUBLE, 0.0, Importance.LOW,
+                    "The interval level outside which an actual is an anomaly: counted in carrycast_anomalies_total "
+                            + "and, with carrycast.intervals.anomaly.topic, written there. One of "
+                            + "carrycast.intervals.levels; 0: the highest of them.")
+            .define(INTERVALS_ANOMALY_TOPIC_CONFIG, Type.STRING, "", Importance.LOW,
+                    "Topic that receives one JSON record per actual outside its forecast's interval at the anomaly "
+                            + "level (key, time, actual, forecast, bounds, how far outside in half-widths). Empty: "
+                            + "none. Needs carrycast.intervals.levels.")
             .define(CHALLENGER_MODEL_DIR_CONFIG, Type.STRING, "", Importance.MEDIUM,
                     "Model bundle directory of a challenger: a second model run on the same events with state "
                             + "stores of its own, writing to carrycast.challenger.output.topic and scored like the "
@@ -415,6 +437,19 @@ public final class CarrycastConfig extends AbstractConfig {
         if (scoresTopic() != null && !scoringEnabled()) {
             throw new ConfigException(SCORING_TOPIC_CONFIG, scoresTopic(), "needs "
                     + SCORING_ENABLED_CONFIG + "=true: only scored forecasts have score records");
+        }
+        if (intervals().enabled() && !scoringEnabled()) {
+            throw new ConfigException(INTERVALS_LEVELS_CONFIG, getList(INTERVALS_LEVELS_CONFIG), "needs "
+                    + SCORING_ENABLED_CONFIG + "=true: intervals are computed from the scored errors");
+        }
+        if (anomalyTopic() != null && !intervals().enabled()) {
+            throw new ConfigException(INTERVALS_ANOMALY_TOPIC_CONFIG, anomalyTopic(), "needs "
+                    + INTERVALS_LEVELS_CONFIG + ": an anomaly is an actual outside an interval");
+        }
+        double anomalyLevel = getDouble(INTERVALS_ANOMALY_LEVEL_CONFIG);
+        if (anomalyLevel != 0 && java.util.Arrays.stream(intervals().levels()).noneMatch(l -> l == anomalyLevel)) {
+            throw new ConfigException(INTERVALS_ANOMALY_LEVEL_CONFIG, anomalyLevel, "must be one of "
+                    + INTERVALS_LEVELS_CONFIG + " " + getList(INTERVALS_LEVELS_CONFIG) + ", or 0 for the highest");
         }
         if (challengerModelDir() != null && challengerOutputTopic().equals(outputTopic())) {
             throw new ConfigException(CHALLENGER_OUTPUT_TOPIC_CONFIG, challengerOutputTopic(), "must differ from "
@@ -768,6 +803,45 @@ public final class CarrycastConfig extends AbstractConfig {
     public String scoresTopic() {
         String topic = getString(SCORING_TOPIC_CONFIG);
         return topic.isEmpty() ? null : topic;
+    }
+
+    /** The intervals forecasts carry; {@link Intervals#NONE}'s levels when none are asked for. */
+    public Intervals intervals() {
+        return new Intervals(getList(INTERVALS_LEVELS_CONFIG).stream().mapToDouble(level -> Double.parseDouble(level.trim())).toArray(),
+                getInt(INTERVALS_WINDOW_CONFIG));
+    }
+
+    /** The anomaly topic, or null when anomaly records are not written. */
+    public String anomalyTopic() {
+        String topic = getString(INTERVALS_ANOMALY_TOPIC_CONFIG);
+        return topic.isEmpty() ? null : topic;
+    }
+
+    /** The interval level outside which an actual is an anomaly; NaN when intervals are off. */
+    public double anomalyLevel() {
+        double[] levels = intervals().levels();
+        double level = getDouble(INTERVALS_ANOMALY_LEVEL_CONFIG);
+        return levels.length == 0 ? Double.NaN : level == 0 ? levels[levels.length - 1] : level;
+    }
+
+    private static ConfigDef.Validator intervalLevelsValidator() {
+        return (name, value) -> {
+            @SuppressWarnings("unchecked")
+            List<String> levels = (List<String>) value;
+            double[] parsed = new double[levels.size()];
+            for (int i = 0; i < parsed.length; i++) {
+                try {
+                    parsed[i] = Double.parseDouble(levels.get(i).trim());
+                } catch (NumberFormatException e) {
+                    throw new ConfigException(name, value, "level '" + levels.get(i) + "' is not a number");
+                }
+            }
+            try {
+                new Intervals(parsed, Intervals.DEFAULT_WINDOW);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(name, value, e.getMessage());
+            }
+        };
     }
 
     /** The challenger's bundle directory, or null when no challenger runs. */

@@ -2,6 +2,8 @@ package io.carrycast.engine;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.accuracy.ActualsReader;
+import io.carrycast.accuracy.IntervalErrors;
+import io.carrycast.accuracy.Intervals;
 import io.carrycast.accuracy.Scorer;
 import io.carrycast.accuracy.WaitingForecasts;
 import io.carrycast.forecast.Admission;
@@ -45,8 +47,16 @@ public final class ForecastEngine {
 
     private static final Logger LOG = LoggerFactory.getLogger(ForecastEngine.class);
 
-    /** What the engine needs beyond the model: how events are read, the gap rule and the allowed lateness. */
-    public record Settings(EventReader reader, Admission.GapRule gapRule, LateEvents.Bound lateness) {
+    /**
+     * What the engine needs beyond the model: how events are read, the gap rule, the allowed lateness and the
+     * intervals attached to forecasts (computed only when forecasts are scored, from the scored errors).
+     */
+    public record Settings(EventReader reader, Admission.GapRule gapRule, LateEvents.Bound lateness,
+                           Intervals intervals) {
+        /** Settings without intervals. */
+        public Settings(EventReader reader, Admission.GapRule gapRule, LateEvents.Bound lateness) {
+            this(reader, gapRule, lateness, Intervals.NONE);
+        }
     }
 
     /**
@@ -388,10 +398,24 @@ public final class ForecastEngine {
         return waiting != null ? waiting.eventTimeMs() : state != null ? state.lastEventTimeMs() : Long.MIN_VALUE;
     }
 
+    /**
+     * A correction's forecasts carry intervals from the key's errors as they stand: a late event neither scores
+     * nor is scored (see docs/live-accuracy.md), so its errors are unchanged.
+     */
     private Corrected corrected(String key, StateRecord stored, LateEvents.Correction correction) {
         metrics.correction(correction.replayed());
-        return new Corrected(key, correction, new StateRecord(correction.state(), correction.window(),
-                correction.history(), stored.waiting()));
+        LateEvents.Correction bounded = correction;
+        if (intervalsOn() && !correction.forecasts().isEmpty()) {
+            IntervalErrors errors = IntervalErrors.of(stored.errors());
+            List<Forecast> forecasts = new ArrayList<>(correction.forecasts().size());
+            for (Forecast forecast : correction.forecasts()) {
+                forecasts.add(withIntervals(forecast, halfWidths(errors, forecast)));
+            }
+            bounded = new LateEvents.Correction(false, correction.replayed(), forecasts, correction.state(),
+                    correction.window(), correction.history(), correction.buckets());
+        }
+        return new Corrected(key, bounded, new StateRecord(correction.state(), correction.window(),
+                correction.history(), stored.waiting(), stored.errors()));
     }
 
     /**
@@ -455,42 +479,123 @@ public final class ForecastEngine {
                 metrics.stateRebuilt(event.preparation());
             }
             Forecast forecast = keyStep.published(outcome.forecast(), event.bucketEvents(), event.filledBefore());
-            if (forecast != null) {
-                forecasts.add(forecast);
-            }
             KeyHistory history = lateEvents == null ? null
                     : lateEvents.record(before.get(i).history(), requests.get(i), outcome, forecast != null);
-            byte[] waiting = scores == null ? null : score(event.key(), before.get(i).waiting(),
+            Scored scored = scores == null ? Scored.NONE : score(event.key(), before.get(i),
                     event.eventTimeMs(), events.get(i).actuals(), outcome.forecast());
+            if (forecast != null) {
+                forecasts.add(scored.halfWidths() == null ? forecast : withIntervals(forecast, scored.halfWidths()));
+            }
             keys.add(event.key());
-            stored.add(new StateRecord(outcome.state(), outcome.window(), history, waiting));
+            stored.add(new StateRecord(outcome.state(), outcome.window(), history, scored.waiting(),
+                    scored.errors()));
         }
         return new Stepped(forecasts, keys, stored);
     }
 
     /**
-     * After one event of {@code key} was stepped: scores what waited for its time and keeps its forecast.
+     * What scoring one step leaves: the key's waiting forecasts and interval errors (their encodings, null for
+     * none) and the half-widths of the new forecast's intervals (null when intervals are off).
+     */
+    private record Scored(byte[] waiting, byte[] errors, float[] halfWidths) {
+        static final Scored NONE = new Scored(null, null, null);
+    }
+
+    /**
+     * After one event of {@code key} was stepped: scores what waited for its time, keeps each scored error for
+     * the key's intervals, and keeps its forecast with the intervals it is published with.
      *
-     * @param waiting  the key's waiting forecasts before this event (their encoding), or null for none
+     * @param before   what the key had stored before this event
      * @param actuals  the event's target values, or null when they are not known (an event accepted before a
      *                 restart and stepped after it): then nothing is scored or kept for this event
      * @param forecast the event's forecast, or null when none was made
-     * @return the key's waiting forecasts after this event (their encoding), or null for none
      */
-    private byte[] score(String key, byte[] waiting, long eventTimeMs, Scorer.Actuals actuals, Forecast forecast) {
+    private Scored score(String key, StateRecord before, long eventTimeMs, Scorer.Actuals actuals,
+                         Forecast forecast) {
+        byte[] waiting = before.waiting();
+        IntervalErrors errors = intervalsOn() ? IntervalErrors.of(before.errors()) : null;
         if (actuals == null) {
-            return waiting;
+            return new Scored(waiting, before.errors(), halfWidths(errors, forecast));
         }
-        WaitingForecasts before = waiting == null ? WaitingForecasts.NONE : WaitingForecasts.decode(waiting);
-        WaitingForecasts after = Scorer.score(key, before, eventTimeMs, actuals, scores, targetTimes);
+        WaitingForecasts was = waiting == null ? WaitingForecasts.NONE : WaitingForecasts.decode(waiting);
+        WaitingForecasts after = Scorer.score(key, was, eventTimeMs, actuals, errors == null ? scores
+                : keepingErrors(errors), targetTimes);
+        float[] halfWidths = halfWidths(errors, forecast);
         if (forecast != null) {
-            after = after.plus(Scorer.waitingFor(forecast, model.card().cadence().toMillis(),
-                    actualsReader.targets(), actuals));
+            Intervals intervals = settings.intervals();
+            after = after.plus(Scorer.waitingFor(forecast, model.card().cadence().toMillis(), actualsReader.targets(),
+                    actuals, halfWidths == null ? new double[0] : intervals.levels(),
+                    halfWidths == null ? new float[0] : halfWidths));
         }
-        if (after == before) {
-            return waiting;
+        byte[] waitingAfter = after == was ? waiting : after.isEmpty() ? null : after.encode();
+        byte[] errorsAfter = errors == null || !errors.changed() ? before.errors() : errors.encode();
+        return new Scored(waitingAfter, errorsAfter, halfWidths);
+    }
+
+    private boolean intervalsOn() {
+        return scores != null && settings.intervals().enabled();
+    }
+
+    /** The scores sink that also keeps each scored absolute error in the key's interval errors. */
+    private Scorer.Sink keepingErrors(IntervalErrors errors) {
+        int window = settings.intervals().window();
+        return new Scorer.Sink() {
+            @Override
+            public void scored(io.carrycast.accuracy.Score score) {
+                errors.add(score.target(), score.step(), Math.abs(score.error()), window);
+                scores.scored(score);
+            }
+
+            @Override
+            public void skipped(String modelName, String modelVersion, String target, int step, Scorer.Skip why) {
+                scores.skipped(modelName, modelVersion, target, step, why);
+            }
+        };
+    }
+
+    /**
+     * The half-widths of the forecast's intervals from the key's errors ({@code steps * targets * levels}:
+     * step, target, level; NaN where too few), or null when intervals are off or there is no forecast.
+     */
+    private float[] halfWidths(IntervalErrors errors, Forecast forecast) {
+        if (errors == null || forecast == null) {
+            return null;
         }
-        return after.isEmpty() ? null : after.encode();
+        Intervals intervals = settings.intervals();
+        List<String> targets = actualsReader.targets();
+        int levels = intervals.levels().length;
+        float[] halfWidths = new float[forecast.points().size() * targets.size() * levels];
+        for (Forecast.Point point : forecast.points()) {
+            for (int t = 0; t < targets.size(); t++) {
+                float[] widths = errors.halfWidths(targets.get(t), point.step(), intervals);
+                System.arraycopy(widths, 0, halfWidths, ((point.step() - 1) * targets.size() + t) * levels, levels);
+            }
+        }
+        return halfWidths;
+    }
+
+    /** The forecast with, per point and level, its bounds: value ± half-width, null where there is none. */
+    private Forecast withIntervals(Forecast forecast, float[] halfWidths) {
+        double[] levels = settings.intervals().levels();
+        List<String> targets = actualsReader.targets();
+        List<Forecast.Point> points = new ArrayList<>(forecast.points().size());
+        for (Forecast.Point point : forecast.points()) {
+            List<Forecast.Interval> intervals = new ArrayList<>(levels.length);
+            for (int l = 0; l < levels.length; l++) {
+                Map<String, Double> lower = new java.util.LinkedHashMap<>();
+                Map<String, Double> upper = new java.util.LinkedHashMap<>();
+                for (int t = 0; t < targets.size(); t++) {
+                    Double value = point.values().get(targets.get(t));
+                    float half = halfWidths[((point.step() - 1) * targets.size() + t) * levels.length + l];
+                    boolean known = value != null && !Float.isNaN(half);
+                    lower.put(targets.get(t), known ? value - half : null);
+                    upper.put(targets.get(t), known ? value + half : null);
+                }
+                intervals.add(new Forecast.Interval(levels[l], lower, upper));
+            }
+            points.add(point.withIntervals(intervals));
+        }
+        return forecast.withPoints(points);
     }
 
     /** The time of the last event the key's stored state stepped; {@link Long#MIN_VALUE} for a key with none. */

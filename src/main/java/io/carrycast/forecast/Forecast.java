@@ -50,6 +50,12 @@ public record Forecast(String key, long eventTimeMs, String modelName, String mo
         return new Forecast(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, points, next, bucket);
     }
 
+    /** This forecast with other points (the same points with their intervals). */
+    public Forecast withPoints(List<Point> next) {
+        return new Forecast(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, next, revision,
+                bucket);
+    }
+
     /** This forecast as made at a resampled bucket. */
     public Forecast withBucket(Bucket bucket) {
         return new Forecast(key, eventTimeMs, modelName, modelVersion, mode, stepsSeen, stateNote, points, revision,
@@ -72,12 +78,42 @@ public record Forecast(String key, long eventTimeMs, String modelName, String mo
      * @param values       de-normalised value per target field, in the card's target order
      * @param rollout      whether the model was fed its own forecasts to reach this step (steps past the
      *                     horizon); false for the steps of the event's own model call
+     * @param intervals    one per configured level, ascending; empty when intervals are off
      */
-    public record Point(int step, long targetTimeMs, Map<String, Double> values, boolean rollout) {
+    public record Point(int step, long targetTimeMs, Map<String, Double> values, boolean rollout,
+                        List<Interval> intervals) {
+
+        public Point {
+            intervals = List.copyOf(intervals);
+        }
+
+        /** A point without intervals. */
+        public Point(int step, long targetTimeMs, Map<String, Double> values, boolean rollout) {
+            this(step, targetTimeMs, values, rollout, List.of());
+        }
 
         /** A step of the event's own model call. */
         public Point(int step, long targetTimeMs, Map<String, Double> values) {
             this(step, targetTimeMs, values, false);
+        }
+
+        /** This point with intervals. */
+        public Point withIntervals(List<Interval> next) {
+            return new Point(step, targetTimeMs, values, rollout, next);
+        }
+    }
+
+    /**
+     * A prediction interval of one point at one coverage level ({@code io.carrycast.accuracy.Intervals}).
+     *
+     * @param lower per target field, in the card's target order: the lower bound, or null when the key has too
+     *              few scored errors of this step for this level yet
+     * @param upper the upper bounds likewise
+     */
+    public record Interval(double level, Map<String, Double> lower, Map<String, Double> upper) {
+        public Interval {
+            lower = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(lower));
+            upper = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(upper));
         }
     }
 }

@@ -26,6 +26,10 @@ import java.util.Map;
  *  "forecast":[{"step":1,"target_time":"2015-03-02T00:00:00Z","values":{"temp_max":9.84}},
  *              {"step":2,"target_time":"2015-03-03T00:00:00Z","rollout":true,"values":{"temp_max":8.9}}]}
  * }</pre>
+ * With intervals on ({@code carrycast.intervals.levels}), each point also carries, after its values, one
+ * interval per level: {@code "intervals":[{"level":0.8,"lower":{"temp_max":7.9},"upper":{"temp_max":11.8}},
+ * {"level":0.95,"lower":{"temp_max":null},"upper":{"temp_max":null}}]}, a bound null while the key has too few
+ * scored errors of that step for that level.
  * A point says {@code "rollout":true} when it lies past the model's horizon, reached by feeding the model
  * its own forecasts; points of the event's own model call carry no such field. A forecast of a resampled
  * cadence bucket (event time: the bucket's start) says how many events the bucket held and how many empty
@@ -70,19 +74,44 @@ public final class ForecastJson {
             if (point.rollout()) {
                 out.ascii(",\"rollout\":true");
             }
-            out.ascii(",\"values\":{");
-            boolean firstValue = true;
-            for (Map.Entry<String, Double> value : point.values().entrySet()) {
-                if (!firstValue) {
-                    out.ascii(",");
+            out.ascii(",\"values\":");
+            values(out, point.values());
+            if (!point.intervals().isEmpty()) {
+                out.ascii(",\"intervals\":[");
+                for (int i = 0; i < point.intervals().size(); i++) {
+                    Forecast.Interval interval = point.intervals().get(i);
+                    out.ascii(i == 0 ? "{\"level\":" : ",{\"level\":").number(interval.level());
+                    out.ascii(",\"lower\":");
+                    values(out, interval.lower());
+                    out.ascii(",\"upper\":");
+                    values(out, interval.upper());
+                    out.ascii("}");
                 }
-                out.string(value.getKey()).ascii(":").number(value.getValue());
-                firstValue = false;
+                out.ascii("]");
             }
-            out.ascii("}}");
+            out.ascii("}");
             firstPoint = false;
         }
         return out.ascii("]}").toByteArray();
+    }
+
+    /** A JSON object of target values; a null value (no bound yet) as null. */
+    private static void values(Out out, Map<String, Double> values) {
+        out.ascii("{");
+        boolean first = true;
+        for (Map.Entry<String, Double> value : values.entrySet()) {
+            if (!first) {
+                out.ascii(",");
+            }
+            out.string(value.getKey()).ascii(":");
+            if (value.getValue() == null) {
+                out.ascii("null");
+            } else {
+                out.number(value.getValue());
+            }
+            first = false;
+        }
+        out.ascii("}");
     }
 
     /** A growing byte buffer with the few JSON writes a forecast needs. */
@@ -201,19 +230,28 @@ public final class ForecastJson {
         }
     }
 
+    private static Map<String, Double> values(JsonNode object) {
+        Map<String, Double> values = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> value = it.next();
+            values.put(value.getKey(), value.getValue().isNull() ? null : value.getValue().doubleValue());
+        }
+        return values;
+    }
+
     public static Forecast read(byte[] bytes) {
         try {
             JsonNode root = MAPPER.readTree(bytes);
             List<Forecast.Point> points = new ArrayList<>();
             for (JsonNode point : root.get("forecast")) {
-                Map<String, Double> values = new LinkedHashMap<>();
-                for (Iterator<Map.Entry<String, JsonNode>> it = point.get("values").fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> value = it.next();
-                    values.put(value.getKey(), value.getValue().doubleValue());
+                List<Forecast.Interval> intervals = new ArrayList<>();
+                for (JsonNode interval : point.path("intervals")) {
+                    intervals.add(new Forecast.Interval(interval.get("level").doubleValue(),
+                            values(interval.get("lower")), values(interval.get("upper"))));
                 }
                 points.add(new Forecast.Point(point.get("step").intValue(),
-                        Instant.parse(point.get("target_time").textValue()).toEpochMilli(), values,
-                        point.path("rollout").booleanValue()));
+                        Instant.parse(point.get("target_time").textValue()).toEpochMilli(),
+                        values(point.get("values")), point.path("rollout").booleanValue(), intervals));
             }
             return new Forecast(root.get("key").textValue(),
                     Instant.parse(root.get("event_time").textValue()).toEpochMilli(),

@@ -1,5 +1,7 @@
 package io.carrycast.topology;
 
+import io.carrycast.accuracy.AccuracyBoard;
+import io.carrycast.accuracy.Intervals;
 import io.carrycast.accuracy.Scorer;
 import io.carrycast.engine.ForecastEngine;
 import io.carrycast.engine.ForecastEngine.Admitted;
@@ -49,7 +51,7 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      *
      * @param stores       the node's store names
      * @param scoring      where scores are tallied, or null when forecasts are not scored
-     * @param forwardScores whether score records are forwarded (to the scores topic)
+     * @param forwards     what is forwarded beside forecasts: score and anomaly records
      * @param guard        null for the live model; for the challenger, what keeps its failures to itself
      * @param lightLoadCommitInterval how often a task at a light load requests a commit; zero: never
      * @param lightLoadRecords        most records a task may process in that interval and still be at a light load
@@ -57,14 +59,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
      */
     record Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule,
                     boolean keepLatest, LateEvents.Bound lateness, Duration resampleGrace, StoreNames stores,
-                    Scorer.Sink scoring, boolean forwardScores, ChallengerGuard guard,
-                    Duration lightLoadCommitInterval, int lightLoadRecords, RouteStates.Origin origin) {
-        Settings(EventReader reader, int maxBatch, Duration maxWait, Admission.GapRule gapRule, boolean keepLatest,
-                 LateEvents.Bound lateness, Duration resampleGrace, StoreNames stores, Scorer.Sink scoring,
-                 boolean forwardScores, ChallengerGuard guard, Duration lightLoadCommitInterval, int lightLoadRecords) {
-            this(reader, maxBatch, maxWait, gapRule, keepLatest, lateness, resampleGrace, stores, scoring, forwardScores,
-                    guard, lightLoadCommitInterval, lightLoadRecords, null);
-        }
+                    AccuracyBoard scoring, Intervals intervals, LiveScoring.Forwards forwards,
+                    ChallengerGuard guard, Duration lightLoadCommitInterval, int lightLoadRecords,
+                    RouteStates.Origin origin) {
     }
 
     /** How often, in stream time, the open-bucket index is checked for buckets the grace has passed. */
@@ -108,9 +105,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         this.output = new ForecastOutput(context, records, settings.keepLatest() ? context.getStateStore(stores.latest())
                 : null, metrics, settings.origin() == null ? null : settings.origin().name());
         Scorer.Sink scores = settings.scoring() == null ? null
-                : LiveScoring.sink(settings.scoring(), settings.forwardScores() ? context : null);
+                : LiveScoring.sink(settings.scoring(), settings.forwards(), context);
         this.engine = new ForecastEngine(new ForecastEngine.Settings(settings.reader(), settings.gapRule(),
-                settings.lateness()), records, buckets, scores, metrics, first, settings.origin());
+                settings.lateness(), settings.intervals()), records, buckets, scores, metrics, first, settings.origin());
         if (settings.maxBatch() > 1) {
             this.pending = PendingRing.reload(context.getStateStore(stores.pending()), settings.maxBatch());
             pending.letGoOfEventsAheadOfState(engine::steppedUpTo);

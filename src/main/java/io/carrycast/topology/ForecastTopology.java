@@ -188,12 +188,14 @@ public final class ForecastTopology {
         Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray())
                 .withName(namePrefix + "forecasts");
         String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
+        String anomalyTopic = guard == null ? config.anomalyTopic() : null;
         boolean topicPerRoute = node.topics().values().stream().anyMatch(topic -> !topic.equals(outputTopic));
-        if (scoresTopic == null && !topicPerRoute) {
+        if (scoresTopic == null && anomalyTopic == null && !topicPerRoute) {
             forecasts.to(outputTopic, produced);
         } else {
             forecasts.to((key, value, record) -> record.headers().lastHeader(LiveScoring.SCORE_HEADER) != null
-                    ? scoresTopic : topicOf(record.headers(), node.topics(), outputTopic), produced);
+                    ? scoresTopic : record.headers().lastHeader(LiveScoring.ANOMALY_HEADER) != null ? anomalyTopic
+                    : topicOf(record.headers(), node.topics(), outputTopic), produced);
         }
     }
 
@@ -245,10 +247,14 @@ public final class ForecastTopology {
             added.add(names.bucketDue());
         }
         String scoresTopic = config.scoringEnabled() ? config.scoresTopic() : null;
+        // Anomaly records are the live model's only; a challenger's anomalies are counted, not forwarded.
+        String anomalyTopic = guard == null ? config.anomalyTopic() : null;
+        LiveScoring.Forwards forwards = new LiveScoring.Forwards(scoresTopic != null, config.anomalyLevel(),
+                anomalyTopic != null);
         return new ForecastProcessor.Settings(reader, maxBatch, config.batchMaxWait(), config.gapRule(), keepLatest,
                 config.lateness(), config.resampleGrace(), names, config.scoringEnabled() ? metrics.accuracy() : null,
-                scoresTopic != null, guard, config.lightLoadCommitInterval(), CarrycastConfig.LIGHT_LOAD_RECORDS,
-                origin);
+                config.intervals(), forwards, guard, config.lightLoadCommitInterval(),
+                CarrycastConfig.LIGHT_LOAD_RECORDS, origin);
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.carrycast.topology;
 
+import io.carrycast.accuracy.AccuracyBoard;
+import io.carrycast.accuracy.AnomalyJson;
 import io.carrycast.accuracy.Score;
 import io.carrycast.accuracy.ScoreJson;
 import io.carrycast.accuracy.Scorer;
@@ -21,16 +23,38 @@ final class LiveScoring {
     private LiveScoring() {
     }
 
-    /** @param forwardTo where score records are forwarded, or null when no scores topic is set */
-    static Scorer.Sink sink(Scorer.Sink tallies, ProcessorContext<String, byte[]> forwardTo) {
+    /** Header that marks a forwarded record as an anomaly record (its value: {@link AnomalyJson}). */
+    static final String ANOMALY_HEADER = "carrycast-anomaly";
+
+    /**
+     * What a node forwards beside its forecasts.
+     *
+     * @param scores       whether score records are forwarded (a scores topic is set)
+     * @param anomalyLevel the interval level outside which an actual is an anomaly; NaN: anomalies are not
+     *                     looked for
+     * @param anomalies    whether anomaly records are forwarded (an anomaly topic is set)
+     */
+    record Forwards(boolean scores, double anomalyLevel, boolean anomalies) {
+        static final Forwards NONE = new Forwards(false, Double.NaN, false);
+    }
+
+    static Scorer.Sink sink(AccuracyBoard tallies, Forwards forwards, ProcessorContext<String, byte[]> context) {
         return new Scorer.Sink() {
             @Override
             public void scored(Score score) {
                 tallies.scored(score);
-                if (forwardTo != null) {
-                    Record<String, byte[]> record = new Record<>(score.key(), ScoreJson.write(score),
-                            score.targetTimeMs(), new RecordHeaders().add(SCORE_HEADER, new byte[] {1}));
-                    forwardTo.forward(record);
+                if (forwards.scores()) {
+                    context.forward(new Record<>(score.key(), ScoreJson.write(score), score.targetTimeMs(),
+                            new RecordHeaders().add(SCORE_HEADER, new byte[] {1})));
+                }
+                for (Score.Range range : score.ranges()) {
+                    if (range.level() == forwards.anomalyLevel() && !range.covers(score.actual())) {
+                        tallies.anomaly(score, range);
+                        if (forwards.anomalies()) {
+                            context.forward(new Record<>(score.key(), AnomalyJson.write(score, range),
+                                    score.targetTimeMs(), new RecordHeaders().add(ANOMALY_HEADER, new byte[] {1})));
+                        }
+                    }
                 }
             }
 

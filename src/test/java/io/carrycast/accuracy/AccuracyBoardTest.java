@@ -92,4 +92,44 @@ class AccuracyBoardTest {
                 "load", "step", "2"), 0.0);
         assertTrue(board.rows().size() == 1, "skips make no row");
     }
+
+    @Test
+    void shouldTallyCoverageWidthAndWinklerPerLevelAndShowThemOnAccuracy() throws Exception {
+        // Actual 10: inside [8, 12] at 0.8; 13 outside [8, 12] by 1; the 0.95 interval [6, 14] covers both.
+        board.scored(new Score("k", 0, 1, 1, "load", 10, 10, 9, "m", "1",
+                java.util.List.of(new Score.Range(0.8, 8, 12), new Score.Range(0.95, 6, 14))));
+        board.scored(new Score("k", 1, 2, 1, "load", 10, 13, 9, "m", "1",
+                java.util.List.of(new Score.Range(0.8, 8, 12), new Score.Range(0.95, 6, 14))));
+
+        IntervalTally at80 = board.row("m", "1", "load", 1).intervals().get(0.8);
+        assertEquals(2, at80.count());
+        assertEquals(0.5, at80.coverage(), 0.0);
+        assertEquals(4.0, at80.meanWidth(), 0.0);
+        // Winkler: 4, then 4 + 2 / 0.2 * 1 = 14
+        assertEquals(9.0, at80.meanWinkler(), 1e-12);
+        assertEquals(1.0, board.row("m", "1", "load", 1).intervals().get(0.95).coverage(), 0.0);
+        assertEquals(1.0, registry.get("carrycast.accuracy.interval.covered").tag("level", "0.8").counter().count(),
+                0.0);
+        assertEquals(18.0, registry.get("carrycast.accuracy.interval.winkler").tag("level", "0.8").counter().count(),
+                1e-12);
+        com.fasterxml.jackson.databind.JsonNode row = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(board.toJson("host:1")).get("rows").get(0);
+        assertEquals("[{\"level\":0.8,\"n\":2,\"coverage\":0.5,\"mean_width\":4.0,\"winkler\":9.0},"
+                + "{\"level\":0.95,\"n\":2,\"coverage\":1.0,\"mean_width\":8.0,\"winkler\":8.0}]",
+                row.get("intervals").toString());
+    }
+
+    @Test
+    void shouldWriteAndReadAScoresIntervals() {
+        Score score = new Score("k", 0, 3_600_000, 1, "load", 10, 13, 9, "m", "1",
+                java.util.List.of(new Score.Range(0.5, 8, 12)));
+
+        String json = new String(ScoreJson.write(score), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertTrue(json.endsWith("\"intervals\":[{\"level\":0.5,\"lower\":8.0,\"upper\":12.0,\"covered\":false,"
+                + "\"winkler\":8.0}]}"), json); // width 4 + 2 / 0.5 * 1
+        assertEquals(score, ScoreJson.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertEquals(0.5, AnomalyJson.outside(score.ranges().get(0), 13), 0.0, "1 above, half-width 2");
+        assertEquals(-1.5, AnomalyJson.outside(score.ranges().get(0), 5), 0.0, "3 below");
+    }
 }

@@ -26,7 +26,7 @@ class WaitingForecastsTest {
         byte[] bytes = WaitingForecasts.NONE.encode();
         bytes[0] = 7;
         StateFormatException refused = assertThrows(StateFormatException.class, () -> WaitingForecasts.decode(bytes));
-        assertEquals("stored waiting forecasts have 5 bytes and version 7; this build reads version 1",
+        assertEquals("stored waiting forecasts have 5 bytes and version 7; this build reads versions 1 and 2",
                 refused.getMessage());
     }
 
@@ -38,5 +38,26 @@ class WaitingForecastsTest {
         StateFormatException refused = assertThrows(StateFormatException.class, () -> WaitingForecasts.decode(cut));
         assertEquals("stored waiting forecasts (" + cut.length + " bytes) are cut short or inconsistent: "
                 + "java.nio.BufferUnderflowException", refused.getMessage());
+    }
+
+    @Test
+    void shouldKeepTheHalfWidthsAForecastWasPublishedWith() {
+        WaitingForecasts.Waiting withIntervals = new WaitingForecasts.Waiting(1_000, 60_000, "m", "1",
+                List.of("load", "temp"), new double[] {1, 2}, 1, new double[] {10, 20, 11, 21},
+                new double[] {0.8, 0.95}, new float[] {1f, Float.NaN, 2f, 3f, 4f, 5f, 6f, Float.NaN});
+        WaitingForecasts waiting = WaitingForecasts.NONE.plus(withIntervals)
+                .plus(new WaitingForecasts.Waiting(61_000, 60_000, "m", "1", List.of("load"), new double[] {1}, 1,
+                        new double[] {5}));
+
+        byte[] encoded = waiting.encode();
+        WaitingForecasts read = WaitingForecasts.decode(encoded);
+
+        assertEquals(2, encoded[0], "version 2 when a forecast carries intervals");
+        assertEquals(waiting, read);
+        assertEquals(6f, read.forecasts().get(0).halfWidth(2, 1, 0), "step 2, second target, level 0.8");
+        assertEquals(Float.NaN, read.forecasts().get(0).halfWidth(2, 1, 1));
+        assertEquals(0, read.forecasts().get(1).levels().length, "a forecast without intervals has none");
+        assertEquals(1, WaitingForecasts.NONE.plus(read.forecasts().get(1)).encode()[0],
+                "version 1 when none carries intervals, as before them");
     }
 }

@@ -1,5 +1,6 @@
 package io.carrycast.backtest;
 
+import io.carrycast.accuracy.Intervals;
 import static io.carrycast.testing.RoutedFixtures.HOURLY;
 import static io.carrycast.testing.RoutedFixtures.MINUTELY;
 import static io.carrycast.testing.RoutedFixtures.RIVER;
@@ -107,7 +108,8 @@ class RoutedBacktestTest {
                 forecasters.add(new Forecaster(runner));
             }
             Backtest backtest = new Backtest(router, forecasters, new EventReader("time", TimestampFormat.of("iso"),
-                    Integer.MAX_VALUE), "series", Admission.GapRule.NONE, LateEvents.Bound.NONE, Duration.ofSeconds(5));
+                    Integer.MAX_VALUE), "series", Admission.GapRule.NONE, LateEvents.Bound.NONE, Duration.ofSeconds(5),
+                    Intervals.NONE);
             return backtest.run(events.stream().map(Fixture.Event::value).toList(),
                     new Evaluation(routes.get(0).card(), t -> true), sink::add);
         } finally {

@@ -102,6 +102,48 @@ class CarrycastConfigTest {
                 + "or at least 16777216 (16 MiB)", e.getMessage());
     }
 
+    @Test
+    void shouldReadIntervalLevelsAndTheirAnomalyLevelDefaultingToTheHighest() {
+        CarrycastConfig config = CarrycastConfig.of(Map.of("carrycast.model.dir", "m", "bootstrap.servers",
+                "kafka:9092", "carrycast.scoring.enabled", "true", "carrycast.intervals.levels", "0.8, 0.95",
+                "carrycast.intervals.window", "365"));
+        assertEquals(new io.carrycast.accuracy.Intervals(new double[] {0.8, 0.95}, 365), config.intervals());
+        assertEquals(0.95, config.anomalyLevel());
+        assertEquals(null, config.anomalyTopic());
+        assertEquals(false, CarrycastConfig.of(Map.of("carrycast.model.dir", "m", "bootstrap.servers", "kafka:9092"))
+                .intervals().enabled());
+    }
+
+    @Test
+    void shouldRefuseIntervalSettingsThatCannotWorkNamingTheRule() {
+        assertEquals("Invalid value [0.95, 0.8] for configuration carrycast.intervals.levels: interval levels must be "
+                + "ascending and distinct, found [0.95, 0.8]", refused("carrycast.scoring.enabled", "true",
+                "carrycast.intervals.levels", "0.95,0.8"));
+        assertEquals("Invalid value [0.8, 95] for configuration carrycast.intervals.levels: interval level must be "
+                + "strictly between 0 and 1, found 95.0", refused("carrycast.scoring.enabled", "true",
+                "carrycast.intervals.levels", "0.8,95"));
+        assertEquals("Invalid value [0.8, high] for configuration carrycast.intervals.levels: level 'high' is not a "
+                + "number", refused("carrycast.scoring.enabled", "true", "carrycast.intervals.levels", "0.8,high"));
+        assertEquals("Invalid value [0.8] for configuration carrycast.intervals.levels: needs "
+                + "carrycast.scoring.enabled=true: intervals are computed from the scored errors",
+                refused("carrycast.intervals.levels", "0.8"));
+        assertEquals("Invalid value 0.9 for configuration carrycast.intervals.anomaly.level: must be one of "
+                + "carrycast.intervals.levels [0.8, 0.95], or 0 for the highest", refused("carrycast.scoring.enabled",
+                "true", "carrycast.intervals.levels", "0.8,0.95", "carrycast.intervals.anomaly.level", "0.9"));
+        assertEquals("Invalid value anomalies for configuration carrycast.intervals.anomaly.topic: needs "
+                + "carrycast.intervals.levels: an anomaly is an actual outside an interval",
+                refused("carrycast.scoring.enabled", "true", "carrycast.intervals.anomaly.topic", "anomalies"));
+    }
+
+    private static String refused(String... settings) {
+        Map<String, String> all = new java.util.HashMap<>(Map.of("carrycast.model.dir", "m", "bootstrap.servers",
+                "kafka:9092"));
+        for (int i = 0; i < settings.length; i += 2) {
+            all.put(settings[i], settings[i + 1]);
+        }
+        return assertThrows(ConfigException.class, () -> CarrycastConfig.of(all)).getMessage();
+    }
+
     /** A user's own RocksDB settings. */
     public static final class OwnSetter implements RocksDBConfigSetter {
         @Override

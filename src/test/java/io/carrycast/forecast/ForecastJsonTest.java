@@ -192,4 +192,30 @@ class ForecastJsonTest {
             throw new AssertionError(e);
         }
     }
+
+    @Test
+    void shouldWriteAndReadEachPointsIntervalsWithNullBoundsWhereThereAreTooFewErrors() {
+        Map<String, Double> lower = new java.util.LinkedHashMap<>();
+        lower.put("temp_max", 7.9);
+        lower.put("wind", null);
+        Map<String, Double> upper = new java.util.LinkedHashMap<>();
+        upper.put("temp_max", 11.8);
+        upper.put("wind", null);
+        Map<String, Double> none = new java.util.LinkedHashMap<>();
+        none.put("temp_max", null);
+        none.put("wind", null);
+        Forecast forecast = new Forecast("Seattle", 1_425_168_000_000L, "weather-lstm", "1", "stateful", 3, null,
+                List.of(new Forecast.Point(1, 1_425_254_400_000L, Map.of("temp_max", 9.84), false,
+                        List.of(new Forecast.Interval(0.8, lower, upper), new Forecast.Interval(0.95, none, none)))));
+
+        String json = new String(ForecastJson.write(forecast), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertEquals("{\"key\":\"Seattle\",\"event_time\":\"2015-03-01T00:00:00Z\",\"model\":{\"name\":"
+                + "\"weather-lstm\",\"version\":\"1\"},\"mode\":\"stateful\",\"steps_seen\":3,\"forecast\":[{\"step\":1,"
+                + "\"target_time\":\"2015-03-02T00:00:00Z\",\"values\":{\"temp_max\":9.84},\"intervals\":["
+                + "{\"level\":0.8,\"lower\":{\"temp_max\":7.9,\"wind\":null},\"upper\":{\"temp_max\":11.8,\"wind\":null}},"
+                + "{\"level\":0.95,\"lower\":{\"temp_max\":null,\"wind\":null},\"upper\":{\"temp_max\":null,"
+                + "\"wind\":null}}]}]}", json);
+        assertEquals(forecast, ForecastJson.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
 }

@@ -69,4 +69,32 @@ class StateRecordTest {
         assertEquals("stored state record of " + cut.length + " bytes declares part 3 of 3 bytes with 1 bytes left",
                 e.getMessage());
     }
+
+    @Test
+    void shouldReadARecordWrittenBeforeIntervalErrorsAsHavingNone() {
+        // The layout before interval errors: marker, state, then window, history and waiting forecasts.
+        byte[] state = STATE.encode();
+        java.nio.ByteBuffer old = java.nio.ByteBuffer.allocate(1 + 4 + state.length + 4 + 4 + 4 + 2)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        old.put((byte) 0x52).putInt(state.length).put(state).putInt(-1).putInt(-1).putInt(2).put(new byte[] {4, 5});
+
+        StateRecord read = StateRecord.decode(old.array());
+
+        assertArrayEquals(new byte[] {4, 5}, read.waiting());
+        assertNull(read.errors());
+        assertArrayEquals(old.array(), new StateRecord(STATE, null, null, new byte[] {4, 5}).encode(),
+                "a record without interval errors is written as before");
+    }
+
+    @Test
+    void shouldKeepIntervalErrorsWithTheWaitingForecasts() {
+        byte[] value = new StateRecord(STATE, null, HISTORY, new byte[] {1}, new byte[] {7, 7, 7}).encode();
+
+        assertArrayEquals(new byte[] {7, 7, 7}, StateRecord.decode(value).errors());
+        assertNull(StateRecord.decode(value, false, true, false).errors(), "read only with the waiting forecasts");
+        assertEquals(2, StateRecord.decode(value).history().events().size());
+        byte[] errorsOnly = new StateRecord(STATE, null, null, null, new byte[] {3}).encode();
+        assertArrayEquals(new byte[] {3}, StateRecord.decode(errorsOnly).errors());
+        assertNull(StateRecord.decode(errorsOnly).waiting());
+    }
 }

@@ -89,8 +89,9 @@ class LightLoadCommitTest {
         context.setCurrentSystemTimeMs(0L);
         ForecastProcessor processor = new ForecastProcessor(model, new ForecastProcessor.Settings(
                 new EventReader("time", TimestampFormat.of("iso"), Integer.MAX_VALUE), 1, Duration.ofMillis(20),
-                Admission.GapRule.NONE, false, LateEvents.Bound.NONE, Duration.ZERO, StoreNames.LIVE, null, false,
-                null, lightLoadCommitInterval, CarrycastConfig.LIGHT_LOAD_RECORDS), CarrycastMetrics.detached());
+                Admission.GapRule.NONE, false, LateEvents.Bound.NONE, Duration.ZERO, StoreNames.LIVE, null,
+                io.carrycast.accuracy.Intervals.NONE, LiveScoring.Forwards.NONE,
+                null, lightLoadCommitInterval, CarrycastConfig.LIGHT_LOAD_RECORDS, null), CarrycastMetrics.detached());
         processor.init(context);
         return processor;
     }

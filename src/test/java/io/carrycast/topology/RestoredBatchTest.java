@@ -98,8 +98,9 @@ class RestoredBatchTest {
     private ForecastProcessor processor(LiveModel model) {
         ForecastProcessor processor = new ForecastProcessor(model, new ForecastProcessor.Settings(
                 new EventReader("time", TimestampFormat.of("iso"), Integer.MAX_VALUE), 64, Duration.ofMillis(20),
-                Admission.GapRule.NONE, false, LateEvents.Bound.NONE, Duration.ZERO, StoreNames.LIVE, null, false,
-                null, Duration.ZERO, CarrycastConfig.LIGHT_LOAD_RECORDS), CarrycastMetrics.detached());
+                Admission.GapRule.NONE, false, LateEvents.Bound.NONE, Duration.ZERO, StoreNames.LIVE, null,
+                io.carrycast.accuracy.Intervals.NONE, LiveScoring.Forwards.NONE,
+                null, Duration.ZERO, CarrycastConfig.LIGHT_LOAD_RECORDS, null), CarrycastMetrics.detached());
         processor.init(context);
         return processor;
     }
