@@ -19,7 +19,7 @@
 # the median), the after/before ratio of the medians and the per-run ratios (run i of after against run i
 # of before, the run just before it). The builds' and every run's raw output, and the table, go to a log
 # directory it names at the start: target/bench-compare/<UTC time>-<before>-<after>, or BENCH_COMPARE_LOGS.
-# JAVA_OPTS: the runs' JVM options (-Xmx4g by default, as tools/bench.sh).
+# JAVA_OPTS: the runs' JVM options (-Xmx4g -XX:+UseParallelGC by default, as tools/bench.sh and the launcher's collector).
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
@@ -63,7 +63,7 @@ for arg in "$@"; do
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "runs=N needs a positive whole number, not '$runs'"
 harness=("only=$only" "events-per-key=$per_key" "repeats=$repeats" no-latency ${extra[@]+"${extra[@]}"})
-read -r -a java_opts <<<"${JAVA_OPTS:--Xmx4g}"
+read -r -a java_opts <<<"${JAVA_OPTS:--Xmx4g -XX:+UseParallelGC}"
 
 short() { git rev-parse --short "$1"; }
 logs=${BENCH_COMPARE_LOGS:-target/bench-compare/$(date -u +%Y%m%dT%H%M%SZ)-$(short "${sha[before]}")-$(short "${sha[after]}")}

@@ -52,7 +52,7 @@ if [[ $mode == memory ]]; then
   java -Xmx2g -cp "$cp" io.carrycast.bench.MemoryBenchmark "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
 if [[ $mode == resample ]]; then
-  java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick 'only=^(batched|resampled) 100K keys alos( lateness 8s)?$' \
+  java -Xmx4g -XX:+UseParallelGC -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick 'only=^(batched|resampled) 100K keys alos( lateness 8s)?$' \
     no-latency "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"
   java -Xmx4g -cp "$cp" io.carrycast.bench.OpenBucketIndexBenchmark 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"
   exit
@@ -60,11 +60,11 @@ fi
 if [[ $mode == rollout ]]; then
   java -cp "$cp" org.openjdk.jmh.Main RolloutBenchmark -wi 2 -i 3 -w 1 -r 1 -f 1 2>&1 | sed -n '/^Benchmark/,$p'
   java -cp "$cp" io.carrycast.bench.RolloutBenchmark   # the same batches by thread CPU time
-  java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick 'only=^batched(\+rollout24)? 100K keys alos$' \
+  java -Xmx4g -XX:+UseParallelGC -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick 'only=^batched(\+rollout24)? 100K keys alos$' \
     no-latency "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
 if [[ $mode == scoring ]]; then
-  java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick \
+  java -Xmx4g -XX:+UseParallelGC -cp "$cp" io.carrycast.bench.EndToEndBenchmark quick \
     'only=^batched(\+scoring|\+challenger)? 100K keys alos( 200MB cache)?$' no-latency "${@:2}" 2>&1 \
     | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"; exit
 fi
@@ -76,4 +76,4 @@ else
   java -cp "$cp" org.openjdk.jmh.Main ModelStepBenchmark "${jmh[@]}" -f 1 2>&1 | sed -n '/^Benchmark/,$p'
 fi
 echo "== End to end =="
-java -Xmx4g -cp "$cp" io.carrycast.bench.EndToEndBenchmark "$mode" "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"
+java -Xmx4g -XX:+UseParallelGC -cp "$cp" io.carrycast.bench.EndToEndBenchmark "$mode" "${@:2}" 2>&1 | grep --line-buffered -vE "^[0-9:.]+ (WARN|INFO)"
