@@ -198,8 +198,12 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         }
     }
 
-    /** After another route's processor took the record: the waiting events are stepped when no more input waits. */
+    /**
+     * After another route's processor took the record: steps the waiting events when no more input waits. The
+     * record counts toward the light-load test, which judges the task's load, not this route's share.
+     */
     void recordTakenElsewhere() {
+        commits.recordProcessed();
         if (pending != null && isLastDeliveredInput()) {
             guarded(this::flush);
         }
