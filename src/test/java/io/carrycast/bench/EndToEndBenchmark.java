@@ -274,6 +274,11 @@ public final class EndToEndBenchmark {
         list.add(new Scenario("batched+scoring 100K keys alos", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE,
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
                         CarrycastConfig.SCORING_ENABLED_CONFIG, true)));
+        // Intervals from live errors on top of scoring: each key's last errors (the default window of 100) kept in its
+        // record and two levels' bounds per forecast. Run with events-per-key above the window to fill it.
+        list.add(new Scenario("batched+scoring+intervals 100K keys alos", "batched", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
+                        CarrycastConfig.SCORING_ENABLED_CONFIG, true, CarrycastConfig.INTERVALS_LEVELS_CONFIG, "0.8,0.95")));
         // A challenger of the same size beside the live model: twice the model calls and state stores.
         list.add(new Scenario("batched+challenger 100K keys alos", "batched-challenger", 100_000, perKey,
                 StreamsConfig.AT_LEAST_ONCE, bigCache));
