@@ -123,7 +123,7 @@ public final class CarrycastApplication implements AutoCloseable {
             }
             KafkaStreams streams = new KafkaStreams(router == null
                     ? ForecastTopology.build(config, models.get(0), challenger, metrics)
-                    : ForecastTopology.build(config, router, models, metrics), properties);
+                    : ForecastTopology.build(config, router, models, challenger, metrics), properties);
             bindMetrics(streams, registry);
             if (endpoint != null) {
                 endpoint.attach(streams, ForecastTopology.LATEST_STORE, self);

@@ -268,7 +268,8 @@ public final class CarrycastConfig extends AbstractConfig {
             .define(CHALLENGER_MODEL_DIR_CONFIG, Type.STRING, "", Importance.MEDIUM,
                     "Model bundle directory of a challenger: a second model run on the same events with state "
                             + "stores of its own, writing to carrycast.challenger.output.topic and scored like the "
-                            + "live model. Its failures never affect the live model's forecasts. Empty: no challenger.")
+                            + "live model. Its failures never affect the live model's forecasts. With routes, one "
+                            + "challenger forecasts every event, whichever route takes it. Empty: no challenger.")
             .define(CHALLENGER_OUTPUT_TOPIC_CONFIG, Type.STRING, "forecasts-challenger", new ConfigDef.NonEmptyString(),
                     Importance.LOW, "Topic the challenger's forecasts are written to, keyed by series id.");
 
@@ -339,10 +340,6 @@ public final class CarrycastConfig extends AbstractConfig {
         if (routes.isEmpty() && getString(MODEL_DIR_CONFIG) == null) {
             throw new ConfigException("Missing required configuration \"" + MODEL_DIR_CONFIG
                     + "\" which has no default value.");
-        }
-        if (!routes.isEmpty() && challengerModelDir() != null) {
-            throw new ConfigException(CHALLENGER_MODEL_DIR_CONFIG, challengerModelDir().toString(), "a challenger is "
-                    + "not supported beside routes (" + ROUTES_CONFIG + "=" + String.join(",", routes) + ")");
         }
         routeSettings.forEach((name, value) -> {
             String rest = name.substring(ROUTE_PREFIX.length());

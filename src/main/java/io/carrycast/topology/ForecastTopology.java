@@ -100,12 +100,17 @@ public final class ForecastTopology {
         KStream<String, byte[]> events = events(builder, config, reader, metrics);
         addNode(builder, events, config, reader, new Node(null, List.of(model), List.of(StoreNames.LIVE), Map.of()),
                 config.outputTopic(), metrics, null, metrics, "");
+        addChallenger(builder, events, config, reader, challenger, metrics);
+        return builder.build();
+    }
+
+    private static void addChallenger(StreamsBuilder builder, KStream<String, byte[]> events, CarrycastConfig config,
+                                      EventReader reader, LiveModel challenger, CarrycastMetrics metrics) {
         if (challenger != null) {
             addNode(builder, events, config, reader, new Node(null, List.of(challenger), List.of(StoreNames.CHALLENGER), Map.of()),
                     config.challengerOutputTopic(), CarrycastMetrics.detached(), new ChallengerGuard(metrics), metrics,
                     "challenger-");
         }
-        return builder.build();
     }
 
     /**
@@ -113,11 +118,13 @@ public final class ForecastTopology {
      * {@link RoutedProcessor} hands each event to its route's model. The routes share the key-state and
      * latest-forecast stores; each declared route has a micro-batch ring of its own,
      * {@code carrycast-pending-<route>}, and, when its card resamples, bucket stores of its own; the default route
-     * keeps the stores of a deployment without routes, so its waiting events and open buckets carry over.
+     * keeps the stores of a deployment without routes, so its waiting events and open buckets carry over. A
+     * challenger, when {@code challenger} is not null, is one model beside all routes: it forecasts every event,
+     * whichever route takes it, as beside a single live model.
      *
      * @param models one live model per route of {@code router}, in its order
      */
-    public static Topology build(CarrycastConfig config, Router router, List<LiveModel> models,
+    public static Topology build(CarrycastConfig config, Router router, List<LiveModel> models, LiveModel challenger,
                                  CarrycastMetrics metrics) {
         EventReader reader = reader(config);
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
@@ -127,6 +134,7 @@ public final class ForecastTopology {
         config.routes().forEach(route -> topics.put(route.name(), route.outputTopic()));
         addNode(builder, events, config, reader, new Node(router, models, stores, topics), config.outputTopic(),
                 metrics, null, metrics, "");
+        addChallenger(builder, events, config, reader, challenger, metrics);
         return builder.build();
     }
 

@@ -123,10 +123,11 @@ class RouteSettingsTest {
     }
 
     @Test
-    void shouldRefuseAChallengerBesideRoutes() {
+    void shouldAcceptOneChallengerBesideAllRoutes() {
         Map<String, Object> settings = routes();
         settings.put("carrycast.challenger.model.dir", "models/next");
-        assertEquals("Invalid value models/next for configuration carrycast.challenger.model.dir: a challenger is not "
-                + "supported beside routes (carrycast.routes=retail,vip)", refusal(settings));
+        CarrycastConfig config = CarrycastConfig.of(settings);
+        assertEquals(Path.of("models/next"), config.challengerModelDir());
+        assertEquals(List.of("retail", "vip"), config.routes().stream().map(CarrycastConfig.RouteSetting::name).toList());
     }
 }

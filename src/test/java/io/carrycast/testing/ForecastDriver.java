@@ -104,6 +104,11 @@ public final class ForecastDriver implements AutoCloseable {
      * in the router's order ({@link #routeModels()}), closed with the driver.
      */
     public static ForecastDriver openRoutes(Path stateDir, Map<String, String> settings) {
+        return openRoutes(stateDir, settings, null);
+    }
+
+    /** As {@link #openRoutes(Path, Map)}, with {@code challenger}, unless null, beside the routes (not closed here). */
+    public static ForecastDriver openRoutes(Path stateDir, Map<String, String> settings, LiveModel challenger) {
         CarrycastConfig config = config(stateDir, settings);
         Router router = config.router();
         Map<String, Path> dirs = new HashMap<>();
@@ -114,7 +119,7 @@ public final class ForecastDriver implements AutoCloseable {
                 Path dir = route.rule() == null ? config.modelDir() : dirs.get(route.name());
                 models.add(LiveModel.open(dir, RunnerOptions.defaults(), served -> { }));
             }
-            return start(config, models, metrics -> ForecastTopology.build(config, router, models, metrics));
+            return start(config, models, metrics -> ForecastTopology.build(config, router, models, challenger, metrics));
         } catch (RuntimeException e) {
             models.forEach(LiveModel::close);
             throw e;

@@ -25,7 +25,10 @@ import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.Forecasts;
 import io.carrycast.testing.Meters;
 import io.carrycast.forecast.ForecastJson;
+import io.carrycast.forecast.LiveModel;
+import io.carrycast.runner.RunnerOptions;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -34,6 +37,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
@@ -213,6 +218,44 @@ class RoutesTest {
             assertEquals("1", forecasts.get(0).modelVersion(), key);
             assertKeyMatches(MINUTELY, key, forecasts, "pump-" + key + " across its route's swap");
         }
+    }
+
+    @Test
+    void shouldRunOneChallengerOnEveryEventBesideTheRoutesAndLeaveTheirForecastsByteIdentical() {
+        List<Fixture.Event> events = interleavedRoutedEvents();
+        List<TestRecord<String, byte[]>> alone;
+        try (ForecastDriver driver = ForecastDriver.openRoutes(stateDir.resolve("alone"), threeRoutes())) {
+            driver.send(events);
+            alone = driver.rawForecasts();
+        }
+        Path challengerDir = MINUTELY.copyWithCard(stateDir.resolve("next"), card -> card.put("version", "next"));
+        List<TestRecord<String, byte[]>> beside;
+        Map<String, List<Forecast>> challengerByKey;
+        long plantEvents = events.stream().filter(event -> event.key().startsWith("plant-")).count();
+        try (LiveModel challenger = LiveModel.open(challengerDir, RunnerOptions.defaults(), served -> { });
+             ForecastDriver driver = ForecastDriver.openRoutes(stateDir.resolve("beside"), threeRoutes(), challenger)) {
+            TestOutputTopic<String, Forecast> challengerTopic = driver.driver().createOutputTopic(
+                    "forecasts-challenger", new StringDeserializer(), new ForecastSerde().deserializer());
+            driver.send(events);
+            beside = driver.rawForecasts();
+            challengerByKey = Forecasts.byKey(challengerTopic.readRecordsToList());
+            assertEquals(List.of(), driver.deadLetters(), "the challenger's failures are not dead letters");
+            // The hourly route's events lack the per-minute GRU's features: each is the challenger's failure alone.
+            assertEquals(plantEvents, Meters.count(driver.registry(), "carrycast.challenger.failures", "kind",
+                    "event_missing_feature"), 0.0);
+        }
+        assertEquals(valuesByKey(alone), valuesByKey(beside), "every route's forecasts, with and without a challenger");
+        assertKeysMatch(MINUTELY, "pump-", challengerByKey);
+        challengerByKey.forEach((key, forecasts) -> assertEquals(List.of("next"),
+                forecasts.stream().map(Forecast::modelVersion).distinct().toList(), key));
+        assertTrue(challengerByKey.keySet().stream().noneMatch(key -> key.startsWith("plant-")));
+    }
+
+    private static Map<String, List<String>> valuesByKey(List<TestRecord<String, byte[]>> records) {
+        Map<String, List<String>> byKey = new HashMap<>();
+        records.forEach(record -> byKey.computeIfAbsent(record.key(), k -> new ArrayList<>())
+                .add(new String(record.value(), StandardCharsets.UTF_8)));
+        return byKey;
     }
 
     /**
