@@ -191,9 +191,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         }
     }
 
-    /** Steps the waiting events when one is {@code key}'s: the key's next event goes to another route's engine. */
+    /** Steps the waiting events when one is {@code key}'s (any, for null): the key's next event goes elsewhere. */
     void stepWaitingOf(String key) {
-        if (pending != null && pending.lastOf(key) != null) {
+        if (pending != null && (key == null ? !pending.isEmpty() : pending.lastOf(key) != null)) {
             guarded(this::flush);
         }
     }

@@ -14,6 +14,10 @@ import org.apache.kafka.streams.processor.api.Record;
  * stores, and each has its own micro-batch and open buckets, so each route's waiting events are stepped by its
  * own model calls. A key whose event goes to another route than its waiting events first has those stepped, so
  * its state is always written in event order. An event no route takes is refused before any route sees it.
+ *
+ * <p>When the rules judge keys only, a key's route is fixed while the process runs, so only the events its rings
+ * reloaded at start (routed under the rules before a restart) can wait in another route than the key's next
+ * event: those are stepped before the first record, and no route is asked for a key's waiting events after.
  */
 final class RoutedProcessor implements Processor<String, byte[], String, byte[]> {
 
@@ -23,6 +27,8 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     private final EventReader.Fields fields;
     private final List<ForecastProcessor> routes;
     private final CarrycastMetrics metrics;
+    /** Whether the rings may still hold events reloaded at start. */
+    private boolean reloadedMayWait = true;
 
     /** @param routes one processor per route of {@code router}, in its order */
     RoutedProcessor(Router router, EventReader reader, List<ForecastProcessor> routes, CarrycastMetrics metrics) {
@@ -44,7 +50,11 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
         try {
             chosen = fields == null ? router.choose(record.key(), (EventReader.Values) null)
                     : router.choose(record.key(), reader.read(record.value(), fields));
-            for (int r = 0; r < routes.size(); r++) {
+            if (reloadedMayWait) {
+                routes.forEach(route -> route.stepWaitingOf(null));
+                reloadedMayWait = false;
+            }
+            for (int r = 0; fields != null && r < routes.size(); r++) {
                 if (r != chosen) {
                     routes.get(r).stepWaitingOf(record.key());
                 }
