@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.CarrycastException;
 import io.carrycast.accuracy.ActualsReader;
+import io.carrycast.accuracy.Intervals;
 import io.carrycast.app.CarrycastApplication;
 import io.carrycast.backtest.Evaluation;
 import io.carrycast.backtest.EventFile;
@@ -26,6 +27,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -37,6 +39,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -52,6 +55,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * The demo: embedded broker, topics, forecaster; the weather CSV replayed as JSON events keyed by city;
  * forecasts consumed back from Kafka (read_committed) and scored on 2015 against persistence; a report.
  * Unless told otherwise, the model also rolls out a week ahead (see {@link #withRollout}), scored step by step.
+ * Each forecast step carries 80 % and 95 % intervals from the city's own live errors, and actuals outside the
+ * 95 % one are written to an anomaly topic.
  */
 public final class Demo {
 
@@ -60,6 +65,14 @@ public final class Demo {
     public static final String DEAD_LETTER_TOPIC = "weather-dead-letter";
     /** Where the forecaster writes one record per forecast value it scored live. */
     public static final String SCORES_TOPIC = "weather-scores";
+    /** Where the forecaster writes one record per actual outside a forecast's interval at {@link #ANOMALY_LEVEL}. */
+    public static final String ANOMALIES_TOPIC = "weather-anomalies";
+    /**
+     * The forecaster's intervals: a year of each city's errors per step, so every season is in the window
+     * (with the default 100, Seattle's 7th step covered 3.3 points over 80 % on 2015).
+     */
+    public static final Intervals INTERVALS = new Intervals(new double[] {0.8, 0.95}, 365);
+    public static final double ANOMALY_LEVEL = 0.95;
     private static final int PARTITIONS = 4;
     private static final String KEY_FIELD = "location";
     private static final String TIME_FIELD = "date";
@@ -92,17 +105,33 @@ public final class Demo {
 
     /**
      * What the demo found, from the forecasts consumed: the 2015 next-day scores per city, the scores of
-     * every forecast step (the rollout's; only step 1 when the model does not roll out), the next-day scores
-     * the forecaster computed live (from its scores topic), the forecast topic's next-day scores over the
-     * days the live ones cover (all of 2015, or up to 30 December with readings resampled), and where the
-     * report is.
+     * every forecast step (the rollout's; only step 1 when the model does not roll out) with their intervals'
+     * coverage and width per level, the next-day scores the forecaster computed live (from its scores topic),
+     * the forecast topic's next-day scores over the days the live ones cover (all of 2015, or up to 30 December
+     * with readings resampled), the forecasts themselves, the 2015 anomalies per city (from the anomaly topic),
+     * and where the report is.
      */
     public record Result(List<Evaluation.Score> scores, List<Evaluation.Score> stepScores,
                          List<Evaluation.Score> liveScores, List<Evaluation.Score> liveComparedWith,
-                         int forecastsConsumed, Path html, Path png) {
+                         List<Forecast> forecasts, List<AnomalyCount> anomalies, Path html, Path png) {
         public boolean modelBeatsPersistenceEverywhere() {
             return !scores.isEmpty() && scores.stream().allMatch(Evaluation.Score::modelBeatsPersistence);
         }
+
+        public int forecastsConsumed() {
+            return forecasts.size();
+        }
+    }
+
+    /**
+     * One city's anomaly records with the actual's time in 2015 ({@link #ANOMALIES_TOPIC}).
+     *
+     * @param days    days flagged: their actual fell outside the interval of at least one forecast step
+     *                that targeted them
+     * @param nextDay records of the next-day (step 1) forecast: one per day at most
+     * @param records records over all steps
+     */
+    public record AnomalyCount(String key, int days, int nextDay, int records) {
     }
 
     private final Options options;
@@ -132,7 +161,7 @@ public final class Demo {
         if (options.irregular()) {
             model = IrregularWeather.withResample(model, workDir.resolve("model-resampled"));
             events = IrregularWeather.explode(days);
-            expectedForecasts -= (int) days.stream().map(day -> day.get(KEY_FIELD).asText()).distinct().count();
+            expectedForecasts -= cities(days).size();
         }
         ModelCard card = ModelBundle.load(model).card();
         System.out.printf("carrycast demo: %d daily weather events%s, model %s v%s%n", days.size(),
@@ -145,7 +174,7 @@ public final class Demo {
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(options.port(), workDir.resolve("kafka"));
         System.out.println(broker.bootstrapServers());
         try {
-            broker.createTopics(PARTITIONS, EVENTS_TOPIC, FORECASTS_TOPIC, SCORES_TOPIC);
+            broker.createTopics(PARTITIONS, EVENTS_TOPIC, FORECASTS_TOPIC, SCORES_TOPIC, ANOMALIES_TOPIC);
             broker.createTopics(1, DEAD_LETTER_TOPIC);
             List<Forecast> forecasts;
             String endpointTable;
@@ -156,7 +185,9 @@ public final class Demo {
             }
             List<Evaluation.Score> liveScores = LiveScores.nextDay(card, LiveScores.consume(broker.bootstrapServers(),
                     SCORES_TOPIC), SCORE_FROM, liveScoresUntil(card));
-            Result result = summarise(card, days, forecasts, liveScores);
+            List<AnomalyCount> anomalies = Anomalies.count(cities(days), Anomalies.consume(broker.bootstrapServers(),
+                    ANOMALIES_TOPIC), SCORE_FROM, SCORE_UNTIL);
+            Result result = summarise(card, days, forecasts, liveScores, anomalies);
             System.out.printf("%nThe forecaster's GET /accuracy at the end (this instance, all cities, since it started: "
                     + "the whole replay, not only 2015):%n%s", endpointTable);
             if (options.keepBroker()) {
@@ -227,6 +258,11 @@ public final class Demo {
         settings.put(CarrycastConfig.HTTP_PORT_CONFIG, 0);
         settings.put(CarrycastConfig.SCORING_ENABLED_CONFIG, true);
         settings.put(CarrycastConfig.SCORING_TOPIC_CONFIG, SCORES_TOPIC);
+        settings.put(CarrycastConfig.INTERVALS_LEVELS_CONFIG, Arrays.stream(INTERVALS.levels())
+                .mapToObj(Double::toString).collect(Collectors.joining(",")));
+        settings.put(CarrycastConfig.INTERVALS_WINDOW_CONFIG, INTERVALS.window());
+        settings.put(CarrycastConfig.INTERVALS_ANOMALY_LEVEL_CONFIG, ANOMALY_LEVEL);
+        settings.put(CarrycastConfig.INTERVALS_ANOMALY_TOPIC_CONFIG, ANOMALIES_TOPIC);
         return CarrycastConfig.of(settings);
     }
 
@@ -313,7 +349,7 @@ public final class Demo {
     }
 
     private Result summarise(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts,
-                             List<Evaluation.Score> liveScores) throws IOException {
+                             List<Evaluation.Score> liveScores, List<AnomalyCount> anomalies) throws IOException {
         List<Evaluation.Score> stepScores = evaluate(card, events, forecasts, SCORE_UNTIL);
         List<Evaluation.Score> scores = Evaluation.atStep(stepScores, 1);
         List<Evaluation.Score> liveComparedWith = liveScoresUntil(card) == SCORE_UNTIL ? scores
@@ -329,6 +365,27 @@ public final class Demo {
                     score.maeModel(), score.maePersistence(), change,
                     score.modelBeatsPersistence() ? "model better" : "persistence better");
         }
+        printLive(card, liveScores, liveComparedWith);
+        if (card.rollout() != null) {
+            System.out.printf("%n%d-step rollout, each step scored on its own (steps past 1 fed the model its own "
+                    + "forecasts):%n", card.forecastSteps());
+            System.out.print(Evaluation.table(stepScores));
+        }
+        System.out.printf(Locale.ROOT, "%nAnomalies in 2015, read from topic %s (an actual outside the %s %% interval of "
+                + "a forecast that targeted it; each step's forecast can flag it):%n", ANOMALIES_TOPIC,
+                DemoReport.percent(ANOMALY_LEVEL));
+        System.out.print(Anomalies.table(anomalies));
+        Files.createDirectories(options.reportDir());
+        DemoReport report = DemoReport.of(card, events, forecasts, new DemoReport.Scores(scores, stepScores,
+                liveScores, liveComparedWith, anomalies), SCORE_FROM, SCORE_UNTIL);
+        Path png = report.writePng(options.reportDir().resolve("report.png"));
+        Path html = report.writeHtml(options.reportDir().resolve("report.html"));
+        System.out.println("Report: " + html.toAbsolutePath() + "\nChart:  " + png.toAbsolutePath());
+        return new Result(scores, stepScores, liveScores, liveComparedWith, forecasts, anomalies, html, png);
+    }
+
+    private static void printLive(ModelCard card, List<Evaluation.Score> liveScores,
+                                  List<Evaluation.Score> liveComparedWith) {
         if (card.resamples()) {
             System.out.printf("%nLive scores: scored by the running forecaster as each day's bucket of readings closed "
                     + "(its aggregates are the actuals), read from topic %s (next-day, target days in 2015 up to 30 "
@@ -339,18 +396,6 @@ public final class Demo {
                     + "(next-day, target days in 2015), against the scores above:%n", SCORES_TOPIC);
         }
         System.out.print(LiveScores.comparison(liveScores, liveComparedWith));
-        if (card.rollout() != null) {
-            System.out.printf("%n%d-step rollout, each step scored on its own (steps past 1 fed the model its own "
-                    + "forecasts):%n", card.forecastSteps());
-            System.out.print(Evaluation.table(stepScores));
-        }
-        Files.createDirectories(options.reportDir());
-        DemoReport report = DemoReport.of(card, events, forecasts, scores, stepScores, liveScores, liveComparedWith,
-                SCORE_FROM, SCORE_UNTIL);
-        Path png = report.writePng(options.reportDir().resolve("report.png"));
-        Path html = report.writeHtml(options.reportDir().resolve("report.html"));
-        System.out.println("Report: " + html.toAbsolutePath() + "\nChart:  " + png.toAbsolutePath());
-        return new Result(scores, stepScores, liveScores, liveComparedWith, forecasts.size(), html, png);
     }
 
     private static void keepBrokerRunning(EmbeddedKafkaBroker broker) {
@@ -384,6 +429,10 @@ public final class Demo {
             Files.copy(bundled, copy, StandardCopyOption.REPLACE_EXISTING);
         }
         return copy;
+    }
+
+    private static List<String> cities(List<ObjectNode> days) {
+        return days.stream().map(day -> day.get(KEY_FIELD).asText()).distinct().sorted().toList();
     }
 
     /** Day by day, both cities each day: the order a live feed would deliver them in. */

@@ -1,6 +1,7 @@
 package io.carrycast.demo;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.carrycast.accuracy.IntervalTally;
 import io.carrycast.backtest.Evaluation;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.forecast.Forecast;
@@ -9,10 +10,12 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
+import java.awt.Polygon;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.DoubleStream;
 import java.util.stream.Stream;
@@ -32,8 +36,9 @@ import javax.imageio.ImageIO;
 
 /**
  * The demo's report: per city, the observed target over the scored period with the model's forecast for
- * each day and the persistence baseline (yesterday's value), as a PNG, and an HTML page that embeds the
- * same PNG with the score table, so the page is one self-contained file.
+ * each day, shaded by its prediction intervals as published, and the persistence baseline (yesterday's
+ * value), as a PNG, and an HTML page that embeds the same PNG with the score, interval and anomaly tables,
+ * so the page is one self-contained file.
  */
 final class DemoReport {
 
@@ -46,52 +51,60 @@ final class DemoReport {
     private static final Color ACTUAL = new Color(30, 30, 30);
     private static final Color MODEL = new Color(31, 119, 180);
     private static final Color PERSISTENCE = new Color(255, 127, 14);
+    private static final int LEGEND_SPACING = 135;
 
-    /** One city's series over the scored period, by target day. */
+    /**
+     * What the report's tables show, as the demo computed them.
+     *
+     * @param nextDay          the next-day scores per city
+     * @param steps            the scores per city and forecast step, with their intervals' tallies; a rollout
+     *                         section is written when they go past step 1, an interval section when they have
+     *                         intervals
+     * @param live             the next-day scores per city the forecaster computed live
+     * @param liveComparedWith the next-day scores from the forecast topic over the days the live ones cover
+     * @param anomalies        per city, the anomaly records of the scored period; none: no anomaly section
+     */
+    record Scores(List<Evaluation.Score> nextDay, List<Evaluation.Score> steps, List<Evaluation.Score> live,
+                  List<Evaluation.Score> liveComparedWith, List<Demo.AnomalyCount> anomalies) {
+        static final Scores NONE = new Scores(List.of(), List.of(), List.of(), List.of(), List.of());
+    }
+
+    /**
+     * A city's interval at one level around its next-day forecast: per target day whose bounds are both known,
+     * {lower, upper}. A day without them (too few errors yet) is absent, and the band has a gap there.
+     */
+    private record Band(double level, TreeMap<Long, double[]> bounds) {
+    }
+
+    /** One city's series over the scored period, by target day; its bands by level, ascending. */
     private record Series(String key, TreeMap<Long, Double> actual, TreeMap<Long, Double> model,
-                          TreeMap<Long, Double> persistence) {
+                          TreeMap<Long, Double> persistence, List<Band> bands) {
 
         /**
          * Every value the panel plots. The y-axis is fitted to these and nothing else, so whatever a panel
-         * draws (an interval band too: its lower and upper bounds) has to come through here to stay in view.
+         * draws (the interval bands too: their lower and upper bounds) has to come through here to stay in view.
          */
         DoubleStream plotted() {
-            return Stream.of(actual, model, persistence).flatMap(line -> line.values().stream())
-                    .mapToDouble(Double::doubleValue);
+            return DoubleStream.concat(Stream.of(actual, model, persistence).flatMap(line -> line.values().stream())
+                    .mapToDouble(Double::doubleValue), bands.stream().flatMap(band -> band.bounds().values().stream())
+                    .flatMapToDouble(DoubleStream::of));
         }
     }
 
     private final String target;
     private final List<Series> series;
-    private final List<Evaluation.Score> scores;
-    private final List<Evaluation.Score> stepScores;
-    private final List<Evaluation.Score> liveScores;
-    private final List<Evaluation.Score> liveComparedWith;
+    private final Scores scores;
     private final boolean resampled;
     private BufferedImage image;
 
-    private DemoReport(String target, List<Series> series, List<Evaluation.Score> scores,
-                       List<Evaluation.Score> stepScores, List<Evaluation.Score> liveScores,
-                       List<Evaluation.Score> liveComparedWith, boolean resampled) {
+    private DemoReport(String target, List<Series> series, Scores scores, boolean resampled) {
         this.target = target;
         this.series = series;
         this.scores = scores;
-        this.stepScores = stepScores;
-        this.liveScores = liveScores;
-        this.liveComparedWith = liveComparedWith;
         this.resampled = resampled;
     }
 
-    /**
-     * @param scores     the next-day scores per city
-     * @param stepScores the scores per city and forecast step; a rollout section is written when they go
-     *                   past step 1
-     * @param liveScores the next-day scores per city the forecaster computed live
-     * @param liveComparedWith the next-day scores from the forecast topic over the days the live ones cover
-     */
-    static DemoReport of(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts,
-                         List<Evaluation.Score> scores, List<Evaluation.Score> stepScores,
-                         List<Evaluation.Score> liveScores, List<Evaluation.Score> liveComparedWith, long from,
+    static DemoReport of(ModelCard card, List<ObjectNode> events, List<Forecast> forecasts, Scores scores, long from,
                          long until) {
         String target = card.targets().get(0).field();
         TimestampFormat iso = TimestampFormat.of("iso");
@@ -102,22 +115,56 @@ final class DemoReport {
         }
         List<Series> series = new ArrayList<>();
         for (Map.Entry<String, TreeMap<Long, Double>> city : actual.entrySet()) {
-            TreeMap<Long, Double> observed = new TreeMap<>(city.getValue().subMap(from, until));
-            TreeMap<Long, Double> model = new TreeMap<>();
-            TreeMap<Long, Double> persistence = new TreeMap<>();
-            for (Forecast forecast : forecasts) {
-                Forecast.Point next = forecast.points().get(0);
-                if (forecast.key().equals(city.getKey()) && next.targetTimeMs() >= from && next.targetTimeMs() < until) {
-                    model.put(next.targetTimeMs(), next.values().get(target));
-                    Double today = city.getValue().get(forecast.eventTimeMs());
-                    if (today != null) {
-                        persistence.put(next.targetTimeMs(), today);
-                    }
+            series.add(series(city.getKey(), city.getValue(), forecasts, target, from, until));
+        }
+        return new DemoReport(target, series, scores, card.resamples());
+    }
+
+    /** A city's series from its observed values over all days and the forecasts of every city. */
+    private static Series series(String key, TreeMap<Long, Double> observed, List<Forecast> forecasts, String target,
+                                 long from, long until) {
+        TreeMap<Long, Double> model = new TreeMap<>();
+        TreeMap<Long, Double> persistence = new TreeMap<>();
+        Map<Double, TreeMap<Long, double[]>> bands = new TreeMap<>();
+        for (Forecast forecast : forecasts) {
+            Forecast.Point next = forecast.points().get(0);
+            if (!forecast.key().equals(key) || next.targetTimeMs() < from || next.targetTimeMs() >= until) {
+                continue;
+            }
+            model.put(next.targetTimeMs(), next.values().get(target));
+            Double today = observed.get(forecast.eventTimeMs());
+            if (today != null) {
+                persistence.put(next.targetTimeMs(), today);
+            }
+            for (Forecast.Interval interval : next.intervals()) {
+                TreeMap<Long, double[]> band = bands.computeIfAbsent(interval.level(), level -> new TreeMap<>());
+                Double lower = interval.lower().get(target);
+                Double upper = interval.upper().get(target);
+                if (lower != null && upper != null) {
+                    band.put(next.targetTimeMs(), new double[] {lower, upper});
                 }
             }
-            series.add(new Series(city.getKey(), observed, model, persistence));
         }
-        return new DemoReport(target, series, scores, stepScores, liveScores, liveComparedWith, card.resamples());
+        return new Series(key, new TreeMap<>(observed.subMap(from, until)), model, persistence,
+                bands.entrySet().stream().map(band -> new Band(band.getKey(), band.getValue())).toList());
+    }
+
+    /** A level as a percentage without trailing zeros: 0.8 reads 80, 0.975 reads 97.5. */
+    static String percent(double level) {
+        return BigDecimal.valueOf(level).movePointRight(2).stripTrailingZeros().toPlainString();
+    }
+
+    /**
+     * The fill of the band at {@code index} of {@code count} levels, ascending: the forecast line's colour
+     * paled, the wider band of a higher level paler, so that the narrower one shows inside it.
+     */
+    static Color bandColor(int index, int count) {
+        double weight = count == 1 ? 0.3 : 0.35 - 0.2 * index / (count - 1);
+        return new Color(pale(MODEL.getRed(), weight), pale(MODEL.getGreen(), weight), pale(MODEL.getBlue(), weight));
+    }
+
+    private static int pale(int channel, double weight) {
+        return (int) Math.round(255 + (channel - 255) * weight);
     }
 
     Path writePng(Path file) throws IOException {
@@ -138,7 +185,7 @@ final class DemoReport {
                 .append("Persistence: tomorrow equals today. Errors in the target's units.</p>\n")
                 .append("<table><tr><th>city</th><th>n</th><th>MAE model</th><th>MAE persistence</th>")
                 .append("<th>RMSE model</th><th>RMSE persistence</th></tr>\n");
-        for (Evaluation.Score s : scores) {
+        for (Evaluation.Score s : scores.nextDay()) {
             html.append(String.format(Locale.ROOT,
                     "<tr><td>%s</td><td>%d</td><td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>%n",
                     escape(s.key()), s.count(), s.maeModel(), s.maePersistence(), s.rmseModel(), s.rmsePersistence()));
@@ -146,9 +193,10 @@ final class DemoReport {
         html.append("</table>\n");
         appendLive(html);
         appendRollout(html);
-        html.append("<p><img alt=\"actual, forecast and persistence per city\" src=\"data:image/png;base64,")
-                .append(Base64.getEncoder().encodeToString(png.toByteArray()))
-                .append("\"></p>\n</body></html>\n");
+        appendIntervals(html);
+        appendAnomalies(html);
+        appendChart(html, png.toByteArray());
+        html.append("</body></html>\n");
         Files.writeString(file, html, StandardCharsets.UTF_8);
         return file;
     }
@@ -162,9 +210,9 @@ final class DemoReport {
                         : "target days in 2015.</p>\n")
                 .append("<table><tr><th>city</th><th>n</th><th>MAE live</th><th>MAE from the forecast topic</th>")
                 .append("<th>MAE persistence live</th><th>skill live</th></tr>\n");
-        for (Evaluation.Score live : liveScores) {
-            Evaluation.Score offline = liveComparedWith.stream().filter(s -> s.key().equals(live.key())).findFirst()
-                    .orElse(null);
+        for (Evaluation.Score live : scores.live()) {
+            Evaluation.Score offline = scores.liveComparedWith().stream().filter(s -> s.key().equals(live.key()))
+                    .findFirst().orElse(null);
             html.append(String.format(Locale.ROOT,
                     "<tr><td>%s</td><td>%d</td><td>%.6f</td><td>%s</td><td>%.6f</td><td>%.3f</td></tr>%n",
                     escape(live.key()), live.count(), live.maeModel(),
@@ -176,24 +224,95 @@ final class DemoReport {
 
     /** MAE per forecast step and city, model against persistence: how the error grows with the days ahead. */
     private void appendRollout(StringBuilder html) {
-        if (stepScores.stream().noneMatch(s -> s.step() > 1)) {
+        if (scores.steps().stream().noneMatch(s -> s.step() > 1)) {
             return;
         }
         html.append("<h2>Rollout: ").append(target).append(" up to ")
-                .append(stepScores.stream().mapToInt(Evaluation.Score::step).max().orElse(1))
+                .append(scores.steps().stream().mapToInt(Evaluation.Score::step).max().orElse(1))
                 .append(" days ahead, 2015</h2>\n")
                 .append("<p>After each day's forecast the model was stepped on, on a copy of the city's state, with ")
                 .append("inputs built as the card's rollout block says (its own forecasts fed back). Each step is ")
                 .append("scored on its own; persistence for step k: the value k days later equals today's.</p>\n")
                 .append("<table><tr><th>city</th><th>step (days ahead)</th><th>n</th><th>MAE model</th>")
                 .append("<th>MAE persistence</th><th>RMSE model</th><th>RMSE persistence</th></tr>\n");
-        for (Evaluation.Score s : stepScores) {
+        for (Evaluation.Score s : scores.steps()) {
             html.append(String.format(Locale.ROOT,
                     "<tr><td>%s</td><td>%d</td><td>%d</td><td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>%n",
                     escape(s.key()), s.step(), s.count(), s.maeModel(), s.maePersistence(), s.rmseModel(),
                     s.rmsePersistence()));
         }
         html.append("</table>\n");
+    }
+
+    /**
+     * Per city, step and level: how many values had an interval, the share of 2015 actuals inside it and its
+     * mean width, from the bounds the forecasts were published with.
+     */
+    private void appendIntervals(StringBuilder html) {
+        List<Double> levels = levels();
+        if (levels.isEmpty()) {
+            return;
+        }
+        html.append("<h2>Prediction intervals: coverage and width, 2015</h2>\n")
+                .append("<p>Each forecast step carried an interval per level, computed by the forecaster from the ")
+                .append("city's own last ").append(Demo.INTERVALS.window()).append(" errors of that step (split ")
+                .append("conformal). Coverage: the percentage of actuals inside the interval as published (bounds ")
+                .append("included); width: upper minus lower, in the target's units.</p>\n")
+                .append("<table><tr><th>city</th><th>step (days ahead)</th>");
+        for (double level : levels) {
+            String at = percent(level) + " %";
+            html.append("<th>n ").append(at).append("</th><th>coverage ").append(at).append(" (%)</th><th>mean width ")
+                    .append(at).append("</th>");
+        }
+        html.append("</tr>\n");
+        for (Evaluation.Score s : scores.steps()) {
+            html.append("<tr><td>").append(escape(s.key())).append("</td><td>").append(s.step()).append("</td>");
+            for (double level : levels) {
+                IntervalTally tally = s.intervals().getOrDefault(level, IntervalTally.EMPTY);
+                html.append(String.format(Locale.ROOT, "<td>%d</td><td>%.1f</td><td>%.2f</td>", tally.count(),
+                        100 * tally.coverage(), tally.meanWidth()));
+            }
+            html.append("</tr>\n");
+        }
+        html.append("</table>\n");
+    }
+
+    /** The interval levels the scored forecasts carried, ascending. */
+    private List<Double> levels() {
+        return scores.steps().stream().flatMap(s -> s.intervals().keySet().stream()).distinct().sorted().toList();
+    }
+
+    /** Per city and in total, the days whose actual fell outside a forecast's interval at the anomaly level. */
+    private void appendAnomalies(StringBuilder html) {
+        if (scores.anomalies().isEmpty()) {
+            return;
+        }
+        html.append("<h2>Anomalies, 2015</h2>\n<p>Read from topic ").append(Demo.ANOMALIES_TOPIC)
+                .append(": one record per actual outside the ").append(percent(Demo.ANOMALY_LEVEL))
+                .append(" % interval of a forecast that targeted it, so up to one per forecast step; a day counts ")
+                .append("once however many of its forecasts it fell outside.</p>\n")
+                .append("<table><tr><th>city</th><th>days flagged</th><th>by the next-day forecast</th>")
+                .append("<th>records (all steps)</th></tr>\n");
+        for (Demo.AnomalyCount count : Stream.concat(scores.anomalies().stream(),
+                Stream.of(Anomalies.total(scores.anomalies()))).toList()) {
+            html.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td></tr>%n",
+                    escape(count.key()), count.days(), count.nextDay(), count.records()));
+        }
+        html.append("</table>\n");
+    }
+
+    private void appendChart(StringBuilder html, byte[] png) {
+        List<String> levels = series.stream().flatMap(s -> s.bands().stream().map(Band::level)).distinct().sorted()
+                .map(level -> percent(level) + " %").toList();
+        boolean bands = !levels.isEmpty();
+        if (bands) {
+            html.append("<p>Shaded around the next-day forecast: its ").append(String.join(" and ", levels))
+                    .append(" intervals as published (the higher level lighter); a gap where the city had too few ")
+                    .append("errors of that step yet.</p>\n");
+        }
+        html.append("<p><img alt=\"actual, forecast").append(bands ? " with its intervals" : "")
+                .append(" and persistence per city\" src=\"data:image/png;base64,")
+                .append(Base64.getEncoder().encodeToString(png)).append("\"></p>\n");
     }
 
     private BufferedImage image() {
@@ -238,6 +357,11 @@ final class DemoReport {
         Axis axis = new Axis(first, last, values.low(), values.high(), MARGIN_LEFT, top + MARGIN_TOP, plotWidth,
                 plotHeight);
 
+        // The wider band first, so that the narrower one shows inside it; grid and frame over them, to read
+        // the bounds off the ticks.
+        for (int i = s.bands().size() - 1; i >= 0; i--) {
+            drawBand(g, axis, s.model().keySet(), s.bands().get(i), bandColor(i, s.bands().size()));
+        }
         g.setColor(new Color(230, 230, 230));
         g.setStroke(new BasicStroke(1f));
         for (double v : values.ticks()) {
@@ -267,20 +391,59 @@ final class DemoReport {
                 g.drawString(java.time.Month.of(month).getDisplayName(java.time.format.TextStyle.SHORT, Locale.ROOT),
                         axis.x(t), top + PANEL_HEIGHT - 15);
             }
-            legend(g, top, "observed", ACTUAL, 0);
-            legend(g, top, "model forecast", MODEL, 1);
-            legend(g, top, "persistence", PERSISTENCE, 2);
+            int entries = 3 + s.bands().size();
+            legend(g, top, "observed", ACTUAL, 0, entries, false);
+            legend(g, top, "model forecast", MODEL, 1, entries, false);
+            legend(g, top, "persistence", PERSISTENCE, 2, entries, false);
+            for (int i = 0; i < s.bands().size(); i++) {
+                legend(g, top, percent(s.bands().get(i).level()) + " % interval", bandColor(i, s.bands().size()),
+                        3 + i, entries, true);
+            }
         } catch (RuntimeException | Error noFont) {
             // Headless JDKs without fontconfig fonts throw here; the lines above are already drawn.
         }
     }
 
-    private static void legend(Graphics2D g, int top, String label, Color color, int index) {
-        int x = PANEL_WIDTH - 420 + index * 135;
+    /** One of {@code entries} legend entries, right-aligned: a line's stroke, or a band's swatch. */
+    private static void legend(Graphics2D g, int top, String label, Color color, int index, int entries,
+                               boolean area) {
+        int x = PANEL_WIDTH - MARGIN_RIGHT - (entries - index) * LEGEND_SPACING;
         g.setColor(color);
-        g.fillRect(x, top + 15, 18, 4);
+        g.fillRect(x, area ? top + 11 : top + 15, 18, area ? 12 : 4);
         g.setColor(Color.BLACK);
         g.drawString(label, x + 24, top + 21);
+    }
+
+    /**
+     * The band filled between its bounds over the forecast's days, one area per run of consecutive days that
+     * have both bounds, so a day without them leaves a gap.
+     */
+    private static void drawBand(Graphics2D g, Axis axis, Set<Long> days, Band band, Color color) {
+        g.setColor(color);
+        List<Long> run = new ArrayList<>();
+        for (long day : days) {
+            if (band.bounds().containsKey(day)) {
+                run.add(day);
+            } else {
+                fillRun(g, axis, band, run);
+                run.clear();
+            }
+        }
+        fillRun(g, axis, band, run);
+    }
+
+    private static void fillRun(Graphics2D g, Axis axis, Band band, List<Long> run) {
+        if (run.size() < 2) {
+            return;
+        }
+        Polygon area = new Polygon();
+        for (long day : run) {
+            area.addPoint(axis.x(day), axis.y(band.bounds().get(day)[1]));
+        }
+        for (int i = run.size() - 1; i >= 0; i--) {
+            area.addPoint(axis.x(run.get(i)), axis.y(band.bounds().get(run.get(i))[0]));
+        }
+        g.fill(area);
     }
 
     private static void drawLine(Graphics2D g, Axis axis, TreeMap<Long, Double> points, Color color, float width) {

@@ -17,15 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** The demo's live scores: what the forecaster wrote to its scores topic, summed per city. */
 final class LiveScores {
@@ -33,26 +25,9 @@ final class LiveScores {
     private LiveScores() {
     }
 
-    /** Every committed score record on the topic, read to its end (call after the forecaster has stopped). */
+    /** Every committed score record on the topic (call after the forecaster has stopped). */
     static List<Score> consume(String bootstrapServers, String topic) {
-        List<Score> scores = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
-                new StringDeserializer(), new ByteArrayDeserializer())) {
-            Set<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).collect(Collectors.toSet());
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    scores.add(ScoreJson.read(record.value()));
-                }
-            }
-        }
-        return scores;
+        return CommittedRecords.readAll(bootstrapServers, topic, ScoreJson::read);
     }
 
     /** Per city, the next-day scores of the card's first target for target times in [from, until). */
