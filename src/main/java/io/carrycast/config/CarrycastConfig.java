@@ -252,7 +252,8 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Coverage levels of the prediction intervals each forecast carries, comma-separated, each "
                             + "strictly between 0 and 1, ascending (e.g. 0.8,0.95). Computed per key, target and step "
                             + "from the key's last scored errors (docs/intervals.md). Empty: none. Needs "
-                            + "carrycast.scoring.enabled.")
+                            + "carrycast.scoring.enabled. Must be empty to serve a quantile model, whose intervals "
+                            + "come from the model.")
             .define(INTERVALS_WINDOW_CONFIG, Type.INT, Intervals.DEFAULT_WINDOW, ConfigDef.Range.between(1, 32767),
                     Importance.LOW, "Most scored errors kept per key, target and step for its intervals (4 bytes "
                             + "each in the key's state record). Longer: steadier intervals; shorter: quicker to "
