@@ -21,7 +21,10 @@ import io.carrycast.testing.ForecastDriver;
 import io.carrycast.testing.Forecasts;
 import io.carrycast.testing.Meters;
 import io.carrycast.testing.QuantileReference;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -148,5 +151,24 @@ class QuantileModelTest {
                 + "[0.1, 0.5, 0.9] while carrycast.intervals.levels is set to [0.8, 0.95]: a quantile model's "
                 + "intervals come from the model; leave carrycast.intervals.levels empty to serve it",
                 refused.getMessage());
+    }
+
+    @Test
+    void shouldKeepServingTheCurrentModelWhenASwapBringsAQuantileModelBesideIntervalLevels() throws Exception {
+        Path modelDir = Fixture.load("lstm").copyTo(stateDir.resolve("model"));
+        Intervals intervals = new Intervals(new double[] {0.9}, 50);
+        try (LiveModel live = LiveModel.open(modelDir, RunnerOptions.defaults(), intervals::requireServable,
+                served -> { })) {
+            Path quantiles = Fixture.load(QuantileReference.MODEL).directory();
+            for (String file : List.of("model.onnx", "model.json")) {
+                Files.copy(quantiles.resolve(file), modelDir.resolve(file),
+                        StandardCopyOption.REPLACE_EXISTING);
+                Files.setLastModifiedTime(modelDir.resolve(file),
+                        FileTime.fromMillis(System.currentTimeMillis() + 5000));
+            }
+
+            assertEquals(false, live.reloadIfChanged(), "refused");
+            assertEquals("fixture-lstm", live.current().card().name(), "still serving the model before");
+        }
     }
 }
