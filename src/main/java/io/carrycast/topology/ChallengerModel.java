@@ -26,7 +26,7 @@ public final class ChallengerModel {
             return null;
         }
         try {
-            LiveModel challenger = LiveModel.open(dir, config.runnerOptions(), config.intervals()::requireServable,
+            LiveModel challenger = LiveModel.open(dir, config.runnerOptions(), config::requireServable,
                     served -> LOG.info("Challenger: model {} version {} from {}, forecasts to topic {}",
                             served.card().name(), served.card().version(), dir, config.challengerOutputTopic()));
             return challenger;

@@ -43,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 class QuantileModelTest {
 
     private static final String SCORES = "scores";
+    private static final String ANOMALIES = "anomalies";
     private static final String MODEL = "fixture-quantile_lstm";
 
     @TempDir
@@ -142,15 +143,91 @@ class QuantileModelTest {
         CarrycastConfig config = CarrycastConfig.of(Map.of(CarrycastConfig.MODEL_DIR_CONFIG,
                 fixture.directory().toString(), "bootstrap.servers", "kafka:9092", "carrycast.scoring.enabled", "true",
                 CarrycastConfig.INTERVALS_LEVELS_CONFIG, "0.8,0.95"));
-        Intervals intervals = config.intervals();
 
         InvalidModelException refused = assertThrows(InvalidModelException.class, () -> LiveModel.open(
-                fixture.directory(), RunnerOptions.defaults(), intervals::requireServable, served -> { }).close());
+                fixture.directory(), RunnerOptions.defaults(), config::requireServable, served -> { }).close());
 
         assertEquals(fixture.directory().resolve("model.json") + ": field 'targets[0].quantiles' declares quantiles "
                 + "[0.1, 0.5, 0.9] while carrycast.intervals.levels is set to [0.8, 0.95]: a quantile model's "
                 + "intervals come from the model; leave carrycast.intervals.levels empty to serve it",
                 refused.getMessage());
+    }
+
+    /**
+     * Without interval levels, an actual outside a quantile model's highest interval (0.8, from its 0.1 and 0.9
+     * quantiles) is an anomaly: one record and one count each, and no other.
+     */
+    @Test
+    void shouldReportEachActualOutsideTheModelsHighestIntervalAsAnAnomaly() throws Exception {
+        Fixture fixture = Fixture.load(QuantileReference.MODEL);
+        List<Fixture.Event> events = fixture.interleavedEvents();
+        List<Forecast> forecasts;
+        List<JsonNode> anomalies = new ArrayList<>();
+        double counted;
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir, Map.of(
+                "carrycast.scoring.enabled", "true", "carrycast.intervals.anomaly.topic", ANOMALIES))) {
+            TestOutputTopic<String, byte[]> anomalyTopic = driver.driver().createOutputTopic(ANOMALIES,
+                    new StringDeserializer(), new ByteArrayDeserializer());
+            driver.send(events);
+            forecasts = Forecasts.values(driver.forecasts());
+            ObjectMapper json = new ObjectMapper();
+            for (var record : anomalyTopic.readRecordsToList()) {
+                anomalies.add(json.readTree(record.value()));
+            }
+            counted = Meters.count(driver.registry(), "carrycast.anomalies", "level", "0.8");
+        }
+
+        List<String> expected = new ArrayList<>();
+        for (QuantileReference.Due value : QuantileReference.due(events, forecasts)) {
+            if (!value.range().covers(value.actual())) {
+                expected.add(value.forecast().key() + "/" + value.forecast().eventTimeMs() + "/" + value.step() + "/"
+                        + value.target() + "/" + value.range().lower() + "/" + value.range().upper());
+            }
+        }
+        List<String> reported = new ArrayList<>();
+        for (JsonNode anomaly : anomalies) {
+            assertEquals(0.8, anomaly.get("level").doubleValue(), 0.0);
+            reported.add(anomaly.get("key").textValue() + "/"
+                    + java.time.Instant.parse(anomaly.get("made_at").textValue()).toEpochMilli() + "/"
+                    + anomaly.get("step").intValue() + "/" + anomaly.get("target").textValue() + "/"
+                    + anomaly.get("lower").doubleValue() + "/" + anomaly.get("upper").doubleValue());
+        }
+        java.util.Collections.sort(expected);
+        java.util.Collections.sort(reported);
+        assertTrue(expected.size() > 20, "actuals outside the 0.8 interval: " + expected.size());
+        assertEquals(expected, reported);
+        assertEquals(expected.size(), counted, 0.0, "counted at level 0.8");
+    }
+
+    @Test
+    void shouldRefuseAnomalySettingsWithoutLevelsForAModelWithoutQuantiles() {
+        Fixture fixture = Fixture.load("lstm");
+        CarrycastConfig config = CarrycastConfig.of(Map.of(CarrycastConfig.MODEL_DIR_CONFIG,
+                fixture.directory().toString(), "bootstrap.servers", "kafka:9092", "carrycast.scoring.enabled", "true",
+                CarrycastConfig.INTERVALS_ANOMALY_TOPIC_CONFIG, ANOMALIES));
+
+        InvalidModelException refused = assertThrows(InvalidModelException.class, () -> LiveModel.open(
+                fixture.directory(), RunnerOptions.defaults(), config::requireServable, served -> { }).close());
+
+        assertEquals(fixture.directory().resolve("model.json") + ": declares no quantiles, and "
+                + "carrycast.intervals.anomaly.topic 'anomalies' or carrycast.intervals.anomaly.level 0.0 is set without "
+                + "carrycast.intervals.levels: an anomaly is an actual outside an interval, and this model's forecasts "
+                + "have none", refused.getMessage());
+    }
+
+    @Test
+    void shouldRefuseAnAnomalyLevelThatIsNoneOfTheQuantileModelsLevels() {
+        Fixture fixture = Fixture.load(QuantileReference.MODEL);
+        CarrycastConfig config = CarrycastConfig.of(Map.of(CarrycastConfig.MODEL_DIR_CONFIG,
+                fixture.directory().toString(), "bootstrap.servers", "kafka:9092", "carrycast.scoring.enabled", "true",
+                CarrycastConfig.INTERVALS_ANOMALY_LEVEL_CONFIG, "0.9"));
+
+        InvalidModelException refused = assertThrows(InvalidModelException.class, () -> LiveModel.open(
+                fixture.directory(), RunnerOptions.defaults(), config::requireServable, served -> { }).close());
+
+        assertEquals(fixture.directory().resolve("model.json") + ": field 'targets[0].quantiles' [0.1, 0.5, 0.9] "
+                + "gives the interval levels [0.8]; carrycast.intervals.anomaly.level 0.9 must be one of them, or 0 "
+                + "for the highest", refused.getMessage());
     }
 
     @Test
