@@ -97,8 +97,8 @@ final class ModelCardParser {
         for (int i = 1; i < targets.size(); i++) {
             if (!quantilesOf(targets.get(i), i).equals(first)) {
                 throw invalid("targets[" + i + "].quantiles", targets.get(i).get("quantiles"), "must equal "
-                        + "targets[0].quantiles " + targets.get(0).get("quantiles") + ": every target of a card "
-                        + "declares the same quantiles (one quantile head)");
+                        + "targets[0].quantiles " + (first.isEmpty() ? "(none declared)" : targets.get(0).get("quantiles"))
+                        + ": every target of a card declares the same quantiles (one quantile head)");
             }
         }
         return first;

@@ -115,6 +115,13 @@ class QuantileCardTest {
     }
 
     @Test
+    void shouldRefuseQuantilesOnALaterTargetOnly() {
+        Path bundle = edited(card -> ((ObjectNode) card.get("targets").get(0)).remove("quantiles"));
+        assertRefused(bundle, "field 'targets[1].quantiles' must equal targets[0].quantiles (none declared): every "
+                + "target of a card declares the same quantiles (one quantile head), found [0.1,0.5,0.9]");
+    }
+
+    @Test
     void shouldRefuseAGraphWhoseOutputDoesNotHoldEveryTargetsQuantiles() {
         Path bundle = editedQuantiles(0.05, 0.1, 0.5, 0.9, 0.95);
 
