@@ -34,10 +34,12 @@ public final class AccuracyBoard implements Scorer.Sink {
     }
 
     /**
-     * One row: since start and over the recent window, and since start per interval level (ascending; empty when
-     * the forecasts had no intervals).
+     * One row: since start and over the recent window, since start per interval level (ascending; empty when
+     * the forecasts had no intervals), and since start the pinball losses of a quantile model's values (empty for
+     * other models).
      */
-    public record Row(Cell cell, ErrorTally sinceStart, ErrorTally recent, Map<Double, IntervalTally> intervals) {
+    public record Row(Cell cell, ErrorTally sinceStart, ErrorTally recent, Map<Double, IntervalTally> intervals,
+                      PinballTally pinball) {
     }
 
     private final MeterRegistry registry;
@@ -72,6 +74,9 @@ public final class AccuracyBoard implements Scorer.Sink {
         tally.add(score.error(), score.persistenceError(), clockMs.getAsLong());
         for (Score.Range range : score.ranges()) {
             tally.add(range, score.actual());
+        }
+        if (score.quantiles()) {
+            tally.addPinball(score.pinball());
         }
     }
 
@@ -125,6 +130,9 @@ public final class AccuracyBoard implements Scorer.Sink {
         private final ErrorTally[] buckets = new ErrorTally[WINDOW_BUCKETS];
         private final Map<Double, IntervalTally> intervals = new java.util.TreeMap<>();
         private final Map<Double, Counter[]> intervalCounters = new java.util.HashMap<>();
+        private PinballTally pinball = PinballTally.EMPTY;
+        /** Registered at the cell's first quantile model's value. */
+        private Counter pinballCounter;
 
         Tallies(Cell cell) {
             this.cell = cell;
@@ -179,6 +187,15 @@ public final class AccuracyBoard implements Scorer.Sink {
             counters[3].increment(range.winkler(actual));
         }
 
+        synchronized void addPinball(double loss) {
+            pinball = pinball.add(loss);
+            if (pinballCounter == null) {
+                pinballCounter = counter("carrycast.accuracy.pinball", "Sum of a quantile model's pinball losses, "
+                        + "each averaged over its quantiles; divided by carrycast_accuracy_scored_total, the mean");
+            }
+            pinballCounter.increment(loss);
+        }
+
         private Counter intervalCounter(String name, String description, double level) {
             return Counter.builder(name).description(description).tag("model", cell.modelName())
                     .tag("version", cell.modelVersion()).tag("target", cell.target())
@@ -195,7 +212,7 @@ public final class AccuracyBoard implements Scorer.Sink {
                 }
             }
             return new Row(cell, sinceStart, recent,
-                    java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(intervals)));
+                    java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(intervals)), pinball);
         }
     }
 
@@ -222,6 +239,9 @@ public final class AccuracyBoard implements Scorer.Sink {
                     number(interval, "mean_width", tally.meanWidth());
                     number(interval, "winkler", tally.meanWinkler());
                 });
+            }
+            if (row.pinball().count() > 0) {
+                number(json, "pinball", row.pinball().mean());
             }
         }
         return root.toString();

@@ -1,5 +1,7 @@
 package io.carrycast.accuracy;
 
+import io.carrycast.bundle.InvalidModelException;
+import io.carrycast.bundle.ModelBundle;
 import java.util.Arrays;
 
 /**
@@ -43,6 +45,21 @@ public record Intervals(double[] levels, int window) {
 
     public boolean enabled() {
         return levels.length > 0;
+    }
+
+    /**
+     * Refuses a quantile card while intervals from live errors are on: its intervals come from the model, and a
+     * forecast carries one kind of interval only, so that each level's scores mean one thing.
+     *
+     * @throws InvalidModelException naming the card, its quantiles and the levels set
+     */
+    public void requireServable(ModelBundle bundle) {
+        if (enabled() && bundle.card().hasQuantiles()) {
+            throw new InvalidModelException(bundle.directory().resolve(ModelBundle.CARD_FILE) + ": field "
+                    + "'targets[0].quantiles' declares quantiles " + bundle.card().quantiles() + " while "
+                    + "carrycast.intervals.levels is set to " + Arrays.toString(levels) + ": a quantile model's "
+                    + "intervals come from the model; leave carrycast.intervals.levels empty to serve it");
+        }
     }
 
     /**

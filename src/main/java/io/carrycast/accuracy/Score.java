@@ -12,12 +12,22 @@ import java.util.List;
  * @param actual       the target field's value in the event at the target time
  * @param persistence  the persistence baseline: the target's value in the event the forecast was made at
  * @param ranges       the forecast's intervals for this value, one per level it had one at; empty when none
+ * @param quantiles    whether the value is a quantile model's median and its ranges pairs of the model's
+ *                     quantiles, so that it has a pinball loss ({@link #pinball()})
  */
 public record Score(String key, long madeAtMs, long targetTimeMs, int step, String target, double forecast,
-                    double actual, double persistence, String modelName, String modelVersion, List<Range> ranges) {
+                    double actual, double persistence, String modelName, String modelVersion, List<Range> ranges,
+                    boolean quantiles) {
 
     public Score {
         ranges = List.copyOf(ranges);
+    }
+
+    /** A score of a forecast with intervals from live errors, or none. */
+    public Score(String key, long madeAtMs, long targetTimeMs, int step, String target, double forecast,
+                 double actual, double persistence, String modelName, String modelVersion, List<Range> ranges) {
+        this(key, madeAtMs, targetTimeMs, step, target, forecast, actual, persistence, modelName, modelVersion,
+                ranges, false);
     }
 
     /** A score of a forecast without intervals. */
@@ -35,6 +45,31 @@ public record Score(String key, long madeAtMs, long targetTimeMs, int step, Stri
     /** Persistence minus actual. */
     public double persistenceError() {
         return persistence - actual;
+    }
+
+    /** The mean pinball loss over the model's quantiles ({@link #pinball(double, List, double)}); NaN without. */
+    public double pinball() {
+        return quantiles ? pinball(forecast, ranges, actual) : Double.NaN;
+    }
+
+    /**
+     * The pinball (quantile) loss of a quantile model's value, averaged over its quantiles: the median
+     * {@code median} at 0.5, and per range at level a its lower bound at quantile (1 - a) / 2 and its upper
+     * bound at (1 + a) / 2. Lower is better; a model trained with the pinball loss minimises it.
+     */
+    public static double pinball(double median, List<Range> ranges, double actual) {
+        double sum = pinball(0.5, median, actual);
+        for (Range range : ranges) {
+            sum += pinball((1 - range.level()) / 2, range.lower(), actual)
+                    + pinball((1 + range.level()) / 2, range.upper(), actual);
+        }
+        return sum / (1 + 2 * ranges.size());
+    }
+
+    /** The pinball loss of {@code predicted} as the quantile {@code q} of {@code actual}: max(q d, (q - 1) d). */
+    public static double pinball(double q, double predicted, double actual) {
+        double d = actual - predicted;
+        return Math.max(q * d, (q - 1) * d);
     }
 
     /**

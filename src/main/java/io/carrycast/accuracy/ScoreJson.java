@@ -21,7 +21,9 @@ import java.util.List;
  * }</pre>
  * {@code error} is forecast minus actual; {@code persistence_error} is persistence (the target's value at
  * {@code made_at}) minus actual. A value published with intervals adds, per level it had one at,
- * {@code "intervals":[{"level":0.8,"lower":7.9,"upper":11.8,"covered":true,"winkler":3.9}]}.
+ * {@code "intervals":[{"level":0.8,"lower":7.9,"upper":11.8,"covered":true,"winkler":3.9}]}; a quantile
+ * model's value (its median, its intervals the model's quantile pairs) also adds {@code "pinball":0.61}, the
+ * pinball loss averaged over the model's quantiles ({@link Score#pinball()}).
  */
 public final class ScoreJson {
 
@@ -46,6 +48,9 @@ public final class ScoreJson {
                         .put("winkler", range.winkler(score.actual()));
             }
         }
+        if (score.quantiles()) {
+            json.put("pinball", score.pinball());
+        }
         return json.toString().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -66,7 +71,7 @@ public final class ScoreJson {
                     json.get("target").textValue(), json.get("forecast").doubleValue(),
                     json.get("actual").doubleValue(), json.get("persistence").doubleValue(),
                     json.get("model").get("name").textValue(), json.get("model").get("version").textValue(),
-                    ranges(json.path("intervals")));
+                    ranges(json.path("intervals")), json.has("pinball"));
         } catch (IOException | RuntimeException e) {
             throw new CarrycastException("not a carrycast score: " + new String(bytes, StandardCharsets.UTF_8), e);
         }

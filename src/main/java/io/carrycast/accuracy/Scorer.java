@@ -118,7 +118,7 @@ public final class Scorer {
                     } else {
                         sink.scored(new Score(key, forecast.madeAtMs(), eventTimeMs, step, target,
                                 forecast.value(step, t), actual, persistence, forecast.modelName(),
-                                forecast.modelVersion(), ranges(forecast, step, t)));
+                                forecast.modelVersion(), ranges(forecast, step, t), forecast.fromQuantiles()));
                     }
                 }
             }
@@ -137,6 +137,14 @@ public final class Scorer {
         double value = forecast.value(step, target);
         List<Score.Range> ranges = new ArrayList<>(forecast.levels().length);
         for (int l = 0; l < forecast.levels().length; l++) {
+            if (forecast.fromQuantiles()) {
+                double lower = forecast.bound(step, target, l, false);
+                double upper = forecast.bound(step, target, l, true);
+                if (!Double.isNaN(lower) && !Double.isNaN(upper)) {
+                    ranges.add(new Score.Range(forecast.levels()[l], lower, upper));
+                }
+                continue;
+            }
             float halfWidth = forecast.halfWidth(step, target, l);
             if (!Float.isNaN(halfWidth)) {
                 ranges.add(new Score.Range(forecast.levels()[l], value - halfWidth, value + halfWidth));
@@ -152,6 +160,34 @@ public final class Scorer {
     public static WaitingForecasts.Waiting waitingFor(Forecast forecast, long cadenceMs, List<String> targets,
                                                       Actuals actualsAtForecast) {
         return waitingFor(forecast, cadenceMs, targets, actualsAtForecast, new double[0], new float[0]);
+    }
+
+    /**
+     * As {@link #waitingFor(Forecast, long, List, Actuals)}, for a quantile model's forecast: with the bounds of
+     * the intervals it carries from the model, as published.
+     */
+    public static WaitingForecasts.Waiting waitingWithBounds(Forecast forecast, long cadenceMs, List<String> targets,
+                                                             Actuals actualsAtForecast) {
+        List<Forecast.Point> points = forecast.points();
+        double[] levels = points.get(0).intervals().stream().mapToDouble(Forecast.Interval::level).toArray();
+        double[] bounds = new double[points.size() * targets.size() * levels.length * 2];
+        for (int s = 0; s < points.size(); s++) {
+            List<Forecast.Interval> intervals = points.get(s).intervals();
+            for (int t = 0; t < targets.size(); t++) {
+                for (int l = 0; l < levels.length; l++) {
+                    int at = ((s * targets.size() + t) * levels.length + l) * 2;
+                    bounds[at] = bound(intervals.get(l).lower().get(targets.get(t)));
+                    bounds[at + 1] = bound(intervals.get(l).upper().get(targets.get(t)));
+                }
+            }
+        }
+        WaitingForecasts.Waiting plain = waitingFor(forecast, cadenceMs, targets, actualsAtForecast);
+        return new WaitingForecasts.Waiting(plain.madeAtMs(), cadenceMs, plain.modelName(), plain.modelVersion(),
+                targets, plain.persistence(), 1, plain.values(), levels, new float[0], bounds);
+    }
+
+    private static double bound(Double value) {
+        return value == null ? Double.NaN : value;
     }
 
     /**

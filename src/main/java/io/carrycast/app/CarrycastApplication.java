@@ -183,7 +183,7 @@ public final class CarrycastApplication implements AutoCloseable {
 
     /** @param route the route it serves, or null for the one model of a deployment without routes */
     private static LiveModel openModel(CarrycastConfig config, Path dir, String route, CarrycastMetrics metrics) {
-        return LiveModel.open(dir, config.runnerOptions(), served -> {
+        return LiveModel.open(dir, config.runnerOptions(), config::requireServable, served -> {
             ModelCard card = served.card();
             metrics.modelServed(route, card.name(), card.version(), served.runner().bundle().fingerprintHex(),
                     served.runner().provider());

@@ -109,6 +109,7 @@ public final class Backtest {
         this.keyField = keyField;
         this.router = router;
         RouteStates states = router == null ? null : new RouteStates();
+        forecasters.forEach(forecaster -> intervals.requireServable(forecaster.runner().bundle()));
         for (int r = 0; r < forecasters.size(); r++) {
             // The engine scores only to keep the errors the intervals come from; the table scores on its own.
             engines.add(new ForecastEngine(new ForecastEngine.Settings(reader, gapRule, lateness, intervals), records,

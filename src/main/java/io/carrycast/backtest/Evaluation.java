@@ -2,6 +2,8 @@ package io.carrycast.backtest;
 
 import io.carrycast.accuracy.ErrorTally;
 import io.carrycast.accuracy.IntervalTally;
+import io.carrycast.accuracy.PinballTally;
+import io.carrycast.accuracy.Score.Range;
 import io.carrycast.bundle.ModelCard;
 import io.carrycast.bundle.TargetSpec;
 import io.carrycast.forecast.Forecast;
@@ -17,7 +19,8 @@ import java.util.function.LongPredicate;
  * Scores forecasts against what happened: for every forecast point whose target time has an observed
  * value, the model's error and the persistence baseline's (the value at the forecast's event time carried
  * forward to the point's step), and, per level the point has an interval at, the interval's coverage, width
- * and interval (Winkler) score. Each step is scored on its own, so the scores show how the error grows
+ * and interval (Winkler) score; for a quantile model's forecasts (its median the value, its quantile pairs the
+ * intervals) also the pinball loss. Each step is scored on its own, so the scores show how the error grows
  * with the distance ahead. Only points whose target time passes the filter count.
  */
 public final class Evaluation {
@@ -25,21 +28,26 @@ public final class Evaluation {
     /** The target fields scored: the card's, or with routes every route's card's. */
     private final List<String> targets;
     private final LongPredicate targetTimeFilter;
+    /** The model name and version of each quantile model among the cards. */
+    private final java.util.Set<List<String>> quantileModels;
     private final Map<String, Map<Long, Map<String, Double>>> actuals = new HashMap<>();
     /** Per key and event time, the latest revision of its forecast. */
     private final Map<List<Object>, Forecast> forecasts = new java.util.LinkedHashMap<>();
 
     public Evaluation(ModelCard card, LongPredicate targetTimeFilter) {
-        this(card.targets().stream().map(TargetSpec::field).toList(), targetTimeFilter);
+        this(List.of(card), targetTimeFilter);
     }
 
     /**
-     * An evaluation of forecasts of several models (routes): each forecast is scored on the targets of
-     * {@code targets} it holds.
+     * An evaluation of forecasts of several models (routes): each forecast is scored on the targets of the
+     * cards it holds.
      */
-    public Evaluation(List<String> targets, LongPredicate targetTimeFilter) {
-        this.targets = List.copyOf(targets);
+    public Evaluation(List<ModelCard> cards, LongPredicate targetTimeFilter) {
+        this.targets = cards.stream().flatMap(card -> card.targets().stream()).map(TargetSpec::field).distinct()
+                .toList();
         this.targetTimeFilter = targetTimeFilter;
+        this.quantileModels = cards.stream().filter(ModelCard::hasQuantiles)
+                .map(card -> List.of(card.name(), card.version())).collect(java.util.stream.Collectors.toSet());
     }
 
     /** Records the target fields' observed values of one event. */
@@ -59,9 +67,11 @@ public final class Evaluation {
     public List<Score> scores() {
         Map<Cell, ErrorTally> byKeyTargetAndStep = new HashMap<>();
         Map<Cell, Map<Double, IntervalTally>> intervals = new HashMap<>();
+        Map<Cell, PinballTally> pinball = new HashMap<>();
         for (Forecast forecast : forecasts.values()) {
             Map<Long, Map<String, Double>> observed = actuals.getOrDefault(forecast.key(), Map.of());
             Map<String, Double> atForecastTime = observed.get(forecast.eventTimeMs());
+            boolean quantiles = quantileModels.contains(List.of(forecast.modelName(), forecast.modelVersion()));
             for (Forecast.Point point : forecast.points()) {
                 Map<String, Double> atTarget = observed.get(point.targetTimeMs());
                 if (atTarget == null || atForecastTime == null || !targetTimeFilter.test(point.targetTimeMs())) {
@@ -79,40 +89,47 @@ public final class Evaluation {
                     Cell cell = new Cell(forecast.key(), target, point.step());
                     byKeyTargetAndStep.compute(cell,
                             (c, tally) -> (tally == null ? ErrorTally.EMPTY : tally).add(error, persistenceError));
-                    addIntervals(intervals.computeIfAbsent(cell, c -> new TreeMap<>()), point, target, actual);
+                    List<Range> ranges = ranges(point, target);
+                    Map<Double, IntervalTally> tallies = intervals.computeIfAbsent(cell, c -> new TreeMap<>());
+                    ranges.forEach(range -> tallies.merge(range.level(), IntervalTally.EMPTY.add(range, actual),
+                            (sum, one) -> sum.add(range, actual)));
+                    if (quantiles) {
+                        double loss = io.carrycast.accuracy.Score.pinball(forecastValue, ranges, actual);
+                        pinball.merge(cell, PinballTally.EMPTY.add(loss), (sum, one) -> sum.add(loss));
+                    }
                 }
             }
         }
         return byKeyTargetAndStep.entrySet().stream()
                 .map(e -> Score.of(e.getKey().key(), e.getKey().target(), e.getKey().step(), e.getValue(),
-                        intervals.getOrDefault(e.getKey(), Map.of())))
+                        intervals.getOrDefault(e.getKey(), Map.of()), pinball.getOrDefault(e.getKey(),
+                                PinballTally.EMPTY)))
                 .sorted(Comparator.comparing(Score::key).thenComparing(Score::target).thenComparingInt(Score::step))
                 .toList();
     }
 
-    /** Adds the point's intervals of one target whose bounds are known, per level. */
-    private static void addIntervals(Map<Double, IntervalTally> tallies, Forecast.Point point, String target,
-                                     double actual) {
-        double value = point.values().get(target);
+    /** The point's intervals of one target whose bounds are known, levels ascending. */
+    private static List<Range> ranges(Forecast.Point point, String target) {
+        List<Range> ranges = new java.util.ArrayList<>(point.intervals().size());
         for (Forecast.Interval interval : point.intervals()) {
             Double lower = interval.lower().get(target);
             Double upper = interval.upper().get(target);
             if (lower != null && upper != null) {
-                tallies.merge(interval.level(), IntervalTally.EMPTY.add(
-                        new io.carrycast.accuracy.Score.Range(interval.level(), lower, upper), actual),
-                        (sum, one) -> sum.add(new io.carrycast.accuracy.Score.Range(interval.level(), lower, upper),
-                                actual));
+                ranges.add(new Range(interval.level(), lower, upper));
             }
         }
+        return ranges;
     }
 
     /**
      * A text table of the scores, one row per key, target and step; with intervals, per level the values with an
-     * interval, its coverage in percent, mean width and mean interval (Winkler) score.
+     * interval, its coverage in percent, mean width and mean interval (Winkler) score; with a quantile model, the
+     * mean pinball loss.
      */
     public static String table(List<Score> scores) {
         List<Double> levels = scores.stream().flatMap(s -> s.intervals().keySet().stream()).distinct().sorted()
                 .toList();
+        boolean pinball = scores.stream().anyMatch(s -> s.pinball().count() > 0);
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-16s %-12s %4s %6s %10s %10s %10s %10s",
                 "key", "target", "step", "n", "MAE model", "MAE pers.", "RMSE model", "RMSE pers."));
         for (double level : levels) {
@@ -120,7 +137,7 @@ public final class Evaluation {
             out.append(String.format(Locale.ROOT, " %8s %8s %10s %10s", "n" + at, "cov%" + at, "width" + at,
                     "winkler" + at));
         }
-        out.append(System.lineSeparator());
+        out.append(pinball ? String.format(Locale.ROOT, " %10s", "pinball") : "").append(System.lineSeparator());
         for (Score s : scores) {
             out.append(String.format(Locale.ROOT, "%-16s %-12s %4d %6d %10.3f %10.3f %10.3f %10.3f", s.key(),
                     s.target(), s.step(), s.count(), s.maeModel(), s.maePersistence(), s.rmseModel(),
@@ -130,7 +147,8 @@ public final class Evaluation {
                 out.append(String.format(Locale.ROOT, " %8d %8.1f %10.3f %10.3f", tally.count(),
                         100 * tally.coverage(), tally.meanWidth(), tally.meanWinkler()));
             }
-            out.append(System.lineSeparator());
+            out.append(pinball ? String.format(Locale.ROOT, " %10.4f", s.pinball().mean()) : "")
+                    .append(System.lineSeparator());
         }
         return out.toString();
     }
@@ -141,11 +159,13 @@ public final class Evaluation {
     }
 
     /**
-     * One key's, target's and step's errors, model against persistence, over {@code count} points, and its
-     * intervals' tallies per level (empty without intervals).
+     * One key's, target's and step's errors, model against persistence, over {@code count} points, its
+     * intervals' tallies per level (empty without intervals) and a quantile model's pinball losses (empty for
+     * other models).
      */
     public record Score(String key, String target, int step, int count, double maeModel, double rmseModel,
-                        double maePersistence, double rmsePersistence, Map<Double, IntervalTally> intervals) {
+                        double maePersistence, double rmsePersistence, Map<Double, IntervalTally> intervals,
+                        PinballTally pinball) {
 
         public Score {
             intervals = java.util.Collections.unmodifiableMap(new TreeMap<>(intervals));
@@ -153,14 +173,14 @@ public final class Evaluation {
 
         /** The scores of one key's, target's and step's tally. */
         public static Score of(String key, String target, int step, ErrorTally tally) {
-            return of(key, target, step, tally, Map.of());
+            return of(key, target, step, tally, Map.of(), PinballTally.EMPTY);
         }
 
-        /** The scores of one key's, target's and step's tallies, errors and intervals. */
+        /** The scores of one key's, target's and step's tallies: errors, intervals and pinball losses. */
         public static Score of(String key, String target, int step, ErrorTally tally,
-                               Map<Double, IntervalTally> intervals) {
+                               Map<Double, IntervalTally> intervals, PinballTally pinball) {
             return new Score(key, target, step, Math.toIntExact(tally.count()), tally.mae(), tally.rmse(),
-                    tally.persistenceMae(), tally.persistenceRmse(), intervals);
+                    tally.persistenceMae(), tally.persistenceRmse(), intervals, pinball);
         }
 
         public boolean modelBeatsPersistence() {

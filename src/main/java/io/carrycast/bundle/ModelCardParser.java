@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DateTimeException;
@@ -30,7 +31,7 @@ final class ModelCardParser {
     private static final Set<String> CARD_FIELDS = Set.of("name", "version", "mode", "window", "cadence",
             "timezone", "features", "targets", "horizon", "network", "tensors", "rollout", "resample", "description");
     private static final Set<String> FEATURE_FIELDS = Set.of("field", "calendar", "mean", "std");
-    private static final Set<String> TARGET_FIELDS = Set.of("field", "mean", "std");
+    private static final Set<String> TARGET_FIELDS = Set.of("field", "mean", "std", "quantiles");
     private static final Set<String> NETWORK_FIELDS = Set.of("cell", "layers", "hidden", "bidirectional");
     private static final Set<String> TENSOR_FIELDS = Set.of("input", "output", "layout", "state");
     private static final Set<String> PAIR_FIELDS = Set.of("input", "output");
@@ -78,11 +79,65 @@ final class ModelCardParser {
         }
         List<FeatureSpec> features = list(root, "features", i -> feature(root.get("features").get(i), i));
         List<TargetSpec> targets = list(root, "targets", i -> target(root.get("targets").get(i), i));
+        List<Double> quantiles = quantiles(root.get("targets"));
         Rollout rollout = root.has("rollout") ? rollout(root.get("rollout"), horizon, features, targets) : null;
         Duration cadence = cadence(root);
         Resample resample = root.has("resample") ? resample(root.get("resample"), cadence, features) : null;
         return new ModelCard(text(root, "name"), text(root, "version"), mode, window, cadence,
-                timezone(root), features, targets, horizon, network, tensors, rollout, resample);
+                timezone(root), features, targets, horizon, network, tensors, rollout, resample, quantiles);
+    }
+
+    /**
+     * The quantiles the model outputs, declared on every target alike (the model has one quantile head). The
+     * median is the point forecast and each pair (q, 1 - q) an interval at level 1 - 2q, so the list must hold
+     * 0.5 and be symmetric.
+     */
+    private List<Double> quantiles(JsonNode targets) {
+        List<Double> first = quantilesOf(targets.get(0), 0);
+        for (int i = 1; i < targets.size(); i++) {
+            if (!quantilesOf(targets.get(i), i).equals(first)) {
+                throw invalid("targets[" + i + "].quantiles", targets.get(i).get("quantiles"), "must equal "
+                        + "targets[0].quantiles " + (first.isEmpty() ? "(none declared)" : targets.get(0).get("quantiles"))
+                        + ": every target of a card declares the same quantiles (one quantile head)");
+            }
+        }
+        return first;
+    }
+
+    private List<Double> quantilesOf(JsonNode target, int index) {
+        String path = "targets[" + index + "].quantiles";
+        JsonNode node = target.get("quantiles");
+        if (node == null) {
+            return List.of();
+        }
+        if (!node.isArray() || node.isEmpty()) {
+            throw invalid(path, node, "must be a non-empty list of numbers");
+        }
+        List<BigDecimal> exact = new ArrayList<>(node.size());
+        for (JsonNode q : node) {
+            if (!q.isNumber() || !(q.doubleValue() > 0 && q.doubleValue() < 1)) {
+                throw invalid(path, node, "must hold numbers strictly between 0 and 1");
+            }
+            BigDecimal value = BigDecimal.valueOf(q.doubleValue());
+            if (!exact.isEmpty() && value.compareTo(exact.get(exact.size() - 1)) <= 0) {
+                throw invalid(path, node, "must be strictly ascending");
+            }
+            exact.add(value);
+        }
+        if (exact.size() < 3) {
+            throw invalid(path, node, "must hold at least 3 quantiles: the median and a pair (q, 1 - q)");
+        }
+        if (exact.stream().noneMatch(q -> q.compareTo(new BigDecimal("0.5")) == 0)) {
+            throw invalid(path, node, "must contain 0.5: the median is the point forecast");
+        }
+        for (int i = 0; i < exact.size(); i++) {
+            if (exact.get(i).add(exact.get(exact.size() - 1 - i)).compareTo(BigDecimal.ONE) != 0) {
+                throw invalid(path, node, "must come in symmetric pairs (q, 1 - q) around 0.5, each pair the "
+                        + "interval at level 1 - 2q; " + exact.get(i) + " has no partner "
+                        + BigDecimal.ONE.subtract(exact.get(i)));
+            }
+        }
+        return exact.stream().map(BigDecimal::doubleValue).toList();
     }
 
     /**

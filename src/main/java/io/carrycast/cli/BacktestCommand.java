@@ -6,6 +6,7 @@ import io.carrycast.backtest.Backtest;
 import io.carrycast.backtest.EventFile;
 import io.carrycast.backtest.Evaluation;
 import io.carrycast.bundle.ModelBundle;
+import io.carrycast.bundle.ModelCard;
 import io.carrycast.config.CarrycastConfig;
 import io.carrycast.engine.Router;
 import io.carrycast.forecast.Admission;
@@ -123,15 +124,15 @@ final class BacktestCommand implements Callable<Integer> {
         List<RecurrentModelRunner> runners = new ArrayList<>();
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(output))) {
             List<Forecaster> forecasters = new ArrayList<>();
-            List<String> targets = new ArrayList<>();
+            List<ModelCard> cards = new ArrayList<>();
             for (Path dir : modelDirs) {
                 RecurrentModelRunner runner = RecurrentModelRunner.open(ModelBundle.load(dir), RunnerOptions.defaults());
                 runners.add(runner);
                 forecasters.add(new Forecaster(runner));
-                runner.bundle().card().targets().forEach(target -> addOnce(targets, target.field()));
+                cards.add(runner.bundle().card());
                 Backtest.targetsMissingFrom(runner.bundle().card(), events).forEach(field -> addOnce(missingTargets, field));
             }
-            Evaluation evaluation = new Evaluation(targets, t -> t >= from && t < until);
+            Evaluation evaluation = new Evaluation(cards, t -> t >= from && t < until);
             Duration grace = settings == null ? Duration.ofMillis(CarrycastConfig.RESAMPLE_GRACE_MS_DEFAULT)
                     : settings.resampleGrace();
             Intervals intervals = settings == null ? Intervals.NONE : settings.intervals();

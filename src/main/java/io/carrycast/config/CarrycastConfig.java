@@ -1,6 +1,8 @@
 package io.carrycast.config;
 
 import io.carrycast.accuracy.Intervals;
+import io.carrycast.bundle.InvalidModelException;
+import io.carrycast.bundle.ModelBundle;
 import io.carrycast.forecast.Admission;
 import io.carrycast.forecast.Resampler;
 import io.carrycast.forecast.TimestampFormat;
@@ -252,7 +254,8 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Coverage levels of the prediction intervals each forecast carries, comma-separated, each "
                             + "strictly between 0 and 1, ascending (e.g. 0.8,0.95). Computed per key, target and step "
                             + "from the key's last scored errors (docs/intervals.md). Empty: none. Needs "
-                            + "carrycast.scoring.enabled.")
+                            + "carrycast.scoring.enabled. Must be empty to serve a quantile model, whose intervals "
+                            + "come from the model.")
             .define(INTERVALS_WINDOW_CONFIG, Type.INT, Intervals.DEFAULT_WINDOW, ConfigDef.Range.between(1, 32767),
                     Importance.LOW, "Most scored errors kept per key, target and step for its intervals (4 bytes "
                             + "each in the key's state record). Longer: steadier intervals; shorter: quicker to "
@@ -260,11 +263,12 @@ public final class CarrycastConfig extends AbstractConfig {
             .define(INTERVALS_ANOMALY_LEVEL_CONFIG, Type.DOUBLE, 0.0, Importance.LOW,
                     "The interval level outside which an actual is an anomaly: counted in carrycast_anomalies_total "
                             + "and, with carrycast.intervals.anomaly.topic, written there. One of "
-                            + "carrycast.intervals.levels; 0: the highest of them.")
+                            + "carrycast.intervals.levels, or without them one of a quantile model's levels; 0: the "
+                            + "highest of them.")
             .define(INTERVALS_ANOMALY_TOPIC_CONFIG, Type.STRING, "", Importance.LOW,
                     "Topic that receives one JSON record per actual outside its forecast's interval at the anomaly "
                             + "level (key, time, actual, forecast, bounds, how far outside in half-widths). Empty: "
-                            + "none. Needs carrycast.intervals.levels.")
+                            + "none. Needs carrycast.intervals.levels, or a quantile model (docs/intervals.md).")
             .define(CHALLENGER_MODEL_DIR_CONFIG, Type.STRING, "", Importance.MEDIUM,
                     "Model bundle directory of a challenger: a second model run on the same events with state "
                             + "stores of its own, writing to carrycast.challenger.output.topic and scored like the "
@@ -439,12 +443,14 @@ public final class CarrycastConfig extends AbstractConfig {
             throw new ConfigException(INTERVALS_LEVELS_CONFIG, getList(INTERVALS_LEVELS_CONFIG), "needs "
                     + SCORING_ENABLED_CONFIG + "=true: intervals are computed from the scored errors");
         }
-        if (anomalyTopic() != null && !intervals().enabled()) {
+        // Without levels only a quantile model has intervals; the card is checked when it is loaded (requireServable).
+        if (anomalyTopic() != null && !scoringEnabled()) {
             throw new ConfigException(INTERVALS_ANOMALY_TOPIC_CONFIG, anomalyTopic(), "needs "
-                    + INTERVALS_LEVELS_CONFIG + ": an anomaly is an actual outside an interval");
+                    + SCORING_ENABLED_CONFIG + "=true: an anomaly is a scored actual outside its forecast's interval");
         }
         double anomalyLevel = getDouble(INTERVALS_ANOMALY_LEVEL_CONFIG);
-        if (anomalyLevel != 0 && java.util.Arrays.stream(intervals().levels()).noneMatch(l -> l == anomalyLevel)) {
+        if (anomalyLevel != 0 && intervals().enabled()
+                && java.util.Arrays.stream(intervals().levels()).noneMatch(l -> l == anomalyLevel)) {
             throw new ConfigException(INTERVALS_ANOMALY_LEVEL_CONFIG, anomalyLevel, "must be one of "
                     + INTERVALS_LEVELS_CONFIG + " " + getList(INTERVALS_LEVELS_CONFIG) + ", or 0 for the highest");
         }
@@ -814,11 +820,45 @@ public final class CarrycastConfig extends AbstractConfig {
         return topic.isEmpty() ? null : topic;
     }
 
-    /** The interval level outside which an actual is an anomaly; NaN when intervals are off. */
+    /**
+     * The interval level outside which an actual is an anomaly; without {@code carrycast.intervals.levels}, the
+     * level of a quantile model's intervals (0: the highest of the scored value's), and NaN when nothing is scored.
+     */
     public double anomalyLevel() {
         double[] levels = intervals().levels();
         double level = getDouble(INTERVALS_ANOMALY_LEVEL_CONFIG);
-        return levels.length == 0 ? Double.NaN : level == 0 ? levels[levels.length - 1] : level;
+        if (levels.length == 0) {
+            return scoringEnabled() ? level : Double.NaN;
+        }
+        return level == 0 ? levels[levels.length - 1] : level;
+    }
+
+    /**
+     * Refuses a bundle these settings cannot serve: a quantile card beside {@code carrycast.intervals.levels}
+     * ({@link Intervals#requireServable}); without levels, anomaly settings beside a card without quantiles (it has
+     * no intervals), or an anomaly level that is none of the quantile card's levels.
+     *
+     * @throws InvalidModelException naming the card, the setting and the rule
+     */
+    public void requireServable(ModelBundle bundle) {
+        intervals().requireServable(bundle);
+        double level = getDouble(INTERVALS_ANOMALY_LEVEL_CONFIG);
+        if (intervals().enabled() || (anomalyTopic() == null && level == 0)) {
+            return;
+        }
+        Path card = bundle.directory().resolve(ModelBundle.CARD_FILE);
+        double[] levels = bundle.card().intervalLevels();
+        if (!bundle.card().hasQuantiles()) {
+            throw new InvalidModelException(card + ": declares no quantiles, and " + INTERVALS_ANOMALY_TOPIC_CONFIG
+                    + " '" + getString(INTERVALS_ANOMALY_TOPIC_CONFIG) + "' or " + INTERVALS_ANOMALY_LEVEL_CONFIG + " "
+                    + level + " is set without " + INTERVALS_LEVELS_CONFIG + ": an anomaly is an actual outside an "
+                    + "interval, and this model's forecasts have none");
+        }
+        if (level != 0 && java.util.Arrays.stream(levels).noneMatch(l -> l == level)) {
+            throw new InvalidModelException(card + ": field 'targets[0].quantiles' " + bundle.card().quantiles()
+                    + " gives the interval levels " + java.util.Arrays.toString(levels) + "; "
+                    + INTERVALS_ANOMALY_LEVEL_CONFIG + " " + level + " must be one of them, or 0 for the highest");
+        }
     }
 
     private static ConfigDef.Validator intervalLevelsValidator() {

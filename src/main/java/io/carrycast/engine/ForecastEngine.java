@@ -522,14 +522,25 @@ public final class ForecastEngine {
                 : keepingErrors(errors), targetTimes);
         float[] halfWidths = halfWidths(errors, forecast);
         if (forecast != null) {
-            Intervals intervals = settings.intervals();
-            after = after.plus(Scorer.waitingFor(forecast, model.card().cadence().toMillis(), actualsReader.targets(),
-                    actuals, halfWidths == null ? new double[0] : intervals.levels(),
-                    halfWidths == null ? new float[0] : halfWidths));
+            after = after.plus(waiting(forecast, actuals, halfWidths));
         }
         byte[] waitingAfter = after == was ? waiting : after.isEmpty() ? null : after.encode();
         byte[] errorsAfter = errors == null || !errors.changed() ? before.errors() : errors.encode();
         return new Scored(waitingAfter, errorsAfter, halfWidths);
+    }
+
+    /**
+     * The forecast as it waits for its actuals, with the intervals it is published with: a quantile model's own,
+     * or those from live errors ({@code halfWidths}, null when off).
+     */
+    private WaitingForecasts.Waiting waiting(Forecast forecast, Scorer.Actuals actuals, float[] halfWidths) {
+        long cadenceMs = model.card().cadence().toMillis();
+        if (model.card().hasQuantiles()) {
+            return Scorer.waitingWithBounds(forecast, cadenceMs, actualsReader.targets(), actuals);
+        }
+        return Scorer.waitingFor(forecast, cadenceMs, actualsReader.targets(), actuals,
+                halfWidths == null ? new double[0] : settings.intervals().levels(),
+                halfWidths == null ? new float[0] : halfWidths);
     }
 
     private boolean intervalsOn() {

@@ -14,8 +14,10 @@ import java.util.List;
  * model is fed inputs built from its own forecasts, one batched runner call per block of the horizon for
  * all keys together, on copies of the keys' states (or windows). Nothing it computes is stored.
  *
- * <p>Normalised forecasts cross this class key-major and step-major: key b's forecast for step s (1-based)
- * of target t is {@code forecasts[(b * steps + s - 1) * targets + t]}.
+ * <p>Normalised forecasts cross this class key-major and step-major: key b's output value v of step s (1-based)
+ * is {@code forecasts[(b * steps + s - 1) * valuesPerStep + v]}, with {@link ModelCard#valuesPerStep} values per
+ * step (one per target, or per target and quantile); the value fed back for target t is at
+ * {@link ModelCard#pointIndex}, the median of a quantile card.
  */
 final class ForecastRollout {
 
@@ -27,7 +29,7 @@ final class ForecastRollout {
     private final int steps;
     private final int horizon;
     private final int featureCount;
-    private final int targetCount;
+    private final int perStep;
     private final long cadenceMs;
     private final boolean needsCalendar;
 
@@ -40,7 +42,7 @@ final class ForecastRollout {
         this.steps = card.rollout().steps();
         this.horizon = card.horizon();
         this.featureCount = features.size();
-        this.targetCount = targets.size();
+        this.perStep = card.valuesPerStep();
         this.cadenceMs = card.cadence().toMillis();
         this.needsCalendar = inputs.stream().anyMatch(input -> input.source() == Rollout.Source.CALENDAR);
     }
@@ -50,10 +52,10 @@ final class ForecastRollout {
      *
      * @param eventTimes the time of each key's event
      * @param features   {@code batch * F}: each key's normalised event features, the values held
-     * @param firstBlock {@code batch * horizon * targets}: the real step's forecasts
+     * @param firstBlock {@code batch * horizon * valuesPerStep}: the real step's forecasts
      * @param states     one array per state tensor, {@code batch * S} each: the states after the real step;
      *                   read, never written
-     * @return {@code batch * steps * targets} normalised forecasts, the real step's first
+     * @return {@code batch * steps * valuesPerStep} normalised forecasts, the real step's first
      */
     float[] rollStateful(int batch, long[] eventTimes, float[] features, float[] firstBlock, float[][] states) {
         float[] forecasts = withFirstBlock(batch, firstBlock);
@@ -62,7 +64,7 @@ final class ForecastRollout {
         float[][] spareA = new float[states.length][batch * stateSize];
         float[][] spareB = new float[states.length][batch * stateSize];
         float[] sequence = new float[batch * horizon * featureCount];
-        float[] block = new float[batch * horizon * targetCount];
+        float[] block = new float[batch * horizon * perStep];
         for (int done = horizon; done < steps; done += horizon) {
             for (int b = 0; b < batch; b++) {
                 for (int j = 0; j < horizon; j++) {
@@ -84,7 +86,7 @@ final class ForecastRollout {
      *
      * @param windows    {@code batch * W * F}: each key's full window after its event, oldest row first
      * @param features   {@code batch * F}: each key's normalised event features, the values held
-     * @param firstBlock {@code batch * horizon * targets}: the forecasts over the real window
+     * @param firstBlock {@code batch * horizon * valuesPerStep}: the forecasts over the real window
      */
     float[] rollWindows(int batch, long[] eventTimes, float[] windows, float[] features, float[] firstBlock) {
         float[] forecasts = withFirstBlock(batch, firstBlock);
@@ -92,7 +94,7 @@ final class ForecastRollout {
         float[] current = windows;
         float[] spareA = new float[windows.length];
         float[] spareB = new float[windows.length];
-        float[] block = new float[batch * horizon * targetCount];
+        float[] block = new float[batch * horizon * perStep];
         for (int done = horizon; done < steps; done += horizon) {
             float[] next = current == spareA ? spareB : spareA;
             for (int b = 0; b < batch; b++) {
@@ -116,10 +118,10 @@ final class ForecastRollout {
     }
 
     private float[] withFirstBlock(int batch, float[] firstBlock) {
-        float[] forecasts = new float[batch * steps * targetCount];
+        float[] forecasts = new float[batch * steps * perStep];
         for (int b = 0; b < batch; b++) {
-            System.arraycopy(firstBlock, b * horizon * targetCount, forecasts, b * steps * targetCount,
-                    horizon * targetCount);
+            System.arraycopy(firstBlock, b * horizon * perStep, forecasts, b * steps * perStep,
+                    horizon * perStep);
         }
         return forecasts;
     }
@@ -127,8 +129,8 @@ final class ForecastRollout {
     /** Puts a block's forecasts at steps {@code done + 1 .. done + horizon}. */
     private void copyBlock(int batch, float[] block, float[] forecasts, int done) {
         for (int b = 0; b < batch; b++) {
-            System.arraycopy(block, b * horizon * targetCount, forecasts, (b * steps + done) * targetCount,
-                    horizon * targetCount);
+            System.arraycopy(block, b * horizon * perStep, forecasts, (b * steps + done) * perStep,
+                    horizon * perStep);
         }
     }
 
@@ -143,8 +145,8 @@ final class ForecastRollout {
             target[offset + f] = switch (input.source()) {
                 case HOLD -> heldFeatures[b * featureCount + f];
                 case CALENDAR -> (float) feature.normalise(feature.calendar().valueAt(time));
-                case FROM_TARGET -> (float) feature.normalise(targets.get(input.target())
-                        .denormalise(forecasts[(b * steps + step - 1) * targetCount + input.target()]));
+                case FROM_TARGET -> (float) feature.normalise(targets.get(input.target()).denormalise(
+                        forecasts[(b * steps + step - 1) * perStep + card.pointIndex(input.target())]));
             };
         }
     }

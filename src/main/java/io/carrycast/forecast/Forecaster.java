@@ -30,6 +30,8 @@ public final class Forecaster {
     private final int featureCount;
     private final int outputsPerForecast;
     private final String modeName;
+    /** A quantile card's interval levels, ascending; empty for other cards. */
+    private final double[] intervalLevels;
     /** Null when the card has no rollout block. */
     private final ForecastRollout rollout;
 
@@ -40,6 +42,7 @@ public final class Forecaster {
         this.featureCount = card.features().size();
         this.outputsPerForecast = card.outputsPerForecast();
         this.modeName = card.mode().cardName();
+        this.intervalLevels = card.intervalLevels();
         this.rollout = card.rollout() == null ? null : new ForecastRollout(runner, card);
     }
 
@@ -194,23 +197,53 @@ public final class Forecaster {
         return window.capacity() == card.window() ? window : window.withCapacity(card.window());
     }
 
-    /** @param outputs normalised forecasts, {@code forecastSteps * targets} per row, step by step */
+    /**
+     * @param outputs normalised forecasts, {@code forecastSteps * valuesPerStep} per row, step by step; a quantile
+     *                card's point values are its medians and its intervals the pairs of its other quantiles
+     */
     private Forecast forecast(Request request, long stepsSeen, float[] outputs, int row) {
         List<TargetSpec> targets = card.targets();
         int steps = card.forecastSteps();
+        int perStep = card.valuesPerStep();
         List<Forecast.Point> points = new ArrayList<>(steps);
         long cadenceMs = card.cadence().toMillis();
         for (int step = 0; step < steps; step++) {
+            int offset = (row * steps + step) * perStep;
             Map<String, Double> values = new LinkedHashMap<>();
             for (int t = 0; t < targets.size(); t++) {
-                float normalised = outputs[(row * steps + step) * targets.size() + t];
-                values.put(targets.get(t).field(), targets.get(t).denormalise(normalised));
+                values.put(targets.get(t).field(), targets.get(t).denormalise(outputs[offset + card.pointIndex(t)]));
             }
             points.add(new Forecast.Point(step + 1, request.eventTimeMs() + (step + 1) * cadenceMs, values,
-                    step >= card.horizon()));
+                    step >= card.horizon(), quantileIntervals(outputs, offset)));
         }
         return new Forecast(request.key(), request.eventTimeMs(), card.name(), card.version(), modeName, stepsSeen,
                 noteFor(request.preparation()), points);
+    }
+
+    /**
+     * A quantile card's intervals of one step, levels ascending: pair p's quantiles de-normalised as the lower and
+     * upper bounds ({@link ModelCard#intervalLevels}). Empty for a card without quantiles.
+     */
+    private List<Forecast.Interval> quantileIntervals(float[] outputs, int offset) {
+        double[] levels = intervalLevels;
+        if (levels.length == 0) {
+            return List.of();
+        }
+        List<TargetSpec> targets = card.targets();
+        int quantiles = card.quantiles().size();
+        List<Forecast.Interval> intervals = new ArrayList<>(levels.length);
+        for (int p = 0; p < levels.length; p++) {
+            Map<String, Double> lower = new LinkedHashMap<>();
+            Map<String, Double> upper = new LinkedHashMap<>();
+            for (int t = 0; t < targets.size(); t++) {
+                int first = offset + t * quantiles;
+                lower.put(targets.get(t).field(), targets.get(t).denormalise(outputs[first + levels.length - 1 - p]));
+                upper.put(targets.get(t).field(), targets.get(t).denormalise(outputs[first + quantiles - levels.length
+                        + p]));
+            }
+            intervals.add(new Forecast.Interval(levels[p], lower, upper));
+        }
+        return intervals;
     }
 
     private static String noteFor(StatePreparation preparation) {

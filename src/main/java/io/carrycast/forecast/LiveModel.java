@@ -31,6 +31,8 @@ public final class LiveModel implements AutoCloseable {
 
     private final Path directory;
     private final RunnerOptions options;
+    /** Refuses a bundle this deployment cannot serve, at start and at every swap. */
+    private final Consumer<ModelBundle> admission;
     private final Consumer<Forecaster> onSwap;
     /** How many holders each held model has. */
     private final Map<Forecaster, Integer> holders = new IdentityHashMap<>();
@@ -40,10 +42,11 @@ public final class LiveModel implements AutoCloseable {
     private String loadedSignature;
     private String refusedSignature;
 
-    private LiveModel(Path directory, RunnerOptions options, Consumer<Forecaster> onSwap, Forecaster first,
-                      String signature) {
+    private LiveModel(Path directory, RunnerOptions options, Consumer<ModelBundle> admission,
+                      Consumer<Forecaster> onSwap, Forecaster first, String signature) {
         this.directory = directory;
         this.options = options;
+        this.admission = admission;
         this.onSwap = onSwap;
         this.current = first;
         this.loadedSignature = signature;
@@ -55,8 +58,18 @@ public final class LiveModel implements AutoCloseable {
      * @param onSwap told of the first model and of every replacement
      */
     public static LiveModel open(Path directory, RunnerOptions options, Consumer<Forecaster> onSwap) {
+        return open(directory, options, bundle -> { }, onSwap);
+    }
+
+    /**
+     * As {@link #open(Path, RunnerOptions, Consumer)}, refusing any bundle, the first or a replacement, that
+     * {@code admission} throws {@link InvalidModelException} for.
+     */
+    public static LiveModel open(Path directory, RunnerOptions options, Consumer<ModelBundle> admission,
+                                 Consumer<Forecaster> onSwap) {
         String signature = signature(directory);
-        LiveModel live = new LiveModel(directory, options, onSwap, load(directory, options), signature);
+        LiveModel live = new LiveModel(directory, options, admission, onSwap, load(directory, options, admission),
+                signature);
         onSwap.accept(live.current);
         return live;
     }
@@ -88,7 +101,7 @@ public final class LiveModel implements AutoCloseable {
         }
         Forecaster next;
         try {
-            next = load(directory, options);
+            next = load(directory, options, admission);
         } catch (InvalidModelException e) {
             refusedSignature = signature;
             LOG.error("New model in {} refused, still serving {} version {}: {}", directory,
@@ -116,8 +129,10 @@ public final class LiveModel implements AutoCloseable {
                 && a.runner().stateSizePerKey() == b.runner().stateSizePerKey();
     }
 
-    private static Forecaster load(Path directory, RunnerOptions options) {
-        return new Forecaster(RecurrentModelRunner.open(ModelBundle.load(directory), options));
+    private static Forecaster load(Path directory, RunnerOptions options, Consumer<ModelBundle> admission) {
+        ModelBundle bundle = ModelBundle.load(directory);
+        admission.accept(bundle);
+        return new Forecaster(RecurrentModelRunner.open(bundle, options));
     }
 
     /** Sizes and modification times of the bundle's files: cheap to poll, changes when either is replaced. */

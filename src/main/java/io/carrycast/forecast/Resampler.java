@@ -208,7 +208,7 @@ public final class Resampler {
             // Points come step by step: each bucket start follows on from the previous one.
             start = bucketStartAfter(start, point.step() - stepsFromStart);
             stepsFromStart = point.step();
-            points.add(new Forecast.Point(point.step(), start, point.values(), point.rollout()));
+            points.add(new Forecast.Point(point.step(), start, point.values(), point.rollout(), point.intervals()));
         }
         return new Forecast(forecast.key(), forecast.eventTimeMs(), forecast.modelName(), forecast.modelVersion(),
                 forecast.mode(), forecast.stepsSeen(), forecast.stateNote(), points, forecast.revision(), bucket);

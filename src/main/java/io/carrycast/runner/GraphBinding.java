@@ -202,7 +202,8 @@ record GraphBinding(String featureInput, String forecastOutput, List<StatePair> 
             if (!fits) {
                 throw new InvalidModelException(file + ": forecast output '" + name + "' has shape " + shape
                         + " but model.json asks for horizon " + card.horizon() + " x " + card.targets().size()
-                        + " target(s), which needs " + TensorShape.describe(-1, -1, values) + " or "
+                        + " target(s)" + (card.hasQuantiles() ? " x " + card.quantiles().size() + " quantile(s) "
+                        + card.quantiles() : "") + ", which needs " + TensorShape.describe(-1, -1, values) + " or "
                         + TensorShape.describe(-1, values));
             }
             return shape.rank();

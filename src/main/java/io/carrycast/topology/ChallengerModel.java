@@ -26,9 +26,9 @@ public final class ChallengerModel {
             return null;
         }
         try {
-            LiveModel challenger = LiveModel.open(dir, config.runnerOptions(), served -> LOG.info(
-                    "Challenger: model {} version {} from {}, forecasts to topic {}", served.card().name(),
-                    served.card().version(), dir, config.challengerOutputTopic()));
+            LiveModel challenger = LiveModel.open(dir, config.runnerOptions(), config::requireServable,
+                    served -> LOG.info("Challenger: model {} version {} from {}, forecasts to topic {}",
+                            served.card().name(), served.card().version(), dir, config.challengerOutputTopic()));
             return challenger;
         } catch (RuntimeException e) {
             metrics.challengerFailure("bundle");

@@ -5,6 +5,7 @@ import io.carrycast.accuracy.AnomalyJson;
 import io.carrycast.accuracy.Score;
 import io.carrycast.accuracy.ScoreJson;
 import io.carrycast.accuracy.Scorer;
+import java.util.List;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -30,12 +31,20 @@ final class LiveScoring {
      * What a node forwards beside its forecasts.
      *
      * @param scores       whether score records are forwarded (a scores topic is set)
-     * @param anomalyLevel the interval level outside which an actual is an anomaly; NaN: anomalies are not
+     * @param anomalyLevel the interval level outside which an actual is an anomaly; 0: a quantile model's highest;
+     *                     NaN: anomalies are not
      *                     looked for
      * @param anomalies    whether anomaly records are forwarded (an anomaly topic is set)
      */
     record Forwards(boolean scores, double anomalyLevel, boolean anomalies) {
         static final Forwards NONE = new Forwards(false, Double.NaN, false);
+    }
+
+    /** The level a score's anomaly is judged at: a quantile model's intervals are all there, ascending. */
+    private static double anomalyLevel(Forwards forwards, Score score) {
+        List<Score.Range> ranges = score.ranges();
+        return forwards.anomalyLevel() == 0 && score.quantiles() && !ranges.isEmpty()
+                ? ranges.get(ranges.size() - 1).level() : forwards.anomalyLevel();
     }
 
     static Scorer.Sink sink(AccuracyBoard tallies, Forwards forwards, ProcessorContext<String, byte[]> context) {
@@ -48,7 +57,7 @@ final class LiveScoring {
                             new RecordHeaders().add(SCORE_HEADER, new byte[] {1})));
                 }
                 for (Score.Range range : score.ranges()) {
-                    if (range.level() == forwards.anomalyLevel() && !range.covers(score.actual())) {
+                    if (range.level() == anomalyLevel(forwards, score) && !range.covers(score.actual())) {
                         tallies.anomaly(score, range);
                         if (forwards.anomalies()) {
                             context.forward(new Record<>(score.key(), AnomalyJson.write(score, range),

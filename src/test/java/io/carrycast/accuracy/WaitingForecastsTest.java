@@ -26,7 +26,7 @@ class WaitingForecastsTest {
         byte[] bytes = WaitingForecasts.NONE.encode();
         bytes[0] = 7;
         StateFormatException refused = assertThrows(StateFormatException.class, () -> WaitingForecasts.decode(bytes));
-        assertEquals("stored waiting forecasts have 5 bytes and version 7; this build reads versions 1 and 2",
+        assertEquals("stored waiting forecasts have 5 bytes and version 7; this build reads versions 1 to 3",
                 refused.getMessage());
     }
 
@@ -38,6 +38,31 @@ class WaitingForecastsTest {
         StateFormatException refused = assertThrows(StateFormatException.class, () -> WaitingForecasts.decode(cut));
         assertEquals("stored waiting forecasts (" + cut.length + " bytes) are cut short or inconsistent: "
                 + "java.nio.BufferUnderflowException", refused.getMessage());
+    }
+
+    @Test
+    void shouldKeepAQuantileModelsBoundsAsPublishedBesideHalfWidthsAndNoIntervals() {
+        WaitingForecasts.Waiting quantiles = new WaitingForecasts.Waiting(1_000, 60_000, "q", "1",
+                List.of("load", "temp"), new double[] {1, 2}, 1, new double[] {10, 20, 11, 21},
+                new double[] {0.8}, new float[0], new double[] {9.1, 10.7, 18.25, 21.5, 9.875, 12.1, 19, 24.03});
+        WaitingForecasts.Waiting halves = new WaitingForecasts.Waiting(61_000, 60_000, "m", "1", List.of("load"),
+                new double[] {1}, 1, new double[] {5}, new double[] {0.9}, new float[] {0.5f});
+        WaitingForecasts waiting = WaitingForecasts.NONE.plus(quantiles).plus(halves)
+                .plus(new WaitingForecasts.Waiting(121_000, 60_000, "m", "1", List.of("load"), new double[] {1}, 1,
+                        new double[] {5}));
+
+        byte[] encoded = waiting.encode();
+        WaitingForecasts read = WaitingForecasts.decode(encoded);
+
+        assertEquals(3, encoded[0], "version 3 when a forecast carries a quantile model's bounds");
+        assertEquals(waiting, read);
+        WaitingForecasts.Waiting first = read.forecasts().get(0);
+        assertEquals(true, first.fromQuantiles());
+        assertEquals(9.875, first.bound(2, 0, 0, false), 0.0, "step 2, first target: lower");
+        assertEquals(24.03, first.bound(2, 1, 0, true), 0.0, "step 2, second target: upper");
+        assertEquals(0.5f, read.forecasts().get(1).halfWidth(1, 0, 0));
+        assertEquals(false, read.forecasts().get(1).fromQuantiles());
+        assertEquals(2, WaitingForecasts.NONE.plus(halves).encode()[0], "version 2 without a quantile model");
     }
 
     @Test

@@ -131,8 +131,8 @@ class CarrycastConfigTest {
                 + "carrycast.intervals.levels [0.8, 0.95], or 0 for the highest", refused("carrycast.scoring.enabled",
                 "true", "carrycast.intervals.levels", "0.8,0.95", "carrycast.intervals.anomaly.level", "0.9"));
         assertEquals("Invalid value anomalies for configuration carrycast.intervals.anomaly.topic: needs "
-                + "carrycast.intervals.levels: an anomaly is an actual outside an interval",
-                refused("carrycast.scoring.enabled", "true", "carrycast.intervals.anomaly.topic", "anomalies"));
+                + "carrycast.scoring.enabled=true: an anomaly is a scored actual outside its forecast's interval",
+                refused("carrycast.intervals.anomaly.topic", "anomalies"));
     }
 
     private static String refused(String... settings) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.carrycast.accuracy.IntervalTally;
+import io.carrycast.accuracy.PinballTally;
 import io.carrycast.backtest.Evaluation;
 import io.carrycast.backtest.EventFile;
 import io.carrycast.bundle.ModelCard;
@@ -128,7 +129,8 @@ class DemoReportTest {
                 0.8, new IntervalTally(365, 292, 365 * 6.5, 365 * 9.0),
                 0.95, new IntervalTally(365, 347, 365 * 10.125, 365 * 12.0));
         List<Evaluation.Score> steps = List.of(new Evaluation.Score("Seattle", "temp_max", 1, 365, 2.1, 2.7, 2.2, 2.9,
-                intervals), new Evaluation.Score("Seattle", "temp_max", 2, 365, 2.5, 3.1, 2.8, 3.5, intervals));
+                intervals, PinballTally.EMPTY), new Evaluation.Score("Seattle", "temp_max", 2, 365, 2.5, 3.1, 2.8, 3.5,
+                intervals, PinballTally.EMPTY));
         DemoReport report = DemoReport.of(CARD, calmYear(), calmForecasts(0), new DemoReport.Scores(steps.subList(0, 1),
                 steps, List.of(), List.of(), List.of(new Demo.AnomalyCount("Seattle", 30, 18, 95),
                 new Demo.AnomalyCount("New York", 41, 17, 120))), FROM, UNTIL);
