@@ -104,12 +104,13 @@ public final class CarrycastMetrics {
         inferenceLatency.record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    private final Map<String, Counter> routed = new ConcurrentHashMap<>();
-
-    /** Counts an event handed to its route's model, by route (a deployment with routes). */
-    public void routed(String route) {
-        routed.computeIfAbsent(route, r -> Counter.builder("carrycast.events.routed")
-                .description("Events handed to each route's model").tag("route", r).register(registry)).increment();
+    /**
+     * The count of events handed to one route's model (a deployment with routes), looked up once per route and
+     * processor rather than per event.
+     */
+    public Counter routed(String route) {
+        return Counter.builder("carrycast.events.routed").description("Events handed to each route's model")
+                .tag("route", route).register(registry);
     }
 
     /** Counts an event sent to the dead-letter topic, by reason label. */

@@ -3,6 +3,7 @@ package io.carrycast.topology;
 import io.carrycast.engine.Router;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.metrics.CarrycastMetrics;
+import io.micrometer.core.instrument.Counter;
 import java.util.List;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -26,14 +27,15 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     /** The fields the rules read, or null when they judge keys only (the event is then not read here). */
     private final EventReader.Fields fields;
     private final List<ForecastProcessor> routes;
-    private final CarrycastMetrics metrics;
+    /** Per route, the count of events handed to it. */
+    private final Counter[] routed;
     /** Whether the rings may still hold events reloaded at start. */
     private boolean reloadedMayWait = true;
 
     /** @param routes one processor per route of {@code router}, in its order */
     RoutedProcessor(Router router, EventReader reader, List<ForecastProcessor> routes, CarrycastMetrics metrics) {
         this.router = router;
-        this.metrics = metrics;
+        this.routed = router.routes().stream().map(route -> metrics.routed(route.name())).toArray(Counter[]::new);
         this.reader = reader;
         this.fields = router.fields().isEmpty() ? null : reader.fields(router.fields(), null);
         this.routes = routes;
@@ -59,7 +61,7 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
                     routes.get(r).stepWaitingOf(record.key());
                 }
             }
-            metrics.routed(router.routes().get(chosen).name());
+            routed[chosen].increment();
             routes.get(chosen).process(record);
         } finally {
             for (int r = 0; r < routes.size(); r++) {

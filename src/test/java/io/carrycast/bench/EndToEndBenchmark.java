@@ -30,9 +30,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
 import org.apache.kafka.clients.admin.Admin;
@@ -529,11 +531,30 @@ public final class EndToEndBenchmark {
             String name = "r" + r;
             names.add(name);
             settings.put(CarrycastConfig.ROUTE_PREFIX + name + CarrycastConfig.ROUTE_MATCH_SUFFIX,
-                    "key-regex:key-[0-9]*(" + String.join("|", endings) + ")");
+                    "key-regex:key-[0-9]*" + endingsExpression(endings));
             settings.put(CarrycastConfig.ROUTE_PREFIX + name + CarrycastConfig.ROUTE_MODEL_DIR_SUFFIX, bundle.toString());
         }
         settings.put(CarrycastConfig.ROUTES_CONFIG, String.join(",", names));
         return settings;
+    }
+
+    /**
+     * Two-digit endings as a regular expression: a tens class and a units class when the endings are every pair of
+     * them (as for 2, 5, 10 and 20 routes), the expression a user would write for such a split, tried in about
+     * 0.1 µs; else an alternation, which backtracks through every ending at every digit (0.7 µs for 50 endings).
+     */
+    private static String endingsExpression(List<String> endings) {
+        TreeSet<Character> tens = new TreeSet<>();
+        TreeSet<Character> units = new TreeSet<>();
+        endings.forEach(ending -> {
+            tens.add(ending.charAt(0));
+            units.add(ending.charAt(1));
+        });
+        if (tens.size() * units.size() != endings.size()) {
+            return "(" + String.join("|", endings) + ")";
+        }
+        return "[" + tens.stream().map(String::valueOf).collect(Collectors.joining()) + "]["
+                + units.stream().map(String::valueOf).collect(Collectors.joining()) + "]";
     }
 
     /**
