@@ -128,35 +128,51 @@ public final class ForecastJson {
             return this;
         }
 
-        /** A JSON string, escaped as Jackson escapes it: short escapes where JSON has them, else \\u00XX. */
+        /**
+         * A JSON string, escaped as Jackson escapes it: short escapes where JSON has them, else \\u00XX. ASCII is
+         * written from the characters, without the copy {@link String#getBytes} makes; the rest from its UTF-8.
+         */
         Out string(String text) {
-            byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-            ensure(utf8.length * 6 + 2);
+            ensure(text.length() * 6 + 2);
             bytes[size++] = '"';
-            for (byte b : utf8) {
-                if (b >= 0x20 && b != '"' && b != '\\' || b < 0) {
-                    bytes[size++] = b; // printable ASCII or part of a multi-byte UTF-8 sequence
-                    continue;
-                }
-                bytes[size++] = '\\';
-                switch (b) {
-                    case '"', '\\' -> bytes[size++] = b;
-                    case '\b' -> bytes[size++] = 'b';
-                    case '\t' -> bytes[size++] = 't';
-                    case '\n' -> bytes[size++] = 'n';
-                    case '\f' -> bytes[size++] = 'f';
-                    case '\r' -> bytes[size++] = 'r';
-                    default -> {
-                        bytes[size++] = 'u';
-                        bytes[size++] = '0';
-                        bytes[size++] = '0';
-                        bytes[size++] = HEX[b >> 4];
-                        bytes[size++] = HEX[b & 0xF];
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c >= 0x80) {
+                    byte[] utf8 = text.substring(i).getBytes(StandardCharsets.UTF_8);
+                    ensure(utf8.length * 6 + 1);
+                    for (byte b : utf8) {
+                        escaped(b);
                     }
+                    break;
                 }
+                escaped((byte) c);
             }
             bytes[size++] = '"';
             return this;
+        }
+
+        /** One byte of a JSON string: printable ASCII and parts of multi-byte UTF-8 sequences as they are. */
+        private void escaped(byte b) {
+            if (b >= 0x20 && b != '"' && b != '\\' || b < 0) {
+                bytes[size++] = b;
+                return;
+            }
+            bytes[size++] = '\\';
+            switch (b) {
+                case '"', '\\' -> bytes[size++] = b;
+                case '\b' -> bytes[size++] = 'b';
+                case '\t' -> bytes[size++] = 't';
+                case '\n' -> bytes[size++] = 'n';
+                case '\f' -> bytes[size++] = 'f';
+                case '\r' -> bytes[size++] = 'r';
+                default -> {
+                    bytes[size++] = 'u';
+                    bytes[size++] = '0';
+                    bytes[size++] = '0';
+                    bytes[size++] = HEX[b >> 4];
+                    bytes[size++] = HEX[b & 0xF];
+                }
+            }
         }
 
         Out number(long value) {

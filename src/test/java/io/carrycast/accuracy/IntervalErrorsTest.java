@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.carrycast.state.StateFormatException;
+import java.util.Arrays;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** A key's interval errors: the window kept per target and step, the conformal rank, and their encoding. */
@@ -26,6 +28,23 @@ class IntervalErrorsTest {
         assertArrayEquals(new float[] {Float.NaN, Float.NaN, Float.NaN}, errors.halfWidths("load", 1, LEVELS),
                 "step 1 has no errors");
         assertArrayEquals(new float[] {Float.NaN, Float.NaN, Float.NaN}, errors.halfWidths("wind", 2, LEVELS));
+    }
+
+    @Test
+    void shouldSelectTheElementSortingWouldPutAtEachRank() {
+        Random random = new Random(7);
+        for (int trial = 0; trial < 2_000; trial++) {
+            float[] values = new float[1 + random.nextInt(400)];
+            int distinct = 1 + random.nextInt(values.length); // few distinct values in some trials: many ties
+            for (int i = 0; i < values.length; i++) {
+                values[i] = random.nextInt(distinct) * 0.25f;
+            }
+            float[] sorted = values.clone();
+            Arrays.sort(sorted);
+            int k = 1 + random.nextInt(values.length);
+            assertEquals(sorted[k - 1], IntervalErrors.kthSmallest(values.clone(), k), 0.0f,
+                    "rank " + k + " of " + values.length);
+        }
     }
 
     @Test
