@@ -281,6 +281,10 @@ public final class EndToEndBenchmark {
         list.add(new Scenario("batched+scoring+intervals 100K keys alos", "batched", 100_000, perKey,
                 StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
                         CarrycastConfig.SCORING_ENABLED_CONFIG, true, CarrycastConfig.INTERVALS_LEVELS_CONFIG, "0.8,0.95")));
+        // The same with the record cache grown for the larger records (a window of 100 errors is 416 bytes a key).
+        list.add(new Scenario("batched+scoring+intervals 100K keys alos 200MB cache", "batched", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 200L << 20,
+                        CarrycastConfig.SCORING_ENABLED_CONFIG, true, CarrycastConfig.INTERVALS_LEVELS_CONFIG, "0.8,0.95")));
         // A challenger of the same size beside the live model: twice the model calls and state stores.
         list.add(new Scenario("batched+challenger 100K keys alos", "batched-challenger", 100_000, perKey,
                 StreamsConfig.AT_LEAST_ONCE, bigCache));
