@@ -79,10 +79,14 @@ public final class IntervalErrors {
         float[] kept = steps.get(step - 1);
         int n = Math.min(kept.length, intervals.window());
         float[] window = Arrays.copyOfRange(kept, kept.length - n, kept.length);
-        for (int l = 0; l < widths.length; l++) {
+        // Levels ascend, so ranks do: the highest first. A selection leaves the k smallest in the first k
+        // places, so each lower rank is selected among those alone.
+        int among = n;
+        for (int l = widths.length - 1; l >= 0; l--) {
             int k = Intervals.rank(n, intervals.levels()[l]);
             if (k <= n) {
-                widths[l] = kthSmallest(window, k);
+                widths[l] = kthSmallest(window, k, among);
+                among = k;
             }
         }
         return widths;
@@ -94,9 +98,17 @@ public final class IntervalErrors {
      * forecast, and sorting a full window was a sixth of the stream thread's time.
      */
     static float kthSmallest(float[] values, int k) {
+        return kthSmallest(values, k, values.length);
+    }
+
+    /**
+     * The k-th smallest of the first {@code among} values (k at most {@code among}); afterwards the k smallest
+     * of them are in the first k places, the k-th at k - 1.
+     */
+    static float kthSmallest(float[] values, int k, int among) {
         int target = k - 1;
         int lo = 0;
-        int hi = values.length - 1;
+        int hi = among - 1;
         while (lo < hi) {
             float pivot = medianOfThree(values[lo], values[(lo + hi) >>> 1], values[hi]);
             int i = lo;

@@ -44,6 +44,12 @@ class IntervalErrorsTest {
             int k = 1 + random.nextInt(values.length);
             assertEquals(sorted[k - 1], IntervalErrors.kthSmallest(values.clone(), k), 0.0f,
                     "rank " + k + " of " + values.length);
+            // A lower rank selected among the k smallest that a first selection left in front, as halfWidths does.
+            float[] selected = values.clone();
+            IntervalErrors.kthSmallest(selected, k);
+            int lower = 1 + random.nextInt(k);
+            assertEquals(sorted[lower - 1], IntervalErrors.kthSmallest(selected, lower, k), 0.0f,
+                    "rank " + lower + " among the " + k + " smallest of " + values.length);
         }
     }
 
