@@ -101,6 +101,39 @@ class RoutesTest {
     }
 
     /**
+     * Two routes may serve the very same bundle (one model for two groups, each with a topic or a swap of its own):
+     * each route's keys carry their state from event to event as with one model, none is started over as if it had
+     * come from another route.
+     */
+    @Test
+    void shouldCarryEachKeysStateWhenTwoRoutesServeTheSameBundle() {
+        Fixture lstm = Fixture.load("lstm");
+        Map<String, String> settings = new HashMap<>();
+        settings.put(CarrycastConfig.ROUTES_CONFIG, "north,south");
+        settings.put("carrycast.route.north.match", "key-prefix:north-");
+        settings.put("carrycast.route.north.model.dir", lstm.directory().toString());
+        settings.put("carrycast.route.south.match", "key-prefix:south-");
+        settings.put("carrycast.route.south.model.dir", lstm.directory().toString());
+        List<Fixture.Event> events = new ArrayList<>();
+        lstm.interleavedEvents().forEach(e -> {
+            events.add(renamed(e, "north-" + e.key(), null, Duration.ZERO));
+            events.add(renamed(e, "south-" + e.key(), null, Duration.ZERO));
+        });
+        Map<String, List<Forecast>> byKey;
+        try (ForecastDriver driver = ForecastDriver.openRoutes(stateDir, settings)) {
+            // One event per poll: each is stepped at once, so the next finds its key's state in the store.
+            events.forEach(event -> driver.sendAsOnePoll(List.of(event)));
+            byKey = Forecasts.byKey(driver.forecasts());
+            assertEquals(List.of(), driver.deadLetters());
+            assertEquals(0.0, Meters.count(driver.registry(), "carrycast.state.rebuilds", "kind", "reset_for_route"));
+        }
+        assertKeysMatch(lstm, "north-", byKey);
+        assertKeysMatch(lstm, "south-", byKey);
+        byKey.values().forEach(forecasts -> forecasts.forEach(forecast -> assertEquals(null, forecast.stateNote(),
+                "no forecast of a key that stayed on its route starts over")));
+    }
+
+    /**
      * A key whose segment changes from a route that keeps no window (the GRU) to the window-mode BiLSTM starts on
      * the BiLSTM with an empty window and a new state: its forecasts from then on are PyTorch's for a key whose first
      * event is the one that moved it; the GRU's state for it is gone from the key-state store.
