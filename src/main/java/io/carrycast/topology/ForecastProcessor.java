@@ -108,11 +108,11 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
                 : LiveScoring.sink(settings.scoring(), settings.forwards(), context);
         this.engine = new ForecastEngine(new ForecastEngine.Settings(settings.reader(), settings.gapRule(),
                 settings.lateness(), settings.intervals()), records, buckets, scores, metrics, first, settings.origin());
+        DeliveredInput delivered = DeliveredInput.from(context.appConfigs());
+        this.deliveredInput = delivered == null ? null : delivered.cursor();
         if (settings.maxBatch() > 1) {
             this.pending = PendingRing.reload(context.getStateStore(stores.pending()), settings.maxBatch());
             pending.letGoOfEventsAheadOfState(engine::steppedUpTo);
-            DeliveredInput delivered = DeliveredInput.from(context.appConfigs());
-            this.deliveredInput = delivered == null ? null : delivered.cursor();
             // A bound for when the end of the delivered input is not seen, e.g. when the last delivered record
             // is dropped by Kafka Streams before it reaches this processor.
             context.schedule(settings.maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> guarded(() -> {
@@ -198,22 +198,30 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         }
     }
 
-    /**
-     * After another route's processor took the record: steps the waiting events when no more input waits. The
-     * record counts toward the light-load test, which judges the task's load, not this route's share.
-     */
-    void recordTakenElsewhere() {
-        commits.recordProcessed();
-        if (pending != null && isLastDeliveredInput()) {
+    /** Steps the waiting events, if any: the task's last delivered record went to another route. */
+    void stepWaitingAtEndOfInput() {
+        if (pending != null && !pending.isEmpty()) {
             guarded(this::flush);
         }
+    }
+
+    /**
+     * Counts this route's records, and requests light-load commits, with the task's other routes in
+     * {@code shared}: the light-load test judges the task's load, not this route's share of it.
+     */
+    void countRecordsWith(LightLoadCommits shared) {
+        this.commits = shared;
+    }
+
+    LightLoadCommits commits() {
+        return commits;
     }
 
     /**
      * Whether the current record is the last one the consumer has delivered to this task: no more input
      * waits, so the batch is stepped now rather than when it is full or the maximum wait has passed.
      */
-    private boolean isLastDeliveredInput() {
+    boolean isLastDeliveredInput() {
         RecordMetadata source = deliveredInput == null ? null : context.recordMetadata().orElse(null);
         return source != null && deliveredInput.isLastDelivered(source);
     }

@@ -31,6 +31,8 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     private final Counter[] routed;
     /** Whether the rings may still hold events reloaded at start. */
     private boolean reloadedMayWait = true;
+    /** The task's light-load test, shared by its routes: each record counts once, whichever route takes it. */
+    private LightLoadCommits commits;
 
     /** @param routes one processor per route of {@code router}, in its order */
     RoutedProcessor(Router router, EventReader reader, List<ForecastProcessor> routes, CarrycastMetrics metrics) {
@@ -44,6 +46,8 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         routes.forEach(route -> route.init(context));
+        commits = routes.get(0).commits();
+        routes.forEach(route -> route.countRecordsWith(commits));
     }
 
     @Override
@@ -64,9 +68,15 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
             routed[chosen].increment();
             routes.get(chosen).process(record);
         } finally {
-            for (int r = 0; r < routes.size(); r++) {
-                if (r != chosen) {
-                    routes.get(r).recordTakenElsewhere();
+            if (chosen < 0) {
+                // Refused before any route saw it; the chosen route counts the records it takes.
+                commits.recordProcessed();
+            }
+            if (routes.get(0).isLastDeliveredInput()) {
+                for (int r = 0; r < routes.size(); r++) {
+                    if (r != chosen) {
+                        routes.get(r).stepWaitingAtEndOfInput();
+                    }
                 }
             }
         }
