@@ -8,6 +8,7 @@ import io.carrycast.forecast.InvalidEventException.Reason;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
+import java.util.regex.Matcher;
 
 /**
  * Picks each event's route: the first declared route whose rule takes the event, else the default route when one
@@ -33,6 +34,8 @@ public final class Router {
     /** Per route, its rule's slot in {@link #fields}, or -1. */
     private final int[] slots;
     private final boolean hasDefault;
+    /** Per thread, each route's regular-expression matcher (null for other rules), reused from event to event. */
+    private final ThreadLocal<Matcher[]> matchers;
 
     /**
      * @param declared    the declared routes, in the order they are tried
@@ -53,6 +56,8 @@ public final class Router {
             }
             slots[r] = field == null ? -1 : fields.indexOf(field);
         }
+        this.matchers = ThreadLocal.withInitial(() -> routes.stream()
+                .map(route -> route.rule() == null ? null : route.rule().newMatcher()).toArray(Matcher[]::new));
     }
 
     /** Every route, the default one last when there is one; a route's index is its place here. */
@@ -86,9 +91,11 @@ public final class Router {
 
     private int choose(String key, IntFunction<JsonNode> fieldValue) {
         ForecastEngine.requireKey(key);
+        Matcher[] threadMatchers = matchers.get();
         for (int r = 0; r < routes.size(); r++) {
             RouteRule rule = routes.get(r).rule();
-            if (rule == null || rule.matches(key, slots[r] < 0 ? null : fieldValue.apply(slots[r]))) {
+            JsonNode value = slots[r] < 0 ? null : fieldValue.apply(slots[r]);
+            if (rule == null || rule.matches(key, value, threadMatchers[r])) {
                 return r;
             }
         }
