@@ -217,11 +217,6 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
         return commits;
     }
 
-    /** The longest an admitted event waits in the micro-batch before it is stepped. */
-    Duration maxWait() {
-        return settings.maxWait();
-    }
-
     /**
      * Whether the current record is the last one the consumer has delivered to this task: no more input
      * waits, so the batch is stepped now rather than when it is full or the maximum wait has passed.

@@ -5,7 +5,6 @@ import io.carrycast.forecast.EventReader;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.micrometer.core.instrument.Counter;
 import java.util.List;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -30,12 +29,6 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     private final List<ForecastProcessor> routes;
     /** Per route, the count of events handed to it. */
     private final Counter[] routed;
-    /**
-     * Per route, the events handed to it since {@link #routed} was last brought up to date: counted here and added
-     * at the end of each delivered input and at each punctuation, since a meter's atomic add on every event cost as
-     * much as the route's choice.
-     */
-    private final long[] routedSinceReported;
     /** Whether the rings may still hold events reloaded at start. */
     private boolean reloadedMayWait = true;
     /** The task's light-load test, shared by its routes: each record counts once, whichever route takes it. */
@@ -45,7 +38,6 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     RoutedProcessor(Router router, EventReader reader, List<ForecastProcessor> routes, CarrycastMetrics metrics) {
         this.router = router;
         this.routed = router.routes().stream().map(route -> metrics.routed(route.name())).toArray(Counter[]::new);
-        this.routedSinceReported = new long[routed.length];
         this.reader = reader;
         this.fields = router.fields().isEmpty() ? null : reader.fields(router.fields(), null);
         this.routes = routes;
@@ -56,7 +48,6 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
         routes.forEach(route -> route.init(context));
         commits = routes.get(0).commits();
         routes.forEach(route -> route.countRecordsWith(commits));
-        context.schedule(routes.get(0).maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> reportRouted());
     }
 
     @Override
@@ -74,7 +65,7 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
                     routes.get(r).stepWaitingOf(record.key());
                 }
             }
-            routedSinceReported[chosen]++;
+            routed[chosen].increment();
             routes.get(chosen).process(record);
         } finally {
             if (chosen < 0) {
@@ -87,23 +78,12 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
                         routes.get(r).stepWaitingAtEndOfInput();
                     }
                 }
-                reportRouted();
-            }
-        }
-    }
-
-    private void reportRouted() {
-        for (int r = 0; r < routed.length; r++) {
-            if (routedSinceReported[r] > 0) {
-                routed[r].increment(routedSinceReported[r]);
-                routedSinceReported[r] = 0;
             }
         }
     }
 
     @Override
     public void close() {
-        reportRouted();
         routes.forEach(ForecastProcessor::close);
     }
 }
