@@ -29,7 +29,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * forecaster starts; each run reads them all under an application id of its own. Events/s come from the output
  * topic's committed end offsets between 30 % and 90 % of the expected forecasts (or 60 s past 30 %, whichever
  * comes first), and the CPU per event of the
- * forecaster's and the broker's processes from {@code /proc/PID/stat} over the same stretch.
+ * forecaster's and the broker's processes from {@code /proc/PID/stat} over the same stretch; beside them, the
+ * seconds from the forecaster's start to the end of that stretch, which count its start-up too.
  *
  * <p>Beside carrycast, in the same layout: the stateful passthrough ({@link Passthrough}, carrycast's ceiling
  * with the same store work) and the Python peer ({@code tools/python_peer.py}) when Debian's python3 has torch,
@@ -55,7 +56,7 @@ public final class AsDeployedBenchmark {
      * @param forecasterThreads the forecaster's CPU per event by thread group ({@link ThreadCpu}), largest first
      */
     private record Run(double eventsPerSecond, double forecasterMicros, double brokerMicros,
-                       Map<String, Double> forecasterThreads) {
+                       Map<String, Double> forecasterThreads, double secondsToEnd) {
     }
 
     private final String bootstrap;
@@ -122,8 +123,8 @@ public final class AsDeployedBenchmark {
                     Run run = bench.run(scenario, r);
                     if (run != null) {
                         System.out.printf(Locale.ROOT, "run %d %-26s %9.0f events/s  cpu us/event: forecaster %.1f"
-                                + " broker %.1f%n", r, scenario.name(), run.eventsPerSecond(), run.forecasterMicros(),
-                                run.brokerMicros());
+                                + " broker %.1f  start to end of stretch %.1f s%n", r, scenario.name(),
+                                run.eventsPerSecond(), run.forecasterMicros(), run.brokerMicros(), run.secondsToEnd());
                         System.out.println("      forecaster threads, cpu us/event: " + ThreadCpu.format(run.forecasterThreads()));
                         results.computeIfAbsent(scenario.name(), k -> new ArrayList<>()).add(run);
                     }
@@ -176,7 +177,7 @@ public final class AsDeployedBenchmark {
 
     /** One run of {@code scenario}; null when it failed (said why). */
     private Run run(Scenario scenario, int repeat) throws Exception {
-        String id = scenario.kind() + "-" + scenario.guarantee().replace('_', '-') + "-" + repeat;
+        String id = scenario.name().replaceAll("[^A-Za-z0-9]+", "-") + "-" + repeat;
         String output = id + "-out";
         try (Admin admin = admin(bootstrap)) {
             admin.createTopics(List.of(new NewTopic(output, 4, (short) 1), new NewTopic(id + "-dlq", 4, (short) 1)))
@@ -242,6 +243,7 @@ public final class AsDeployedBenchmark {
 
     /** Events/s and CPU per event of the forecaster and the broker over the measured stretch. */
     private Run measure(Process forecaster, String output, Path log) throws Exception {
+        long started = System.nanoTime();
         List<TopicPartition> partitions = IntStream.range(0, 4).mapToObj(p -> new TopicPartition(output, p)).toList();
         try (KafkaConsumer<byte[], byte[]> offsets = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -270,7 +272,8 @@ public final class AsDeployedBenchmark {
                     double forecasterMicros = (cpuTicks(forecaster.pid()) - cpu30[0]) / TICKS_PER_SECOND * 1e6 / events;
                     double brokerMicros = (cpuTicks(brokerPid) - cpu30[1]) / TICKS_PER_SECOND * 1e6 / events;
                     Map<String, Double> threads = ThreadCpu.of(forecaster.pid()).microsPerEventSince(threads30, events);
-                    return new Run(events / ((now - t30) / 1e9), forecasterMicros, brokerMicros, threads);
+                    return new Run(events / ((now - t30) / 1e9), forecasterMicros, brokerMicros, threads,
+                            (now - started) / 1e9);
                 }
                 Thread.sleep(50);
             }
@@ -295,17 +298,19 @@ public final class AsDeployedBenchmark {
     private static void print(Map<String, List<Run>> results) {
         System.out.println();
         System.out.println("| scenario | events/s (median) | runs | CPU us/event: forecaster process (median, runs) "
-                + "| broker process (median, runs) |");
-        System.out.println("|---|---|---|---|---|");
+                + "| broker process (median, runs) | s from start to the stretch's end (median, runs) |");
+        System.out.println("|---|---|---|---|---|---|");
         for (Map.Entry<String, List<Run>> entry : results.entrySet()) {
             List<Run> runs = entry.getValue();
-            System.out.printf(Locale.ROOT, "| %s | %.0f | %s | %.1f %s | %.1f %s |%n", entry.getKey(),
+            System.out.printf(Locale.ROOT, "| %s | %.0f | %s | %.1f %s | %.1f %s | %.1f %s |%n", entry.getKey(),
                     median(runs.stream().mapToDouble(Run::eventsPerSecond).toArray()),
                     runs.stream().map(r -> String.format(Locale.ROOT, "%.0f", r.eventsPerSecond())).toList(),
                     median(runs.stream().mapToDouble(Run::forecasterMicros).toArray()),
                     runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", r.forecasterMicros())).toList(),
                     median(runs.stream().mapToDouble(Run::brokerMicros).toArray()),
-                    runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", r.brokerMicros())).toList());
+                    runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", r.brokerMicros())).toList(),
+                    median(runs.stream().mapToDouble(Run::secondsToEnd).toArray()),
+                    runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", r.secondsToEnd())).toList());
         }
         ratio(results, "carrycast run alos", "python peer alos");
         ratio(results, "carrycast run eos", "carrycast run alos");
