@@ -104,6 +104,7 @@ public final class ForecastEngine {
     private final CarrycastMetrics metrics;
     /** Null when the deployment has no routes: every stored state is this engine's model's or a swap's. */
     private final RouteStates.Origin origin;
+    private final CarrycastMetrics.ModelCalls modelCalls;
 
     private Forecaster model;
     private FeatureExtractor extractor;
@@ -142,6 +143,7 @@ public final class ForecastEngine {
         this.scores = scores;
         this.metrics = metrics;
         this.origin = origin;
+        this.modelCalls = metrics.modelCalls(origin == null ? null : origin.name());
         serve(model);
     }
 
@@ -457,7 +459,7 @@ public final class ForecastEngine {
         }
         long started = System.nanoTime();
         List<Forecaster.Outcome> outcomes = keyStep.process(requests);
-        metrics.modelCall(events.size(), System.nanoTime() - started);
+        modelCalls.record(events.size(), System.nanoTime() - started);
         return stepped(events, requests, outcomes, before);
     }
 

@@ -26,8 +26,8 @@ public final class CarrycastMetrics {
     private final Counter eventsIn;
     private final Counter forecastsOut;
     private final Counter duplicates;
-    private final DistributionSummary batchSize;
-    private final Timer inferenceLatency;
+    /** Per route ("" for a deployment without routes), its model calls' meters; registered at the route's first call. */
+    private final Map<String, ModelCalls> modelCalls = new ConcurrentHashMap<>();
     private final Timer forecastLag;
     private final DistributionSummary correctionReplays;
     private final Map<String, Counter> deadLettered = new ConcurrentHashMap<>();
@@ -47,13 +47,6 @@ public final class CarrycastMetrics {
         this.duplicates = Counter.builder("carrycast.events.duplicate")
                 .description("Exact redeliveries dropped: of a key's last event, or with lateness allowed "
                         + "of any event its history holds").register(registry);
-        this.batchSize = DistributionSummary.builder("carrycast.batch.size")
-                .description("Events stepped per model call").serviceLevelObjectives(1, 4, 16, 64, 256, 1024)
-                .register(registry);
-        this.inferenceLatency = Timer.builder("carrycast.inference.latency").description("One model call")
-                .serviceLevelObjectives(Duration.ofNanos(20_000), Duration.ofNanos(100_000), Duration.ofMillis(1),
-                        Duration.ofMillis(10), Duration.ofMillis(100))
-                .register(registry);
         this.forecastLag = Timer.builder("carrycast.forecast.lag")
                 .description("Wall clock at forecast minus the event's time: end-to-end lag behind the source")
                 .serviceLevelObjectives(Duration.ofMillis(10), Duration.ofMillis(100), Duration.ofSeconds(1),
@@ -99,9 +92,37 @@ public final class CarrycastMetrics {
         correctionReplays.record(replayedEvents);
     }
 
-    public void modelCall(int events, long nanos) {
-        batchSize.record(events);
-        inferenceLatency.record(nanos, TimeUnit.NANOSECONDS);
+    /** One route's model calls: the events stepped per call and each call's duration. */
+    public static final class ModelCalls {
+        private final DistributionSummary batchSize;
+        private final Timer latency;
+
+        private ModelCalls(MeterRegistry registry, String route) {
+            DistributionSummary.Builder batch = DistributionSummary.builder("carrycast.batch.size")
+                    .description("Events stepped per model call").serviceLevelObjectives(1, 4, 16, 64, 256, 1024);
+            Timer.Builder call = Timer.builder("carrycast.inference.latency").description("One model call")
+                    .serviceLevelObjectives(Duration.ofNanos(20_000), Duration.ofNanos(100_000), Duration.ofMillis(1),
+                            Duration.ofMillis(10), Duration.ofMillis(100));
+            if (route != null) {
+                batch.tag("route", route);
+                call.tag("route", route);
+            }
+            this.batchSize = batch.register(registry);
+            this.latency = call.register(registry);
+        }
+
+        public void record(int events, long nanos) {
+            batchSize.record(events);
+            latency.record(nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * The meters of one route's model calls, tagged {@code route}; for {@code route} null (a deployment without
+     * routes) untagged, as {@link #modelServed(String, String, String, String)}. Looked up once per engine.
+     */
+    public ModelCalls modelCalls(String route) {
+        return modelCalls.computeIfAbsent(route == null ? "" : route, r -> new ModelCalls(registry, route));
     }
 
     /**

@@ -63,6 +63,13 @@ class RoutesTest {
             assertEquals(3 * 24.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", "hourly"));
             assertEquals(3 * 24.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", "minutely"));
             assertEquals(3 * 24.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", "river"));
+            for (String route : List.of("hourly", "minutely", "river")) {
+                assertEquals(3 * 24.0, driver.registry().get("carrycast.batch.size").tag("route", route).summary()
+                        .totalAmount(), "each of the route's events stepped once, by its model's calls: " + route);
+                assertEquals(driver.registry().get("carrycast.batch.size").tag("route", route).summary().count(),
+                        driver.registry().get("carrycast.inference.latency").tag("route", route).timer().count(),
+                        "one timed call per batch: " + route);
+            }
         }
         assertEachKeyMatchesItsModel(byKey);
     }
