@@ -28,6 +28,8 @@ public final class RouteRule {
     private final Pattern pattern;
     private final String field;
     private final String value;
+    /** A field rule's value read as a number, which a numeric field must equal; NaN when it is not a number. */
+    private final double numericValue;
 
     private RouteRule(Kind kind, String text, String prefix, Pattern pattern, String field, String value) {
         this.kind = kind;
@@ -36,6 +38,15 @@ public final class RouteRule {
         this.pattern = pattern;
         this.field = field;
         this.value = value;
+        this.numericValue = value == null ? Double.NaN : asNumber(value);
+    }
+
+    private static double asNumber(String text) {
+        try {
+            return Double.parseDouble(text);
+        } catch (NumberFormatException notANumber) {
+            return Double.NaN;
+        }
     }
 
     /**
@@ -110,11 +121,8 @@ public final class RouteRule {
             return false;
         }
         if (actual.isNumber()) {
-            try {
-                return actual.doubleValue() == Double.parseDouble(value);
-            } catch (NumberFormatException notANumber) {
-                return false;
-            }
+            // NaN equals nothing: a rule whose value is not a number takes no numeric field.
+            return actual.doubleValue() == numericValue;
         }
         return actual.isValueNode() && actual.asText().equals(value);
     }

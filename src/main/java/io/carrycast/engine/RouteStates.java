@@ -23,7 +23,7 @@ public final class RouteStates {
     private record Writer(int route, ModelCard card) {
     }
 
-    /** Every model a route served in this process: its routes and cards, by fingerprint (several routes may serve one). */
+    /** Every model a route served in this process, by fingerprint: the routes (one or several) and their cards. */
     private final Map<Long, CopyOnWriteArrayList<Writer>> writers = new ConcurrentHashMap<>();
 
     /** What the engine of route {@code route} (its index in the {@link Router}), named {@code name}, consults. */

@@ -26,7 +26,7 @@ public final class CarrycastMetrics {
     private final Counter eventsIn;
     private final Counter forecastsOut;
     private final Counter duplicates;
-    /** Per route ("" for a deployment without routes), its model calls' meters; registered at the route's first call. */
+    /** Per route ("" for a deployment without routes), its model calls' meters, registered at its first call. */
     private final Map<String, ModelCalls> modelCalls = new ConcurrentHashMap<>();
     private final Timer forecastLag;
     private final DistributionSummary correctionReplays;
