@@ -1,7 +1,6 @@
 package io.carrycast.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -94,24 +93,15 @@ public final class RouteRule {
     }
 
     /**
-     * A matcher for {@link #matches} to reuse, one per thread: a new one per event costs more than the match of a
-     * short key. Null for a rule that is not a regular expression.
-     */
-    Matcher newMatcher() {
-        return pattern == null ? null : pattern.matcher("");
-    }
-
-    /**
      * Whether the rule takes the event.
      *
      * @param fieldValue the value of {@link #field()} in the event, or null when the event lacks it (or the rule
      *                   reads no field)
-     * @param matcher    this rule's {@link #newMatcher()}, used by the calling thread alone
      */
-    boolean matches(String key, JsonNode fieldValue, Matcher matcher) {
+    public boolean matches(String key, JsonNode fieldValue) {
         return switch (kind) {
             case KEY_PREFIX -> key.startsWith(prefix);
-            case KEY_REGEX -> matcher.reset(key).matches();
+            case KEY_REGEX -> pattern.matcher(key).matches();
             case FIELD -> fieldMatches(fieldValue);
         };
     }

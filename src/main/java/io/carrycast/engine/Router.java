@@ -8,7 +8,6 @@ import io.carrycast.forecast.InvalidEventException.Reason;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
-import java.util.regex.Matcher;
 
 /**
  * Picks each event's route: the first declared route whose rule takes the event, else the default route when one
@@ -34,8 +33,6 @@ public final class Router {
     /** Per route, its rule's slot in {@link #fields}, or -1. */
     private final int[] slots;
     private final boolean hasDefault;
-    /** Per thread, each route's regular-expression matcher (null for other rules), reused from event to event. */
-    private final ThreadLocal<Matcher[]> matchers;
 
     /**
      * @param declared    the declared routes, in the order they are tried
@@ -56,8 +53,6 @@ public final class Router {
             }
             slots[r] = field == null ? -1 : fields.indexOf(field);
         }
-        this.matchers = ThreadLocal.withInitial(() -> routes.stream()
-                .map(route -> route.rule() == null ? null : route.rule().newMatcher()).toArray(Matcher[]::new));
     }
 
     /** Every route, the default one last when there is one; a route's index is its place here. */
@@ -91,11 +86,9 @@ public final class Router {
 
     private int choose(String key, IntFunction<JsonNode> fieldValue) {
         ForecastEngine.requireKey(key);
-        Matcher[] threadMatchers = matchers.get();
         for (int r = 0; r < routes.size(); r++) {
             RouteRule rule = routes.get(r).rule();
-            JsonNode value = slots[r] < 0 ? null : fieldValue.apply(slots[r]);
-            if (rule == null || rule.matches(key, value, threadMatchers[r])) {
+            if (rule == null || rule.matches(key, slots[r] < 0 ? null : fieldValue.apply(slots[r]))) {
                 return r;
             }
         }
