@@ -184,12 +184,13 @@ public final class Backtest {
 
     public Result run(List<ObjectNode> events, Evaluation evaluation, Consumer<Forecast> sink) {
         Run run = new Run(evaluation, sink);
+        Router.Chooser chooser = router == null ? null : router.chooser();
         for (int i = 0; i < events.size(); i++) {
             ObjectNode event = events.get(i);
             String key = null;
             try {
                 key = EventReader.keyField(event, keyField);
-                int route = router == null ? 0 : router.choose(key, event);
+                int route = chooser == null ? 0 : chooser.choose(key, event);
                 if (engines.get(route).resamples()) {
                     addToBucket(run, route, key, event);
                 } else {

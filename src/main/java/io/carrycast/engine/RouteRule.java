@@ -92,6 +92,11 @@ public final class RouteRule {
         return field;
     }
 
+    /** Whether the rule judges the key by a regular expression, the costliest rule to try. */
+    public boolean isRegularExpression() {
+        return kind == Kind.KEY_REGEX;
+    }
+
     /**
      * Whether the rule takes the event.
      *

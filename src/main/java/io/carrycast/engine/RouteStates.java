@@ -4,10 +4,9 @@ import io.carrycast.bundle.ModelCard;
 import io.carrycast.forecast.Forecaster;
 import io.carrycast.state.KeyState;
 import io.carrycast.state.StatePreparation;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Which route's model wrote each key's stored state, told by the model fingerprint the state records. The routes
@@ -20,11 +19,27 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class RouteStates {
 
-    private record Writer(int route, ModelCard card) {
+    /**
+     * The routes that served one model, and the card the last of them loaded it with. Replaced, never changed, so
+     * the per-event check reads it without a lock.
+     *
+     * @param routes by route index, whether that route served the model
+     */
+    private record Writers(boolean[] routes, ModelCard lastCard) {
+
+        Writers with(int route, ModelCard card) {
+            boolean[] more = Arrays.copyOf(routes, Math.max(routes.length, route + 1));
+            more[route] = true;
+            return new Writers(more, card);
+        }
+
+        boolean includes(int route) {
+            return route < routes.length && routes[route];
+        }
     }
 
-    /** Every model a route served in this process, by fingerprint: the routes (one or several) and their cards. */
-    private final Map<Long, CopyOnWriteArrayList<Writer>> writers = new ConcurrentHashMap<>();
+    /** Every model a route served in this process, by fingerprint. */
+    private final Map<Long, Writers> writers = new ConcurrentHashMap<>();
 
     /** What the engine of route {@code route} (its index in the {@link Router}), named {@code name}, consults. */
     public Origin forRoute(int route, String name) {
@@ -48,8 +63,9 @@ public final class RouteStates {
 
         /** Records that this route serves {@code model} from now on: states it writes are this route's. */
         void serving(Forecaster model) {
-            writers.computeIfAbsent(model.runner().bundle().fingerprint(), fingerprint -> new CopyOnWriteArrayList<>())
-                    .addIfAbsent(new Writer(route, model.card()));
+            ModelCard card = model.card();
+            writers.merge(model.runner().bundle().fingerprint(), new Writers(new boolean[0], card).with(route, card),
+                    (served, first) -> served.with(route, card));
         }
 
         /**
@@ -62,16 +78,11 @@ public final class RouteStates {
          *         judge, as after a restart
          */
         StatePreparation arriving(KeyState stored, Forecaster serving) {
-            List<Writer> wrote = writers.get(stored.modelFingerprint());
-            if (wrote == null) {
+            Writers wrote = writers.get(stored.modelFingerprint());
+            if (wrote == null || wrote.includes(route)) {
                 return null;
             }
-            for (Writer writer : wrote) {
-                if (writer.route() == route) {
-                    return null;
-                }
-            }
-            ModelCard before = wrote.get(wrote.size() - 1).card();
+            ModelCard before = wrote.lastCard();
             boolean windowUsable = before.keepsWindow() && before.features().equals(serving.card().features());
             return windowUsable ? StatePreparation.REBUILD_FOR_MODEL : StatePreparation.RESET_FOR_ROUTE;
         }

@@ -6,7 +6,9 @@ import io.carrycast.forecast.EventReader;
 import io.carrycast.forecast.InvalidEventException;
 import io.carrycast.forecast.InvalidEventException.Reason;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
@@ -18,6 +20,9 @@ public final class Router {
 
     /** The name of the route that serves {@code carrycast.model.dir}'s bundle beside declared routes. */
     public static final String DEFAULT_ROUTE = "default";
+
+    /** How many keys' routes one {@link Chooser} remembers at most. */
+    public static final int KEYS_REMEMBERED = 65_536;
 
     /**
      * One route.
@@ -70,22 +75,62 @@ public final class Router {
     }
 
     /**
-     * The index of the event's route.
-     *
-     * @param values the event's values of {@link #fields()}, in that order (the stream's read)
-     * @throws InvalidEventException as {@link Reason#NO_KEY} or {@link Reason#NO_ROUTE}
+     * A chooser for one caller (a stream task, a backtest), not to be shared between threads. When the rules read
+     * no field and one of them is a regular expression, a key's route cannot change while the process runs, so
+     * the chooser judges each key once and remembers its route, for up to {@link #KEYS_REMEMBERED} keys (about
+     * 100 bytes of heap each, the key included); a key beyond those is judged on every event. Prefix rules cost
+     * less than the lookup and field rules are judged per event, so those choosers remember nothing.
      */
-    public int choose(String key, EventReader.Values values) {
-        return choose(key, slot -> values.node(slot));
+    public Chooser chooser() {
+        boolean keyOnly = fields.isEmpty()
+                && routes.stream().anyMatch(route -> route.rule() != null && route.rule().isRegularExpression());
+        return new Chooser(keyOnly ? new HashMap<>() : null);
     }
 
-    /** As {@link #choose(String, EventReader.Values)}, for a parsed event (a file's row). */
-    public int choose(String key, ObjectNode event) {
-        return choose(key, slot -> event.get(fields.get(slot)));
+    /** Chooses events' routes for one caller; see {@link #chooser()}. */
+    public final class Chooser {
+        /** Each remembered key's route index; null when nothing is remembered. */
+        private final Map<String, Integer> remembered;
+
+        private Chooser(Map<String, Integer> remembered) {
+            this.remembered = remembered;
+        }
+
+        /**
+         * The index of the event's route.
+         *
+         * @param values the event's values of {@link #fields()}, in that order (the stream's read); null when
+         *               the rules read no field
+         * @throws InvalidEventException as {@link Reason#NO_KEY} or {@link Reason#NO_ROUTE}
+         */
+        public int choose(String key, EventReader.Values values) {
+            return chooseRemembered(key, slot -> values.node(slot));
+        }
+
+        /** As {@link #choose(String, EventReader.Values)}, for a parsed event (a file's row). */
+        public int choose(String key, ObjectNode event) {
+            return chooseRemembered(key, slot -> event.get(fields.get(slot)));
+        }
+
+        private int chooseRemembered(String key, IntFunction<JsonNode> fieldValue) {
+            ForecastEngine.requireKey(key);
+            if (remembered == null) {
+                return judge(key, fieldValue);
+            }
+            Integer known = remembered.get(key);
+            if (known != null) {
+                return known;
+            }
+            int route = judge(key, fieldValue);
+            if (remembered.size() < KEYS_REMEMBERED) {
+                remembered.put(key, route);
+            }
+            return route;
+        }
     }
 
-    private int choose(String key, IntFunction<JsonNode> fieldValue) {
-        ForecastEngine.requireKey(key);
+    /** The first route whose rule takes the event, else the default route. */
+    private int judge(String key, IntFunction<JsonNode> fieldValue) {
         for (int r = 0; r < routes.size(); r++) {
             RouteRule rule = routes.get(r).rule();
             if (rule == null || rule.matches(key, slots[r] < 0 ? null : fieldValue.apply(slots[r]))) {

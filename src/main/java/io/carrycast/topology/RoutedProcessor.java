@@ -22,7 +22,8 @@ import org.apache.kafka.streams.processor.api.Record;
  */
 final class RoutedProcessor implements Processor<String, byte[], String, byte[]> {
 
-    private final Router router;
+    /** This task's: it remembers the routes of the task's keys when the rules judge keys only. */
+    private final Router.Chooser chooser;
     private final EventReader reader;
     /** The fields the rules read, or null when they judge keys only (the event is then not read here). */
     private final EventReader.Fields fields;
@@ -36,7 +37,7 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
 
     /** @param routes one processor per route of {@code router}, in its order */
     RoutedProcessor(Router router, EventReader reader, List<ForecastProcessor> routes, CarrycastMetrics metrics) {
-        this.router = router;
+        this.chooser = router.chooser();
         this.routed = router.routes().stream().map(route -> metrics.routed(route.name())).toArray(Counter[]::new);
         this.reader = reader;
         this.fields = router.fields().isEmpty() ? null : reader.fields(router.fields(), null);
@@ -54,8 +55,7 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     public void process(Record<String, byte[]> record) {
         int chosen = -1;
         try {
-            chosen = fields == null ? router.choose(record.key(), (EventReader.Values) null)
-                    : router.choose(record.key(), reader.read(record.value(), fields));
+            chosen = chooser.choose(record.key(), fields == null ? null : reader.read(record.value(), fields));
             if (reloadedMayWait) {
                 routes.forEach(route -> route.stepWaitingOf(null));
                 reloadedMayWait = false;
