@@ -272,6 +272,11 @@ public final class CarrycastApplication implements AutoCloseable {
         return streams;
     }
 
+    /** The application's meters, those the HTTP endpoint serves at {@code /metrics}, for a program that embeds it. */
+    public io.micrometer.core.instrument.MeterRegistry meters() {
+        return registry;
+    }
+
     /** The HTTP endpoint's port, or -1 when it is off. */
     public int httpPort() {
         return endpoint == null ? -1 : endpoint.port();

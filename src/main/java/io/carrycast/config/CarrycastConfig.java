@@ -587,6 +587,23 @@ public final class CarrycastConfig extends AbstractConfig {
     public static final int PRODUCER_LINGER_MS = 5;
 
     /**
+     * Records per poll of the main consumer for each route, unless the user sets {@code max.poll.records} (plain,
+     * {@code consumer.} or {@code main.consumer.}): Kafka Streams' own default for one route. Each route's waiting
+     * events are stepped by its own model calls when a task reaches the end of what a poll delivered, so a poll
+     * split among n routes gives each a batch of 1/n of it; a poll of n times as many records keeps each route's
+     * model calls the size of one model's (docs/routes.md, "Stores and costs").
+     */
+    public static final int POLL_RECORDS_PER_ROUTE = 1000;
+
+    /**
+     * The most records per poll a deployment with routes is given by default: about 4 MB of polled records per
+     * stream thread at 200 bytes each, and at about 10 µs per event 0.2 s of work, far inside
+     * {@code max.poll.interval.ms} (5 minutes). Kafka Streams checks commits and punctuations between rounds of
+     * processing within a poll, so a larger poll does not delay them.
+     */
+    public static final int MAX_ROUTED_POLL_RECORDS = 20_000;
+
+    /**
      * The settings handed to Kafka Streams: the user's, over carrycast's defaults (application id, a
      * deserialization handler that logs and continues, processing errors from every node to the dead-letter
      * topic, {@link #PRODUCER_BATCH_BYTES}, {@link #PRODUCER_LINGER_MS}, one stream thread per CPU the JVM sees
@@ -594,7 +611,9 @@ public final class CarrycastConfig extends AbstractConfig {
      * one thread used one core of two (docs/benchmarks-history.md, "Levers"), and
      * {@link BoundedMemoryConfigSetter} as the RocksDB config setter when {@link #boundsRocksDbMemory()}: it
      * needs the instance's {@link io.carrycast.state.rocksdb.RocksDbMemory} in the properties under its
-     * {@code CONFIG_KEY}). The topology adds its exception handlers ({@code ForecastTopology.streamsProperties}).
+     * {@code CONFIG_KEY}), and with several routes {@link #POLL_RECORDS_PER_ROUTE} records per poll for each
+     * (at most {@link #MAX_ROUTED_POLL_RECORDS}). The topology adds its exception handlers
+     * ({@code ForecastTopology.streamsProperties}).
      */
     public Properties streamsProperties() {
         Properties properties = new Properties();
@@ -608,6 +627,14 @@ public final class CarrycastConfig extends AbstractConfig {
         properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Runtime.getRuntime().availableProcessors());
         if (boundsRocksDbMemory()) {
             properties.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryConfigSetter.class);
+        }
+        int routeCount = routes().size() + (getString(MODEL_DIR_CONFIG) != null ? 1 : 0);
+        String pollRecords = ConsumerConfig.MAX_POLL_RECORDS_CONFIG;
+        if (routeCount > 1 && !kafkaSettings.containsKey(pollRecords)
+                && !kafkaSettings.containsKey(StreamsConfig.consumerPrefix(pollRecords))
+                && !kafkaSettings.containsKey(StreamsConfig.mainConsumerPrefix(pollRecords))) {
+            properties.put(StreamsConfig.mainConsumerPrefix(pollRecords),
+                    Math.min(MAX_ROUTED_POLL_RECORDS, POLL_RECORDS_PER_ROUTE * routeCount));
         }
         properties.putAll(kafkaSettings);
         return properties;

@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -248,6 +249,10 @@ public final class EndToEndBenchmark {
             list.add(new Scenario("routed x" + routes + " 100K keys alos", "batched-routes-" + routes, 100_000, perKey,
                     StreamsConfig.AT_LEAST_ONCE, bigCache));
         }
+        // Twenty routes with Kafka Streams' poll of 1000 records rather than carrycast's 1000 per route.
+        list.add(new Scenario("routed x20 100K keys alos 1000-record polls", "batched-routes-20", 100_000, perKey,
+                StreamsConfig.AT_LEAST_ONCE, Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
+                        "max.poll.records", 1000)));
         // The same in-order events with late events allowed: every event also writes its key's history.
         list.add(new Scenario("batched 100K keys alos lateness 60s", "batched", 100_000, perKey, StreamsConfig.AT_LEAST_ONCE,
                 Map.of(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 100L << 20,
@@ -354,6 +359,9 @@ public final class EndToEndBenchmark {
              KafkaConsumer<String, byte[]> consumer = consumer(output)) {
             // Between 30 % and 90 % of the output every event yields one forecast (windows are full by then).
             Throughput throughput = drain(consumer, scenario.forecasts(), id, id, app.peer(), samples(scenario));
+            if (app.closer() instanceof CarrycastApplication forecaster) {
+                printModelCalls(scenario, forecaster.meters());
+            }
             List<Latency> latencies = new ArrayList<>();
             for (int rate : measureLatency ? latencyRates : List.<Integer>of()) {
                 latencies.add(latency(consumer, input, scenario.keys(), rate, latencySeconds));
@@ -364,6 +372,28 @@ public final class EndToEndBenchmark {
                     cpu.streamThread() / perForecast, cpu.producerThread() / perForecast, cpu.rest() / perForecast));
         } finally {
             discard(id);
+        }
+    }
+
+    /**
+     * The run's model calls, all routes together, over the whole run: how many events each call stepped and what a
+     * call cost, beside the rate, so that a rate that falls with smaller calls shows it.
+     */
+    private static void printModelCalls(Scenario scenario, io.micrometer.core.instrument.MeterRegistry meters) {
+        long calls = 0;
+        double events = 0;
+        double nanos = 0;
+        for (var batch : meters.find("carrycast.batch.size").summaries()) {
+            calls += batch.count();
+            events += batch.totalAmount();
+        }
+        for (var call : meters.find("carrycast.inference.latency").timers()) {
+            nanos += call.totalTime(TimeUnit.NANOSECONDS);
+        }
+        if (calls > 0) {
+            System.out.printf(Locale.ROOT, "  %s: %d model calls, %.1f events per call, %.1f us per call, "
+                    + "%.2f us of model calls per event%n", scenario.name(), calls, events / calls,
+                    nanos / 1e3 / calls, nanos / 1e3 / events);
         }
     }
 

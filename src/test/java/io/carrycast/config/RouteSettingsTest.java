@@ -44,6 +44,47 @@ class RouteSettingsTest {
     }
 
     @Test
+    void shouldPollAThousandRecordsPerRouteUpToTwentyThousandUnlessTheUserSetsIt() {
+        Map<String, Object> settings = routes();
+        assertEquals(2000, CarrycastConfig.of(settings).streamsProperties().get("main.consumer.max.poll.records"));
+        settings.put("carrycast.model.dir", "models/base");
+        assertEquals(3000, CarrycastConfig.of(settings).streamsProperties().get("main.consumer.max.poll.records"),
+                "the default route counts");
+        List<String> many = new java.util.ArrayList<>(List.of("retail", "vip"));
+        for (int r = 0; r < 28; r++) {
+            many.add("r" + r);
+            settings.put("carrycast.route.r" + r + ".match", "key-prefix:r" + r + "-");
+            settings.put("carrycast.route.r" + r + ".model.dir", "models/r" + r);
+        }
+        settings.put("carrycast.routes", String.join(",", many));
+        assertEquals(20_000, CarrycastConfig.of(settings).streamsProperties().get("main.consumer.max.poll.records"));
+        for (String userSetting : List.of("max.poll.records", "consumer.max.poll.records",
+                "main.consumer.max.poll.records")) {
+            Map<String, Object> own = routes();
+            own.put(userSetting, "500");
+            var streams = CarrycastConfig.of(own).streamsProperties();
+            assertEquals("500", streams.get(userSetting));
+            if (!userSetting.startsWith("main.")) {
+                assertNull(streams.get("main.consumer.max.poll.records"),
+                        "a main.consumer. default would override the user's " + userSetting);
+            }
+        }
+    }
+
+    @Test
+    void shouldLeaveKafkaStreamsPollSizeToASingleModel() {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put("bootstrap.servers", "kafka:9092");
+        settings.put("carrycast.model.dir", "models/base");
+        assertNull(CarrycastConfig.of(settings).streamsProperties().get("main.consumer.max.poll.records"));
+        Map<String, Object> oneRoute = routes();
+        oneRoute.put("carrycast.routes", "vip");
+        oneRoute.remove("carrycast.route.retail.match");
+        oneRoute.remove("carrycast.route.retail.model.dir");
+        assertNull(CarrycastConfig.of(oneRoute).streamsProperties().get("main.consumer.max.poll.records"));
+    }
+
+    @Test
     void shouldGiveARouteItsOwnOutputTopicWhenConfigured() {
         Map<String, Object> settings = routes();
         settings.put("carrycast.route.vip.output.topic", "forecasts-vip");
