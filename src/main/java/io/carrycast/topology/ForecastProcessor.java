@@ -35,7 +35,11 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * {@link PendingRing} until the batch is full or the task has processed the last record the consumer
  * delivered ({@link DeliveredInput}): at full load a poll delivers hundreds of events per task and batches
  * fill; at a light load each batch holds what arrived since the last poll. A wall-clock punctuation at the
- * maximum wait steps what is left when the end of the delivered input is not seen. The waiting events are
+ * maximum wait steps what is left when the end of the delivered input is not seen: when the task has processed
+ * no record since the punctuation before. While records flow it leaves the batch be, since Kafka Streams
+ * processes every record a poll delivered before it polls again, so the end comes within one poll's records;
+ * a batch stepped at every punctuation instead would hold only what arrived in one interval, which with many
+ * routes is a small share of a poll. The waiting events are
  * stepped one model call per round of distinct keys, so each key's step sees the state the previous one stored.
  * A late event is corrected ({@link LateEvents}) once the waiting events are stepped, while that one record is
  * processed, so under exactly_once_v2 a correction commits with its input offset.
@@ -80,6 +84,8 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     /** Null where no consumer reports its polls (a test driver): batches then wait to fill or for the maximum wait. */
     private DeliveredInput.Cursor deliveredInput;
     private LightLoadCommits commits;
+    /** The task's processed records at the last maximum-wait punctuation. */
+    private long recordsAtLastWaitCheck = -1;
 
     ForecastProcessor(LiveModel live, Settings settings, CarrycastMetrics metrics) {
         this.live = live;
@@ -117,7 +123,9 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
             // is dropped by Kafka Streams before it reaches this processor.
             context.schedule(settings.maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> guarded(() -> {
                 followModelSwap();
-                flush();
+                if (inputStoppedSinceLastWaitCheck()) {
+                    flush();
+                }
             }));
         }
     }
@@ -224,6 +232,17 @@ final class ForecastProcessor implements Processor<String, byte[], String, byte[
     boolean isLastDeliveredInput() {
         RecordMetadata source = deliveredInput == null ? null : context.recordMetadata().orElse(null);
         return source != null && deliveredInput.isLastDelivered(source);
+    }
+
+    /**
+     * Whether the task has processed no record since the last maximum-wait punctuation, or no consumer reports
+     * its polls: the waiting events are then stepped, since no end of the delivered input will step them.
+     */
+    private boolean inputStoppedSinceLastWaitCheck() {
+        long processed = commits.recordsProcessed();
+        boolean stopped = processed == recordsAtLastWaitCheck;
+        recordsAtLastWaitCheck = processed;
+        return stopped || deliveredInput == null;
     }
 
     /** Events admitted under the old model are stepped by it before the new one takes over. */

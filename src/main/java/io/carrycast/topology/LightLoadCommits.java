@@ -9,6 +9,9 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
  * a commit every 30 s (at-least-once's default) writes tens of thousands at once, and every event arriving
  * meanwhile waits. At a higher load commits stay at {@code commit.interval.ms}, where they deduplicate
  * a key's many writes.
+ *
+ * <p>It also counts every record the task processes, which tells the task's processors, at their maximum-wait
+ * punctuation, whether input still flows.
  */
 final class LightLoadCommits {
 
@@ -19,6 +22,8 @@ final class LightLoadCommits {
     /** The start of the current interval (the task's wall clock), and the records processed since. */
     private long intervalStartMs;
     private int recordsInInterval;
+    /** Every record the task has processed since it started. */
+    private long recordsProcessed;
 
     /**
      * @param interval         how often a task at a light load requests a commit; zero: never
@@ -35,6 +40,7 @@ final class LightLoadCommits {
 
     /** Counts one processed record, and requests a commit when an interval at a light load has passed. */
     void recordProcessed() {
+        recordsProcessed++;
         if (intervalMs == 0) {
             return;
         }
@@ -47,5 +53,10 @@ final class LightLoadCommits {
             intervalStartMs = now;
             recordsInInterval = 0;
         }
+    }
+
+    /** The records the task has processed since it started. */
+    long recordsProcessed() {
+        return recordsProcessed;
     }
 }

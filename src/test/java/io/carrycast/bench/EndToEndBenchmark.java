@@ -361,6 +361,7 @@ public final class EndToEndBenchmark {
             Throughput throughput = drain(consumer, scenario.forecasts(), id, id, app.peer(), samples(scenario));
             if (app.closer() instanceof CarrycastApplication forecaster) {
                 printModelCalls(scenario, forecaster.meters());
+                printFetches(scenario, forecaster.streams());
             }
             List<Latency> latencies = new ArrayList<>();
             for (int rate : measureLatency ? latencyRates : List.<Integer>of()) {
@@ -395,6 +396,26 @@ public final class EndToEndBenchmark {
                     + "%.2f us of model calls per event%n", scenario.name(), calls, events / calls,
                     nanos / 1e3 / calls, nanos / 1e3 / events);
         }
+    }
+
+    /** What the main consumers' fetches brought, averaged over the stream threads: records and bytes per fetch. */
+    private static void printFetches(Scenario scenario, org.apache.kafka.streams.KafkaStreams streams) {
+        List<Double> records = new ArrayList<>();
+        List<Double> bytes = new ArrayList<>();
+        streams.metrics().forEach((name, metric) -> {
+            String client = name.tags().getOrDefault("client-id", "");
+            if (!name.group().equals("consumer-fetch-manager-metrics") || name.tags().containsKey("topic")
+                    || client.contains("restore") || client.contains("global")) {
+                return;
+            }
+            if (name.name().equals("records-per-request-avg")) {
+                records.add(((Number) metric.metricValue()).doubleValue());
+            } else if (name.name().equals("fetch-size-avg")) {
+                bytes.add(((Number) metric.metricValue()).doubleValue());
+            }
+        });
+        System.out.printf(Locale.ROOT, "  %s: main consumers' fetches, records per fetch %s, bytes per fetch %s%n",
+                scenario.name(), records, bytes);
     }
 
     /**

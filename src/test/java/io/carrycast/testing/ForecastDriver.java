@@ -195,17 +195,34 @@ public final class ForecastDriver implements AutoCloseable {
         send(events);
     }
 
-    /** Lets the batch wait pass (flushing pending events), then reads every forecast written so far. */
+    /**
+     * Sends the events as the first of a poll that delivered {@code more} events after them, which the processor
+     * has not reached yet.
+     */
+    public void sendAsStartOfPoll(List<Fixture.Event> events, int more) {
+        deliveredInput.delivered(new TopicPartition(INPUT, 0), nextInputOffset + events.size() + more - 1);
+        send(events);
+    }
+
+    /**
+     * Lets the batch wait pass with no input (flushing pending events), then reads every forecast written so far:
+     * two maximum waits, since the first after the last record finds records processed since the one before.
+     */
     public List<TestRecord<String, Forecast>> forecasts() {
-        driver.advanceWallClockTime(maxWait);
+        letTheWaitPass();
         return output.readRecordsToList();
     }
 
     /** As {@link #forecasts()}, each as the bytes of its key and value on the output topic. */
     public List<TestRecord<String, byte[]>> rawForecasts() {
-        driver.advanceWallClockTime(maxWait);
+        letTheWaitPass();
         return driver.createOutputTopic(OUTPUT, new StringDeserializer(), new ByteArrayDeserializer())
                 .readRecordsToList();
+    }
+
+    private void letTheWaitPass() {
+        driver.advanceWallClockTime(maxWait);
+        driver.advanceWallClockTime(maxWait);
     }
 
     /** Reads the forecasts written so far without letting the batch wait pass. */

@@ -11,6 +11,7 @@ import io.carrycast.testing.Forecasts;
 import io.carrycast.testing.Meters;
 import io.carrycast.testing.SyntheticEvents;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -121,6 +122,28 @@ class MicroBatchTest {
             driver.send(events.subList(3, 6));
             assertTrue(driver.forecastsWithoutWaiting().isEmpty());
             assertEquals(3, driver.forecasts().size(), "stepped when the maximum wait passed");
+        }
+    }
+
+    @Test
+    void shouldLeaveTheBatchWaitingAtTheMaximumWaitWhileThePollsEventsAreStillProcessed() {
+        Fixture fixture = Fixture.load("lstm");
+        List<Fixture.Event> events = fixture.interleavedEvents();
+        try (ForecastDriver driver = ForecastDriver.open(fixture.directory(), stateDir,
+                Map.of("carrycast.batch.max.size", "16", "carrycast.batch.max.wait.ms", "1000"))) {
+            driver.sendAsStartOfPoll(events.subList(0, 3), 3);
+            driver.driver().advanceWallClockTime(Duration.ofSeconds(1));
+            assertTrue(driver.forecastsWithoutWaiting().isEmpty(), "records flowed since the last punctuation");
+            driver.send(events.subList(3, 5));
+            driver.driver().advanceWallClockTime(Duration.ofSeconds(1));
+            assertTrue(driver.forecastsWithoutWaiting().isEmpty(), "still flowing; the poll's end is yet to come");
+            driver.driver().advanceWallClockTime(Duration.ofSeconds(1));
+            List<TestRecord<String, Forecast>> stepped = driver.forecastsWithoutWaiting();
+            assertEquals(events.subList(0, 5).stream().map(Fixture.Event::key).toList(),
+                    stepped.stream().map(TestRecord::key).toList(),
+                    "a whole interval without a record: the poll's last record never came, so they are stepped");
+            driver.send(events.subList(5, 6));
+            assertEquals(1, driver.forecastsWithoutWaiting().size(), "the poll's last record steps its batch");
         }
     }
 
