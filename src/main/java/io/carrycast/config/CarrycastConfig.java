@@ -166,9 +166,11 @@ public final class CarrycastConfig extends AbstractConfig {
                     "Most events stepped in one model call when the model runs on CUDA, where a call costs more "
                             + "and each extra key in it less.")
             .define(BATCH_MAX_WAIT_MS_CONFIG, Type.LONG, 50L, ConfigDef.Range.between(1, 60_000), Importance.MEDIUM,
-                    "Longest an accepted event waits for its batch (wall clock), in milliseconds. A batch is stepped "
-                            + "when it is full or when its task has processed the last event the consumer delivered, "
-                            + "which at low rates is at once; this bounds the wait when that end is not seen.")
+                    "Longest an accepted event waits for its batch once its task's input stops (wall clock), in "
+                            + "milliseconds. A batch is stepped when it is full or when its task has processed the last "
+                            + "event the consumer delivered, which at low rates is at once; this bounds the wait when "
+                            + "that end is not seen: every this many ms, a task that processed no record since the "
+                            + "time before steps what waits, so within two intervals of its last record.")
             .define(COMMIT_LIGHT_LOAD_INTERVAL_MS_CONFIG, Type.LONG, 1000L, ConfigDef.Range.atLeast(0),
                     Importance.LOW, "At a light load, how often (wall clock, ms) each task asks Kafka Streams to "
                             + "commit: a task that processed at most " + LIGHT_LOAD_RECORDS + " records in this "
