@@ -39,8 +39,8 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * no record since the punctuation before. While records flow it leaves the batch be, since Kafka Streams
  * processes every record a poll delivered before it polls again, so the end comes within one poll's records;
  * a batch stepped at every punctuation instead would hold only what arrived in one interval, which with many
- * routes is a small share of a poll. The waiting events are
- * stepped one model call per round of distinct keys, so each key's step sees the state the previous one stored.
+ * routes is a small share of a poll. The waiting events are stepped one model call per round of distinct keys,
+ * so each key's step sees the state the previous one stored.
  * A late event is corrected ({@link LateEvents}) once the waiting events are stepped, while that one record is
  * processed, so under exactly_once_v2 a correction commits with its input offset.
  *
