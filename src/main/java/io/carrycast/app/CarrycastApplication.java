@@ -20,6 +20,7 @@ import io.carrycast.topology.DeadLetterFailures;
 import io.carrycast.topology.DeliveredInput;
 import io.carrycast.topology.ForecastTopology;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -273,7 +274,7 @@ public final class CarrycastApplication implements AutoCloseable {
     }
 
     /** The application's meters, those the HTTP endpoint serves at {@code /metrics}, for a program that embeds it. */
-    public io.micrometer.core.instrument.MeterRegistry meters() {
+    public MeterRegistry meters() {
         return registry;
     }
 

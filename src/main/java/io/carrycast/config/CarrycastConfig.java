@@ -630,7 +630,8 @@ public final class CarrycastConfig extends AbstractConfig {
         if (boundsRocksDbMemory()) {
             properties.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryConfigSetter.class);
         }
-        int routeCount = routes().size() + (getString(MODEL_DIR_CONFIG) != null ? 1 : 0);
+        io.carrycast.engine.Router router = router();
+        int routeCount = router == null ? 1 : router.size();
         String pollRecords = ConsumerConfig.MAX_POLL_RECORDS_CONFIG;
         if (routeCount > 1 && !kafkaSettings.containsKey(pollRecords)
                 && !kafkaSettings.containsKey(StreamsConfig.consumerPrefix(pollRecords))

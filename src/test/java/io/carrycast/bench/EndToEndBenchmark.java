@@ -16,6 +16,7 @@ import io.carrycast.runner.RunnerOptions;
 import io.carrycast.state.KeyHistory;
 import io.carrycast.state.KeyState;
 import io.carrycast.topology.ForecastSerde;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -23,13 +24,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -50,6 +51,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -380,7 +382,7 @@ public final class EndToEndBenchmark {
      * The run's model calls, all routes together, over the whole run: how many events each call stepped and what a
      * call cost, beside the rate, so that a rate that falls with smaller calls shows it.
      */
-    private static void printModelCalls(Scenario scenario, io.micrometer.core.instrument.MeterRegistry meters) {
+    private static void printModelCalls(Scenario scenario, MeterRegistry meters) {
         long calls = 0;
         double events = 0;
         double nanos = 0;
@@ -399,7 +401,7 @@ public final class EndToEndBenchmark {
     }
 
     /** What the main consumers' fetches brought, averaged over the stream threads: records and bytes per fetch. */
-    private static void printFetches(Scenario scenario, org.apache.kafka.streams.KafkaStreams streams) {
+    private static void printFetches(Scenario scenario, KafkaStreams streams) {
         List<Double> records = new ArrayList<>();
         List<Double> bytes = new ArrayList<>();
         streams.metrics().forEach((name, metric) -> {

@@ -191,8 +191,7 @@ public final class ForecastDriver implements AutoCloseable {
      * delivered up to the last of them, as the consumer interceptor does, then processes them one by one.
      */
     public void sendAsOnePoll(List<Fixture.Event> events) {
-        deliveredInput.delivered(new TopicPartition(INPUT, 0), nextInputOffset + events.size() - 1);
-        send(events);
+        sendAsStartOfPoll(events, 0);
     }
 
     /**
