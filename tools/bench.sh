@@ -3,9 +3,10 @@
 # Failover with and without standby replicas: ./tools/bench.sh failover [keys] [repeats]
 # As deployed: ./tools/bench.sh deployed [keys=N] [events-per-key=N] [repeats=N] [port=N] [only=REGEX]
 #   [profile=DIR] [java-opts=OPTIONS]: the broker (carrycast broker --partitions 4) and each forecaster
-#   (carrycast run --config FILE; the stateful passthrough; the Python peer) in processes of their own, events
-#   with an ISO-8601 ts field; then, in the same run, the in-process passthrough, stateful passthrough and
-#   batched scenarios at 100K keys x the same events per key, in a JVM with the launcher's collector.
+#   (carrycast run --config FILE, also with two and twenty routes; the stateful passthrough; the Python peer)
+#   in processes of their own, events with an ISO-8601 ts field; then, in the same run, the in-process
+#   passthrough, stateful passthrough and batched scenarios at 100K keys x the same events per key, in a JVM
+#   with the launcher's collector.
 # ISO-8601 timestamps read by hand against java.time's parseBest, ns per parse: ./tools/bench.sh timestamps
 # Resident memory of one instance with and without the RocksDB bound (MiB, 0 = none):
 #   ./tools/bench.sh memory [keys] [events-per-key] [bounds...]     e.g. ./tools/bench.sh memory 1000000 2 256 0

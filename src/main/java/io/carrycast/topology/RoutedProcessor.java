@@ -4,7 +4,9 @@ import io.carrycast.engine.Router;
 import io.carrycast.forecast.EventReader;
 import io.carrycast.metrics.CarrycastMetrics;
 import io.micrometer.core.instrument.Counter;
+import java.time.Duration;
 import java.util.List;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -22,6 +24,9 @@ import org.apache.kafka.streams.processor.api.Record;
  */
 final class RoutedProcessor implements Processor<String, byte[], String, byte[]> {
 
+    /** How often the events handed to routes are counted when the end of a poll's records is not seen. */
+    static final Duration COUNT_INTERVAL = Duration.ofSeconds(1);
+
     /** This task's: it remembers the routes of the task's keys when the rules judge keys only. */
     private final Router.Chooser chooser;
     private final EventReader reader;
@@ -30,6 +35,13 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     private final List<ForecastProcessor> routes;
     /** Per route, the count of events handed to it. */
     private final Counter[] routed;
+    /**
+     * Per route, events handed to it not yet added to {@link #routed}. The counts are added at the end of each
+     * poll's records (at the latest every {@link #COUNT_INTERVAL}), not per event: the stream threads share each
+     * route's counter, and counters written per event by two threads cost as much as a key's route lookup, the
+     * cores passing the counters' memory back and forth.
+     */
+    private final long[] uncounted;
     /** Whether the rings may still hold events reloaded at start. */
     private boolean reloadedMayWait = true;
     /** The task's light-load test, shared by its routes: each record counts once, whichever route takes it. */
@@ -39,6 +51,7 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     RoutedProcessor(Router router, EventReader reader, List<ForecastProcessor> routes, CarrycastMetrics metrics) {
         this.chooser = router.chooser();
         this.routed = router.routes().stream().map(route -> metrics.routed(route.name())).toArray(Counter[]::new);
+        this.uncounted = new long[routed.length];
         this.reader = reader;
         this.fields = router.fields().isEmpty() ? null : reader.fields(router.fields(), null);
         this.routes = routes;
@@ -47,6 +60,7 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         routes.forEach(route -> route.init(context));
+        context.schedule(COUNT_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> addUncounted());
         commits = routes.get(0).commits();
         routes.forEach(route -> route.countRecordsWith(commits));
     }
@@ -65,7 +79,7 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
                     routes.get(r).stepWaitingOf(record.key());
                 }
             }
-            routed[chosen].increment();
+            uncounted[chosen]++;
             routes.get(chosen).process(record);
         } finally {
             if (chosen < 0) {
@@ -78,12 +92,24 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
                         routes.get(r).stepWaitingAtEndOfInput();
                     }
                 }
+                addUncounted();
+            }
+        }
+    }
+
+    /** Adds the events handed to each route since the last time to its counter. */
+    private void addUncounted() {
+        for (int r = 0; r < uncounted.length; r++) {
+            if (uncounted[r] > 0) {
+                routed[r].increment(uncounted[r]);
+                uncounted[r] = 0;
             }
         }
     }
 
     @Override
     public void close() {
+        addUncounted();
         routes.forEach(ForecastProcessor::close);
     }
 }

@@ -32,9 +32,10 @@ import org.apache.kafka.streams.StreamsConfig;
  * forecaster's and the broker's processes from {@code /proc/PID/stat} over the same stretch; beside them, the
  * seconds from the forecaster's start to the end of that stretch, which count its start-up too.
  *
- * <p>Beside carrycast, in the same layout: the stateful passthrough ({@link Passthrough}, carrycast's ceiling
- * with the same store work) and the Python peer ({@code tools/python_peer.py}) when Debian's python3 has torch,
- * onnx and confluent_kafka. Run with {@code tools/bench.sh deployed [keys=N] [events-per-key=N] [repeats=N]
+ * <p>Beside carrycast, in the same layout: carrycast with the bench bundle declared as two and as twenty routes
+ * (the keys split evenly among them by key-regex rules, as in {@link EndToEndBenchmark}), the stateful
+ * passthrough ({@link Passthrough}, carrycast's ceiling with the same store work) and the Python peer
+ * ({@code tools/python_peer.py}) when Debian's python3 has torch, onnx and confluent_kafka. Run with {@code tools/bench.sh deployed [keys=N] [events-per-key=N] [repeats=N]
  * [port=N] [only=REGEX] [profile=DIR] [java-opts=OPTIONS]}; profile=DIR records each Java forecaster with JFR into
  * DIR (which must exist), for profiles only: the recording costs CPU itself; java-opts= gives the Java forecasters JVM
  * options (as CARRYCAST_JAVA_OPTS would), to compare against the launcher's defaults.
@@ -48,8 +49,16 @@ public final class AsDeployedBenchmark {
     /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux). */
     private static final double TICKS_PER_SECOND = 100.0;
 
-    /** A forecaster: how it is started, under one guarantee. */
-    private record Scenario(String name, String kind, String guarantee) {
+    /**
+     * A forecaster: how it is started, under one guarantee.
+     *
+     * @param routes routes of the bench bundle the keys are split among ({@link EndToEndBenchmark#routes}), or 0
+     *               for one model without routes
+     */
+    private record Scenario(String name, String kind, String guarantee, int routes) {
+        Scenario(String name, String kind, String guarantee) {
+            this(name, kind, guarantee, 0);
+        }
     }
 
     /**
@@ -95,6 +104,10 @@ public final class AsDeployedBenchmark {
             String g = guarantee.equals(StreamsConfig.AT_LEAST_ONCE) ? "alos" : "eos";
             scenarios.add(new Scenario("carrycast run " + g, "carrycast", guarantee));
             scenarios.add(new Scenario("stateful passthrough " + g, "passthrough", guarantee));
+        }
+        for (int routes : new int[] {2, 20}) {
+            scenarios.add(new Scenario("carrycast run alos routed x" + routes, "carrycast", StreamsConfig.AT_LEAST_ONCE,
+                    routes));
         }
         scenarios.add(new Scenario("python peer alos", "python", StreamsConfig.AT_LEAST_ONCE));
         scenarios = scenarios.stream().filter(s -> only.matcher(s.name()).find()).toList();
@@ -184,7 +197,9 @@ public final class AsDeployedBenchmark {
                     .all().get();
         }
         Path config = workDir.resolve(id + ".properties");
-        Files.writeString(config, String.join("\n",
+        List<String> routes = scenario.routes() == 0 ? List.of() : EndToEndBenchmark.routes(scenario.routes(), BUNDLE)
+                .entrySet().stream().map(setting -> setting.getKey() + "=" + setting.getValue()).sorted().toList();
+        Files.writeString(config, String.join("\n", routes) + "\n" + String.join("\n",
                 "bootstrap.servers=" + bootstrap,
                 "application.id=" + id,
                 "processing.guarantee=" + scenario.guarantee(),
@@ -316,6 +331,8 @@ public final class AsDeployedBenchmark {
         ratio(results, "carrycast run eos", "carrycast run alos");
         ratio(results, "carrycast run alos", "stateful passthrough alos");
         ratio(results, "carrycast run eos", "stateful passthrough eos");
+        ratio(results, "carrycast run alos routed x2", "carrycast run alos");
+        ratio(results, "carrycast run alos routed x20", "carrycast run alos");
     }
 
     private static void ratio(Map<String, List<Run>> results, String scenario, String reference) {

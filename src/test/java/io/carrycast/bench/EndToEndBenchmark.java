@@ -574,7 +574,7 @@ public final class EndToEndBenchmark {
      * {@code count} routes of one bundle: route r (1 to count - 1) takes the keys whose number is r modulo
      * {@code count}, by the number's last two digits (count divides 100); the default route the rest.
      */
-    private static Map<String, Object> routes(int count, Path bundle) {
+    static Map<String, Object> routes(int count, Path bundle) {
         if (100 % count != 0) {
             throw new IllegalArgumentException(count + " routes do not divide the keys by their last two digits");
         }

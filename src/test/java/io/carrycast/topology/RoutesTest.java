@@ -60,6 +60,9 @@ class RoutesTest {
             driver.send(interleavedRoutedEvents());
             byKey = Forecasts.byKey(driver.forecasts());
             assertEquals(List.of(), driver.deadLetters());
+            // No poll is reported here: the routes' counts are added every count interval.
+            assertEquals(0.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", "hourly"));
+            driver.driver().advanceWallClockTime(RoutedProcessor.COUNT_INTERVAL);
             assertEquals(3 * 24.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", "hourly"));
             assertEquals(3 * 24.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", "minutely"));
             assertEquals(3 * 24.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", "river"));
@@ -72,6 +75,22 @@ class RoutesTest {
             }
         }
         assertEachKeyMatchesItsModel(byKey);
+    }
+
+    @Test
+    void shouldCountTheEventsHandedToEachRouteAtTheEndOfAPoll() {
+        List<Fixture.Event> events = interleavedRoutedEvents();
+        try (ForecastDriver driver = ForecastDriver.openRoutes(stateDir, threeRoutes())) {
+            driver.sendAsStartOfPoll(events.subList(0, 30), events.size() - 30);
+            for (String route : List.of("hourly", "minutely", "river")) {
+                assertEquals(0.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", route),
+                        "counted at the end of the poll's records, not per event: " + route);
+            }
+            driver.send(events.subList(30, events.size()));
+            for (String route : List.of("hourly", "minutely", "river")) {
+                assertEquals(3 * 24.0, Meters.count(driver.registry(), "carrycast.events.routed", "route", route), route);
+            }
+        }
     }
 
     @Test
