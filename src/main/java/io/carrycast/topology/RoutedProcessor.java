@@ -38,8 +38,8 @@ final class RoutedProcessor implements Processor<String, byte[], String, byte[]>
     /**
      * Per route, events handed to it not yet added to {@link #routed}. The counts are added at the end of each
      * poll's records (at the latest every {@link #COUNT_INTERVAL}), not per event: the stream threads share each
-     * route's counter, and counters written per event by two threads cost as much as a key's route lookup, the
-     * cores passing the counters' memory back and forth.
+     * route's counter, and a counter written per event by two threads cost up to 0.2-0.3 us per event, the cores
+     * passing its memory back and forth (docs/benchmarks-history.md, section 26).
      */
     private final long[] uncounted;
     /** Whether the rings may still hold events reloaded at start. */
