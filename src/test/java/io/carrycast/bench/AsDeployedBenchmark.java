@@ -35,10 +35,11 @@ import org.apache.kafka.streams.StreamsConfig;
  * <p>Beside carrycast, in the same layout: carrycast with the bench bundle declared as two and as twenty routes
  * (the keys split evenly among them by key-regex rules, as in {@link EndToEndBenchmark}), the stateful
  * passthrough ({@link Passthrough}, carrycast's ceiling with the same store work) and the Python peer
- * ({@code tools/python_peer.py}) when Debian's python3 has torch, onnx and confluent_kafka. Run with {@code tools/bench.sh deployed [keys=N] [events-per-key=N] [repeats=N]
- * [port=N] [only=REGEX] [profile=DIR] [java-opts=OPTIONS]}; profile=DIR records each Java forecaster with JFR into
- * DIR (which must exist), for profiles only: the recording costs CPU itself; java-opts= gives the Java forecasters JVM
- * options (as CARRYCAST_JAVA_OPTS would), to compare against the launcher's defaults.
+ * ({@code tools/python_peer.py}) when Debian's python3 has torch, onnx and confluent_kafka. Run with
+ * {@code tools/bench.sh deployed [keys=N] [events-per-key=N] [repeats=N] [port=N] [only=REGEX] [profile=DIR]
+ * [java-opts=OPTIONS]}; profile=DIR records each Java forecaster with JFR into DIR (which must exist), for
+ * profiles only: the recording costs CPU itself; java-opts= gives the Java forecasters JVM options (as
+ * CARRYCAST_JAVA_OPTS would), to compare against the launcher's defaults.
  */
 public final class AsDeployedBenchmark {
 
